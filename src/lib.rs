@@ -1,0 +1,6 @@
+//! `airgap`: the offline half of stellar-airgap as a library.
+//!
+//! Networks, amounts, assets, keys, transaction building, envelopes and signatures, the review an
+//! operator reads before signing, and the blob formats that carry an envelope across an air gap.
+//! No network I/O, no terminal I/O, no process exit: callers decide how to talk to people.
+#![forbid(unsafe_code)]

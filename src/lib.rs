@@ -4,3 +4,9 @@
 //! operator reads before signing, and the blob formats that carry an envelope across an air gap.
 //! No network I/O, no terminal I/O, no process exit: callers decide how to talk to people.
 #![forbid(unsafe_code)]
+
+pub mod frames;
+pub mod keys;
+pub mod qr;
+pub mod sep7;
+pub mod txrep;

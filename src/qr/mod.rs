@@ -1,0 +1,3 @@
+//! QR codes: writing an envelope as one code (PNG, SVG, terminal), and reading codes back out of photos.
+pub mod decode;
+pub mod encode;

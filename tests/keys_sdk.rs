@@ -238,3 +238,103 @@ fn random_mnemonics_match_the_python_sdk() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The keystore format, as docs/keystore.md specifies it, implemented independently in Python
+// (hashlib.scrypt, PyNaCl's XChaCha20-Poly1305, the SDK's StrKey/Keypair): files we seal open
+// there, and files sealed there open here.
+
+const PY_KEYSTORE: &str = r#"
+import hashlib, json, os, sys
+from nacl.bindings import (crypto_aead_xchacha20poly1305_ietf_decrypt,
+                           crypto_aead_xchacha20poly1305_ietf_encrypt)
+from stellar_sdk import Keypair, StrKey
+
+def ad(public_key, log_n, r, p, salt):
+    return (b"stellar-airgap-keystore\x00" + (1).to_bytes(4, "big") + public_key
+            + bytes([log_n]) + r.to_bytes(4, "big") + p.to_bytes(4, "big")
+            + bytes([len(salt)]) + salt)
+
+def kdf(passphrase, salt, log_n, r, p):
+    return hashlib.scrypt(passphrase, salt=salt, n=2 ** log_n, r=r, p=p,
+                          maxmem=256 * r * 2 ** log_n + (1 << 20), dklen=32)
+
+req = json.load(sys.stdin)
+out = {"opened": [], "sealed": []}
+for case in req["open"]:
+    f = json.loads(case["file"])
+    assert f["format"] == "stellar-airgap-keystore" and f["version"] == 1
+    assert f["kdf"]["name"] == "scrypt" and f["aead"]["name"] == "xchacha20-poly1305"
+    k = f["kdf"]
+    salt = bytes.fromhex(k["salt"])
+    public_key = StrKey.decode_ed25519_public_key(f["public_key"])
+    key = kdf(case["passphrase"].encode(), salt, k["log_n"], k["r"], k["p"])
+    seed = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        bytes.fromhex(f["aead"]["ciphertext"]), ad(public_key, k["log_n"], k["r"], k["p"], salt),
+        bytes.fromhex(f["aead"]["nonce"]), key)
+    kp = Keypair.from_raw_ed25519_seed(seed)
+    out["opened"].append({"public_key": kp.public_key, "secret": kp.secret})
+for case in req["seal"]:
+    kp = Keypair.random()
+    log_n, r, p = case["log_n"], case["r"], case["p"]
+    salt = os.urandom(case["salt_len"])
+    nonce = os.urandom(24)
+    public_key = kp.raw_public_key()
+    key = kdf(case["passphrase"].encode(), salt, log_n, r, p)
+    ciphertext = crypto_aead_xchacha20poly1305_ietf_encrypt(
+        kp.raw_secret_key(), ad(public_key, log_n, r, p, salt), nonce, key)
+    f = {"version": 1, "format": "stellar-airgap-keystore", "public_key": kp.public_key,
+         "aead": {"ciphertext": ciphertext.hex(), "nonce": nonce.hex(), "name": "xchacha20-poly1305"},
+         "kdf": {"salt": salt.hex(), "p": p, "r": r, "log_n": log_n, "name": "scrypt"}}
+    out["sealed"].append({"file": json.dumps(f, sort_keys=True), "public_key": kp.public_key,
+                          "secret": kp.secret})
+json.dump(out, sys.stdout)
+"#;
+
+#[test]
+fn keystore_interoperates_with_an_independent_python_implementation() {
+    use airgap::keys::keystore::{open, seal, KdfParams};
+
+    let passphrase = "correct horse ✓ battery staple";
+    let mut open_cases = Vec::new();
+    let mut expected = Vec::new();
+    for (log_n, r, p) in [(10, 8, 1), (11, 4, 2)] {
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed).unwrap();
+        let file = seal(
+            &seed,
+            passphrase.as_bytes(),
+            KdfParams::new(log_n, r, p).unwrap(),
+        )
+        .unwrap();
+        open_cases.push(json!({"file": file, "passphrase": passphrase}));
+        expected.push(strkeys(&seed));
+    }
+    let seal_cases = json!([
+        {"log_n": 10, "r": 8, "p": 1, "salt_len": 32, "passphrase": passphrase},
+        {"log_n": 12, "r": 2, "p": 3, "salt_len": 16, "passphrase": passphrase},
+    ]);
+    let out = python(
+        PY_KEYSTORE,
+        &json!({"open": open_cases, "seal": seal_cases}),
+    );
+
+    let opened = out["opened"].as_array().unwrap();
+    assert_eq!(opened.len(), expected.len());
+    for (theirs, (public, secret)) in opened.iter().zip(&expected) {
+        assert_eq!(theirs["public_key"].as_str().unwrap(), public);
+        assert_eq!(theirs["secret"].as_str().unwrap(), secret);
+    }
+
+    let sealed = out["sealed"].as_array().unwrap();
+    assert_eq!(sealed.len(), 2);
+    for theirs in sealed {
+        let file = theirs["file"].as_str().unwrap();
+        let (seed, info) = open(file.as_bytes(), passphrase.as_bytes()).unwrap();
+        let (public, secret) = strkeys(&seed);
+        assert_eq!(public, theirs["public_key"].as_str().unwrap());
+        assert_eq!(secret, theirs["secret"].as_str().unwrap());
+        assert_eq!(info.public_key, public);
+        assert!(open(file.as_bytes(), b"not the passphrase").is_err());
+    }
+}

@@ -95,7 +95,8 @@ pub struct KdfParams {
 }
 
 impl Default for KdfParams {
-    /// log_n 17, r 8, p 1: 128 MiB of memory, about half a second on a current laptop.
+    /// log_n 17, r 8, p 1: 128 MiB of memory and about a second of one core (measured 1.1 s on
+    /// the 2-core development machine, release build).
     fn default() -> Self {
         KdfParams {
             log_n: 17,

@@ -656,6 +656,36 @@ mod tests {
     }
 
     #[test]
+    fn seed_not_matching_the_named_public_key_is_refused() {
+        // A writer bug: the header names another key, and the AD is computed over that header,
+        // so the AEAD accepts the file; the public-key check must not.
+        let other = public_key_of(&[8u8; 32]);
+        let params = cheap();
+        let salt = [1u8; SALT_LEN];
+        let nonce = [2u8; NONCE_LEN];
+        let key = derive_key(PASS, &salt, &params).unwrap();
+        let cipher = XChaCha20Poly1305::new_from_slice(&key[..]).unwrap();
+        let mut buffer = SEED;
+        let tag = cipher
+            .encrypt_in_place_detached(
+                &XNonce::from(nonce),
+                &associated_data(&other, &params, &salt),
+                &mut buffer,
+            )
+            .unwrap();
+        let file = json!({
+            "format": FORMAT, "version": 1, "public_key": strkey_public(&other),
+            "kdf": {"name": "scrypt", "log_n": 10, "r": 8, "p": 1, "salt": hex::encode(salt)},
+            "aead": {"name": "xchacha20-poly1305", "nonce": hex::encode(nonce),
+                     "ciphertext": format!("{}{}", hex::encode(buffer), hex::encode(tag))},
+        });
+        assert_eq!(
+            open(file.to_string().as_bytes(), PASS).unwrap_err(),
+            KeystoreError::PublicKeyMismatch
+        );
+    }
+
+    #[test]
     fn header_changes_outside_the_ad_are_refused_by_the_parser() {
         let text = sealed();
         let cases: Vec<(Vec<u8>, KeystoreError)> = vec![

@@ -646,7 +646,7 @@ pub fn from_txrep(text: &str) -> Result<TransactionEnvelope> {
                 if v != "ENVELOPE_TYPE_TX" {
                     return Err(malformed(
                         line,
-                        format!("the inner transaction of a fee bump must be ENVELOPE_TYPE_TX, not `{v}`"),
+                        format!("the inner transaction of a fee bump must be ENVELOPE_TYPE_TX, not {}", q(v)),
                     ));
                 }
             }
@@ -654,7 +654,7 @@ pub fn from_txrep(text: &str) -> Result<TransactionEnvelope> {
             let inner_sigs = read_signatures(&m, "feeBump.tx.innerTx.")?;
             if let Some((v, line)) = m.optional_bare("feeBump.tx.ext.v")? {
                 if v != "0" {
-                    return Err(malformed(line, format!("`feeBump.tx.ext.v` must be 0, not `{v}`")));
+                    return Err(malformed(line, format!("`feeBump.tx.ext.v` must be 0, not {}", q(v))));
                 }
             }
             let signatures = read_signatures(&m, "feeBump.")?;
@@ -675,13 +675,28 @@ pub fn from_txrep(text: &str) -> Result<TransactionEnvelope> {
             return Err(malformed(
                 ty_line,
                 format!(
-                    "`{other}` is not an envelope type; expected ENVELOPE_TYPE_TX, ENVELOPE_TYPE_TX_FEE_BUMP or ENVELOPE_TYPE_TX_V0"
+                    "{} is not an envelope type; expected ENVELOPE_TYPE_TX, ENVELOPE_TYPE_TX_FEE_BUMP or ENVELOPE_TYPE_TX_V0",
+                    q(other)
                 ),
             ))
         }
     };
     m.check_all_used()?;
     Ok(env)
+}
+
+/// A value quoted for an error message; one shaped like a secret seed (`S` and 55 more strkey
+/// characters) is not repeated, so a mistaken paste does not end up in logs.
+fn q(v: &str) -> String {
+    let seed_like = v.len() == 56
+        && v.starts_with('S')
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b));
+    if seed_like {
+        "a value shaped like a secret seed (not repeated here)".into()
+    } else {
+        format!("`{v}`")
+    }
 }
 
 fn malformed(line: usize, reason: impl Into<String>) -> TxrepError {
@@ -744,7 +759,12 @@ fn read_tx(m: &Fields, p: &str) -> Result<Transaction> {
                     line: Some(line),
                 })
             }
-            _ => return Err(malformed(line, format!("`{ext_key}` must be 0, not `{v}`"))),
+            _ => {
+                return Err(malformed(
+                    line,
+                    format!("`{ext_key}` must be 0, not {}", q(v)),
+                ))
+            }
         }
     }
     Ok(Transaction {
@@ -798,7 +818,7 @@ fn read_cond(m: &Fields, p: &str) -> Result<Preconditions> {
                     other => {
                         return Err(malformed(
                             ty_line,
-                            format!("`{other}` is not a signer key type"),
+                            format!("{} is not a signer key type", q(other)),
                         ))
                     }
                 };
@@ -824,12 +844,13 @@ fn read_cond(m: &Fields, p: &str) -> Result<Preconditions> {
                 extra_signers,
             })
         }
-        other => {
-            return Err(malformed(
-                line,
-                format!("`{other}` is not a precondition type; expected PRECOND_NONE, PRECOND_TIME or PRECOND_V2"),
-            ))
-        }
+        other => return Err(malformed(
+            line,
+            format!(
+                "{} is not a precondition type; expected PRECOND_NONE, PRECOND_TIME or PRECOND_V2",
+                q(other)
+            ),
+        )),
     })
 }
 
@@ -857,7 +878,7 @@ fn read_memo(m: &Fields, p: &str) -> Result<Memo> {
         other => {
             return Err(malformed(
                 line,
-                format!("`{other}` is not a memo type; expected MEMO_NONE, MEMO_TEXT, MEMO_ID, MEMO_HASH or MEMO_RETURN"),
+                format!("{} is not a memo type; expected MEMO_NONE, MEMO_TEXT, MEMO_ID, MEMO_HASH or MEMO_RETURN", q(other)),
             ))
         }
     })
@@ -991,7 +1012,7 @@ fn read_op(m: &Fields, p: &str) -> Result<Operation> {
                 other => {
                     return Err(malformed(
                         lt_line,
-                        format!("`{other}` is not an asset type"),
+                        format!("{} is not an asset type", q(other)),
                     ))
                 }
             };
@@ -1023,7 +1044,7 @@ fn read_op(m: &Fields, p: &str) -> Result<Operation> {
                 n => parse_decimal::<u32>(n).ok_or_else(|| {
                     malformed(
                         auth_line,
-                        format!("`{n}` is not valid for `{akey}`; expected true, false or an unsigned 32-bit integer"),
+                        format!("{} is not valid for `{akey}`; expected true, false or an unsigned 32-bit integer", q(n)),
                     )
                 })?,
             };
@@ -1078,7 +1099,7 @@ fn read_op(m: &Fields, p: &str) -> Result<Operation> {
                     line: Some(line),
                 }
             } else {
-                malformed(line, format!("`{other}` is not an operation type"))
+                malformed(line, format!("{} is not an operation type", q(other)))
             });
         }
     };
@@ -1278,7 +1299,8 @@ impl Fields {
             malformed(
                 line,
                 format!(
-                    "`{v}` is not valid for `{key}`; expected {}",
+                    "{} is not valid for `{key}`; expected {}",
+                    q(v),
                     T::DESCRIPTION
                 ),
             )
@@ -1305,7 +1327,7 @@ impl Fields {
             FALSE => Ok(false),
             _ => Err(malformed(
                 line,
-                format!("`{v}` is not valid for `{key}`; expected true or false"),
+                format!("{} is not valid for `{key}`; expected true or false", q(v)),
             )),
         }
     }
@@ -1379,7 +1401,10 @@ impl Fields {
                 "native" | "NATIVE" | "XLM" | "TestXLM" => Ok(Asset::Native),
                 _ => Err(malformed(
                     line,
-                    format!("`{v}` is not an asset; expected `native` or `CODE:ISSUER`"),
+                    format!(
+                        "{} is not an asset; expected `native` or `CODE:ISSUER`",
+                        q(v)
+                    ),
                 )),
             };
         };

@@ -568,6 +568,15 @@ fn strkey_errors_do_not_echo_the_value() {
         .expect_err("a seed is not an account")
         .to_string();
     assert!(err.contains("secret seed") && !err.contains(&seed), "{err}");
+    // Nor in a field that is not a key at all.
+    for field in ["tx.fee: 100", "tx.memo.type: MEMO_TEXT"] {
+        let (name, _) = field.split_once(": ").expect("field");
+        let text = c.txrep.replace(field, &format!("{name}: {seed}"));
+        let err = from_txrep(&text)
+            .expect_err("a seed is not a value")
+            .to_string();
+        assert!(err.contains("secret seed") && !err.contains(&seed), "{err}");
+    }
 
     let mut bad = src.clone();
     bad.replace_range(10..11, if &src[10..11] == "A" { "B" } else { "A" });

@@ -286,7 +286,11 @@ fn write_signatures(w: &mut Writer, p: &str, sigs: &[DecoratedSignature]) {
 fn write_op(w: &mut Writer, p: &str, op: &Operation) -> Result<()> {
     let Some(name) = supported_op_name(&op.body) else {
         return Err(TxrepError::Unsupported {
-            what: format!("the {} operation", op_type_name(op.body.discriminant())),
+            what: format!(
+                "the {} operation (`{}`)",
+                op_type_name(op.body.discriminant()),
+                p.trim_end_matches('.')
+            ),
             line: None,
         });
     };
@@ -844,13 +848,15 @@ fn read_cond(m: &Fields, p: &str) -> Result<Preconditions> {
                 extra_signers,
             })
         }
-        other => return Err(malformed(
-            line,
-            format!(
+        other => {
+            return Err(malformed(
+                line,
+                format!(
                 "{} is not a precondition type; expected PRECOND_NONE, PRECOND_TIME or PRECOND_V2",
                 q(other)
             ),
-        )),
+            ))
+        }
     })
 }
 

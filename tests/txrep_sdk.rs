@@ -384,7 +384,11 @@ fn unsupported_operations_are_named_not_panicked_on() {
     tx.operations = ops.try_into().expect("2 ops fit");
     match to_txrep(&env) {
         Err(e @ TxrepError::Unsupported { line: None, .. }) => {
-            assert!(e.to_string().contains("INFLATION"), "{e}")
+            assert!(
+                e.to_string()
+                    .contains("the INFLATION operation (`tx.operations[1]`)"),
+                "{e}"
+            )
         }
         other => panic!("expected Unsupported, got {other:?}"),
     }

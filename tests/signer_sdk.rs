@@ -75,10 +75,15 @@ fn strings(args: &[&str]) -> Vec<String> {
 
 /// `command…` followed by the options every build test shares, then `--key env:…` per key.
 fn tx_args(command: &[&str], keys: &[&Key]) -> Vec<String> {
+    tx_args_on("testnet", command, keys)
+}
+
+/// `tx_args` for another network.
+fn tx_args_on(network: &str, command: &[&str], keys: &[&Key]) -> Vec<String> {
     let mut args = strings(command);
     args.extend(strings(&[
         "--network",
-        "testnet",
+        network,
         "--sequence",
         SEQUENCE,
         "--min-time",
@@ -569,6 +574,46 @@ fn networks_by_name_passphrase_and_environment() {
     }
 }
 
+/// `--valid-for` (and its 24h default) count from now, so the upper bound is checked against the
+/// clock around the run, and the bytes against the SDK built with the bound the signer chose.
+#[test]
+fn valid_for_and_the_default_upper_time_bound() {
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    for (extra, seconds) in [(vec!["--valid-for", "2h"], 7200), (vec![], 86400)] {
+        let dir = TestDir::new();
+        let mut args = strings(&payment_args());
+        args.extend(strings(&[
+            "--network",
+            "testnet",
+            "--sequence",
+            SEQUENCE,
+            "--min-time",
+            MIN_TIME,
+            "--yes",
+            "--key",
+            &key_arg(&ISSUER),
+        ]));
+        args.extend(strings(&extra));
+        let before = now();
+        let got = stdout_line(&signer_in(&dir, &args, &[], None));
+        let after = now();
+        let read = oracle_json("decode", &json!({"envelope": got, "network": "testnet"}));
+        let max_time = read["max_time"].as_u64().expect("max_time");
+        assert!(
+            (before + seconds..=after + seconds).contains(&max_time),
+            "{extra:?}: max_time {max_time} is not {seconds}s after the run ({before}..={after})"
+        );
+        let mut want = payment_plan();
+        want["max_time"] = json!(max_time);
+        assert_same_envelope(&got, &sdk_build(&want, &[&ISSUER]), "testnet");
+    }
+}
+
 #[test]
 fn explicit_source_signed_by_another_key() {
     let mut args = payment_args();
@@ -708,6 +753,33 @@ fn format_json_carries_the_sdk_hash() {
         &json!({"envelope": envelope, "network": "testnet"}),
     );
     assert_eq!(got["hash"], sdk["hash"], "{got:#}");
+}
+
+#[test]
+fn format_sep7_uri_carries_the_sdk_envelope() {
+    for network in ["testnet", "pubnet"] {
+        let dir = TestDir::new();
+        let mut args = tx_args_on(network, &payment_args(), &[&ISSUER]);
+        args.extend(strings(&["--format", "sep7"]));
+        let uri = stdout_line(&signer_in(&dir, &args, &[], None));
+        let mut want = payment_plan();
+        want["network"] = json!(network);
+        // With the network given, the SDK checks the URI's network_passphrase against it (SEP-7
+        // lets a public-network URI leave it out).
+        let read = oracle_json("sep7", &json!({"uri": uri, "network": network}));
+        assert_same_envelope(
+            read["xdr"].as_str().expect("xdr"),
+            &sdk_build(&want, &[&ISSUER]),
+            network,
+        );
+    }
+    // Any network but the public one must be named in the URI itself.
+    let dir = TestDir::new();
+    let mut args = tx_args(&payment_args(), &[&ISSUER]);
+    args.extend(strings(&["--format", "sep7"]));
+    let uri = stdout_line(&signer_in(&dir, &args, &[], None));
+    let read = oracle_json("sep7", &json!({"uri": uri}));
+    assert_eq!(read["network_passphrase"], json!(TESTNET));
 }
 
 // ---- plan and batch files --------------------------------------------------------------------

@@ -713,12 +713,11 @@ fn out_file_holds_base64_and_newline() {
 fn format_txrep_round_trips_through_the_sdk() {
     // Only allow_trust "full" here: the Python SDK writes allow_trust's authorize as a boolean, so
     // "maintain_liabilities" (2) does not survive its own txrep round trip.
-    let want_plan = plan(json!([
+    let mut want_plan = plan(json!([
         {"type": "set_options", "set_flags": ["auth_required", "auth_revocable"],
          "home_domain": "example.com", "signer": {"key": COSIGNER.public, "weight": 1}},
         {"type": "allow_trust", "trustor": ALICE.public, "asset": "USD", "authorize": "full"},
     ]));
-    let mut want_plan = want_plan;
     want_plan["memo"] = json!({"text": "ceremony 1"});
     let dir = TestDir::new();
     let mut args = tx_args(
@@ -1046,27 +1045,24 @@ fn check_refused(command: &[&str], sdk_plan: Option<Value>) {
     assert_refused(&dir, &args, None);
 }
 
-fn payment_with(destination: &str, asset: &str, amount: &str) -> (Vec<String>, Value) {
-    let args = strings(&[
-        "payment",
-        "--destination",
-        destination,
-        "--asset",
-        asset,
-        "--amount",
-        amount,
-    ]);
-    let p = plan(
-        json!([{"type": "payment", "destination": destination, "asset": asset,
-                         "amount": amount}]),
-    );
-    (args, p)
-}
-
+/// A payment the signer and the SDK must both refuse.
 fn refuse_payment(destination: &str, asset: &str, amount: &str) {
-    let (args, p) = payment_with(destination, asset, amount);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    check_refused(&args, Some(p));
+    let sdk_plan = plan(
+        json!([{"type": "payment", "destination": destination, "asset": asset,
+                                "amount": amount}]),
+    );
+    check_refused(
+        &[
+            "payment",
+            "--destination",
+            destination,
+            "--asset",
+            asset,
+            "--amount",
+            amount,
+        ],
+        Some(sdk_plan),
+    );
 }
 
 #[test]

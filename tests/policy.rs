@@ -629,3 +629,62 @@ fn describe_names_every_rule() {
         "{d}"
     );
 }
+
+#[test]
+fn the_documented_policies_parse() {
+    let doc = include_str!("../docs/policy.md");
+    let blocks: Vec<&str> = doc
+        .split("```json\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .collect();
+    assert_eq!(blocks.len(), 2, "the default and the issuer example");
+    let default = policy::parse(blocks[0]).expect("documented default parses");
+    assert_eq!(default, policy::default_for_new_keystore());
+    let issuer = policy::parse(blocks[1]).expect("documented example parses");
+    let i: AccountId = "GCEO4KQO4IWOIYSRMWL6LQWU3XWLDDBWAUYFXFLWG44YUJ6YH7V5AXYQ"
+        .parse()
+        .expect("issuer");
+    let dist: AccountId = "GAH3GCWYTYYTQF3UUYN4F4TAHGYKWX74EKKZK5LJRJJ55FVUMM7KR4DF"
+        .parse()
+        .expect("distribution");
+    let usd: Asset = format!("USD:{i}").parse().expect("asset");
+    let ceremony = tx_from(
+        i,
+        vec![
+            OpSpec::new(set_options(SetOptionsSpec {
+                set_flags: Some(1 | 2 | 8),
+                home_domain: Some("example.com".into()),
+                ..Default::default()
+            })),
+            OpSpec::new(OpBody::CreateAccount {
+                destination: dist,
+                starting_balance: amt("10"),
+            }),
+            OpSpec {
+                source: Some(dist),
+                body: OpBody::ChangeTrust {
+                    asset: usd.clone(),
+                    limit: None,
+                },
+            },
+            OpSpec::new(OpBody::SetTrustLineFlags {
+                trustor: dist,
+                asset: usd.clone(),
+                set: 1,
+                clear: 0,
+            }),
+            OpSpec::new(pay(dist, usd.clone(), "1000000")),
+        ],
+    );
+    allowed(&issuer, &ceremony);
+    assert_eq!(
+        issuer.check(&ceremony, &Network::Pubnet).unwrap_err().rule,
+        "networks"
+    );
+    let elsewhere = tx_from(i, vec![OpSpec::new(pay(acct(9), usd, "1"))]);
+    assert_eq!(
+        refused(&issuer, &elsewhere).rule,
+        format!("destinations.USD:{i}")
+    );
+}

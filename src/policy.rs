@@ -89,7 +89,7 @@ pub enum PolicyError {
 }
 
 /// A transaction (or batch) outside the policy: the rule it breaks and what it does.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Violation {
     /// The policy field broken, e.g. `networks` or `max_amount_per_tx.USD:G…`.
@@ -450,7 +450,9 @@ impl Policy {
             return Err(violation(
                 "networks",
                 format!(
-                    "this transaction is for {network}, and the policy allows only {}.",
+                    "this transaction is for {} (\"{}\"), and the policy allows only {}.",
+                    network.name(),
+                    crate::review::escape_bytes(network.passphrase().as_bytes()),
                     list(&self.networks.iter().map(Network::name).collect::<Vec<_>>())
                 ),
                 None,
@@ -740,8 +742,8 @@ impl Policy {
                 if !single {
                     v.transaction = Some(*crossing);
                     v.message = format!(
-                        "{} Transaction {crossing} brings it over, and no transaction of the batch is signed.",
-                        v.message
+                        "{}; transaction {crossing} brings it over, so no transaction of the batch is signed.",
+                        v.message.trim_end_matches('.')
                     );
                 }
                 v

@@ -101,6 +101,12 @@ fn networks() {
         .check(&env, &Network::Custom("Other Net ; 2024".into()))
         .unwrap_err();
     assert_eq!(v.rule, "networks");
+    // A passphrase from the online side never reaches the terminal raw.
+    let v = p
+        .check(&env, &Network::Custom("Evil \x1b[2J Net".into()))
+        .unwrap_err();
+    assert!(!v.message.contains('\x1b'), "{}", v.message);
+    assert!(v.message.contains("\\x1b"), "{}", v.message);
 }
 
 // source_accounts

@@ -388,6 +388,17 @@ fn amount_words(stroops: i128) -> String {
     }
 }
 
+/// A network for people: its name, or for a custom network its passphrase (escaped).
+fn network_words(n: &Network) -> String {
+    match n {
+        Network::Custom(p) => format!(
+            "the custom network \"{}\"",
+            crate::review::escape_bytes(p.as_bytes())
+        ),
+        other => other.name().to_string(),
+    }
+}
+
 fn list<T: fmt::Display>(items: &[T]) -> String {
     items
         .iter()
@@ -453,7 +464,7 @@ impl Policy {
                     "this transaction is for {} (\"{}\"), and the policy allows only {}.",
                     network.name(),
                     crate::review::escape_bytes(network.passphrase().as_bytes()),
-                    list(&self.networks.iter().map(Network::name).collect::<Vec<_>>())
+                    list(&self.networks.iter().map(network_words).collect::<Vec<_>>())
                 ),
                 None,
             ));
@@ -763,17 +774,8 @@ impl Policy {
         let _ = writeln!(
             s,
             "  networks: only {}",
-            list(&self.networks.iter().map(Network::name).collect::<Vec<_>>())
+            list(&self.networks.iter().map(network_words).collect::<Vec<_>>())
         );
-        for n in &self.networks {
-            if let Network::Custom(p) = n {
-                let _ = writeln!(
-                    s,
-                    "    custom network \"{}\"",
-                    crate::review::escape_bytes(p.as_bytes())
-                );
-            }
-        }
         match &self.source_accounts {
             None => {
                 let _ = writeln!(s, "  source accounts: any");

@@ -5,7 +5,10 @@ use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 
 fn main() {
-    let count: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let count: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000);
     let key = SigningKey::from_bytes(&[7u8; 32]);
     // A payment transaction's signature payload is about 200 bytes (network ID, tag, transaction).
     let mut payload = vec![0u8; 200];

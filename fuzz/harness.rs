@@ -1,0 +1,257 @@
+//! The bodies of the fuzz targets, one function per target.
+//!
+//! Shared by the cargo-fuzz targets in `fuzz_targets/` and by `tests/fuzz_corpus.rs`, which
+//! replays every file of `fuzz/corpus/<target>/` through the same function on every `cargo test`.
+//! Each function takes bytes a stranger could hand us. Errors are fine; a panic is a bug, and so
+//! is a broken round trip (the assertions below state what must always hold).
+use airgap::account::AccountId;
+use airgap::amount::Amount;
+use airgap::asset::{Asset, AssetCode};
+use airgap::build::{self, Authorize, MemoSpec};
+use airgap::envelope;
+use airgap::keys::{self, keystore};
+use airgap::network::Network;
+use airgap::plan::{self, Overrides};
+use airgap::policy;
+use airgap::review;
+use airgap::txrep;
+use stellar_xdr::TransactionEnvelope;
+
+/// The clock the targets pretend it is (2027-01-15); fixed so a crash reproduces.
+pub const NOW: u64 = 1_800_000_000;
+
+/// The passphrase the keystore seeds in the corpus were sealed with.
+pub const KEYSTORE_PASSPHRASE: &[u8] = b"fuzz passphrase";
+
+/// Keystores whose scrypt needs more memory than this are only inspected, not opened, so that
+/// one input costs milliseconds (the parameters themselves are checked by `inspect`).
+const MAX_FUZZ_KDF_MEMORY: u64 = 1 << 20;
+
+fn networks() -> [Network; 3] {
+    [
+        Network::Pubnet,
+        Network::Testnet,
+        Network::Custom("Fuzz Network ; 2026".into()),
+    ]
+}
+
+/// Everything the tools do with an envelope that decoded: the encodings round-trip, review never
+/// panics (and its text and JSON render), txrep written for it reads back as the same envelope,
+/// the default policy checks it.
+pub fn exercise_envelope(env: &TransactionEnvelope) {
+    let bytes = envelope::to_bytes(env);
+    assert_eq!(
+        envelope::decode_bytes(&bytes).as_ref(),
+        Ok(env),
+        "XDR bytes round trip"
+    );
+    let b64 = envelope::encode(env);
+    if b64.len() <= envelope::MAX_BASE64_LEN {
+        assert_eq!(
+            envelope::decode(&b64).as_ref(),
+            Ok(env),
+            "base64 round trip"
+        );
+    }
+
+    let source = envelope::source(env);
+    let _ = envelope::sequence(env);
+    let default_policy = policy::default_for_new_keystore();
+    for network in networks() {
+        let _ = envelope::hash(env, &network);
+        for now in [NOW, 0, u64::MAX] {
+            if let Ok(r) = review::review(env, &network, now, &[source]) {
+                let text = r.to_text();
+                assert!(!text.is_empty());
+                let _ = r.operations.len();
+            }
+        }
+        let _ = default_policy.check(env, &network);
+    }
+
+    if let Ok(text) = txrep::to_txrep(env) {
+        match txrep::from_txrep(&text) {
+            Ok(back) => assert_eq!(&back, env, "txrep round trip changed the envelope"),
+            Err(e) => panic!("txrep written by to_txrep does not read back: {e}\n{text}"),
+        }
+    }
+}
+
+/// `envelope_base64`: text as pasted or read from a `.b64` file.
+pub fn envelope_base64(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(env) = envelope::decode(text) {
+        exercise_envelope(&env);
+    }
+}
+
+/// `envelope_xdr`: raw XDR bytes, as carried in QR frames.
+pub fn envelope_xdr(data: &[u8]) {
+    if let Ok(env) = envelope::decode_bytes(data) {
+        exercise_envelope(&env);
+    }
+}
+
+/// `txrep`: SEP-11 text. Whatever reads must write back out and read again to the same envelope.
+pub fn txrep(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(env) = txrep::from_txrep(text) {
+        exercise_envelope(&env);
+    }
+}
+
+/// `plan`: a plan file (JSON), and the same bytes as a batch file (one plan per line). Whatever
+/// resolves and builds must review without error: the ten operation kinds a plan can hold are
+/// exactly the ones review describes.
+pub fn plan(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    one_plan(text);
+    if text.contains('\n') {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            one_plan(line);
+        }
+    }
+}
+
+fn one_plan(text: &str) {
+    let Ok(raw) = plan::parse(text) else {
+        return;
+    };
+    let overridden = Overrides {
+        network: Some(Network::Testnet),
+        source: Some(AccountId([7; 32])),
+        sequence: Some(1),
+        base_fee: Some(100),
+        min_time: Some(0),
+        max_time: Some(NOW + 3600),
+        memo: Some(MemoSpec::Id(1)),
+    };
+    for o in [Overrides::default(), overridden] {
+        let Ok(spec) = raw.resolve(&o, NOW) else {
+            continue;
+        };
+        let Ok(tx) = build::build(&spec) else {
+            continue;
+        };
+        let env = build::envelope(tx);
+        if let Err(e) = review::review(&env, &spec.network, NOW, &[]) {
+            panic!("review refused an envelope built from a plan: {e}");
+        }
+        exercise_envelope(&env);
+    }
+}
+
+/// `keystore`: a keystore file. `inspect` on everything; `open` (with the corpus passphrase and a
+/// wrong one) on files whose KDF is cheap.
+pub fn keystore(data: &[u8]) {
+    let Ok(info) = keystore::inspect(data) else {
+        // open must refuse what inspect refuses, before any KDF work.
+        assert!(keystore::open(data, KEYSTORE_PASSPHRASE).is_err());
+        return;
+    };
+    assert!(info.public_key.parse::<AccountId>().is_ok());
+    if info.kdf.memory_bytes() > MAX_FUZZ_KDF_MEMORY {
+        return;
+    }
+    if let Ok((seed, opened)) = keystore::open(data, KEYSTORE_PASSPHRASE) {
+        assert_eq!(opened, info, "open and inspect disagree");
+        let public = keys::SecretSeed::from_bytes(seed).public_key();
+        assert_eq!(
+            public.to_string(),
+            info.public_key,
+            "open returned a seed of another key"
+        );
+    }
+    assert!(keystore::open(data, b"not the passphrase").is_err());
+}
+
+/// `policy`: a policy file, then optionally a NUL byte and XDR envelope bytes to check against it
+/// (alone, and as a batch of two).
+pub fn policy(data: &[u8]) {
+    let (policy_bytes, env_bytes) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], Some(&data[i + 1..])),
+        None => (data, None),
+    };
+    let Ok(text) = std::str::from_utf8(policy_bytes) else {
+        return;
+    };
+    let Ok(p) = policy::parse(text) else {
+        return;
+    };
+    assert!(!p.describe().is_empty());
+    let Some(env) = env_bytes.and_then(|b| envelope::decode_bytes(b).ok()) else {
+        return;
+    };
+    for network in networks() {
+        let one = p.check(&env, &network);
+        let two = p.check_batch(&[(env.clone(), network.clone()), (env.clone(), network)]);
+        // A batch of two copies cannot be allowed when one copy alone is refused.
+        if one.is_err() {
+            assert!(
+                two.is_err(),
+                "a batch passed that holds a refused transaction"
+            );
+        }
+    }
+}
+
+/// `text_values`: the short values typed on a command line or written in plans and policies:
+/// amounts, times, durations, signers, sequence numbers, memos, networks, assets, accounts, flags,
+/// secret keys and mnemonics. Parsed values must print back to themselves.
+pub fn text_values(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(a) = s.parse::<Amount>() {
+        assert_eq!(a.to_string().parse::<Amount>(), Ok(a), "amount round trip");
+        assert_eq!(
+            a.to_horizon_string().parse::<Amount>(),
+            Ok(a),
+            "horizon amount round trip"
+        );
+        let _ = a.positive();
+    }
+    let _ = build::parse_time(s);
+    let _ = build::parse_duration(s);
+    if let Ok((key, weight)) = build::parse_signer(s) {
+        assert_eq!(
+            build::parse_signer(&format!("{key}:{weight}")),
+            Ok((key, weight))
+        );
+    }
+    let _ = build::parse_sequence(s);
+    let _ = MemoSpec::text(s);
+    let _ = MemoSpec::id(s);
+    let _ = MemoSpec::hash(s);
+    let _ = MemoSpec::ret(s);
+    if let Ok(n) = s.parse::<Network>() {
+        assert_eq!(n.passphrase().parse::<Network>(), Ok(n.clone()));
+        let _ = n.to_string();
+    }
+    if let Ok(a) = s.parse::<Asset>() {
+        assert_eq!(
+            a.to_string().parse::<Asset>(),
+            Ok(a.clone()),
+            "asset round trip"
+        );
+        let _ = a.to_xdr();
+    }
+    if let Ok(c) = s.parse::<AssetCode>() {
+        let _ = c.to_xdr();
+    }
+    if let Ok(id) = s.parse::<AccountId>() {
+        assert_eq!(id.to_string().parse::<AccountId>(), Ok(id));
+        let _ = id.short();
+    }
+    let parts: Vec<&str> = s.split(',').collect();
+    let _ = build::account_flags(&parts);
+    let _ = build::trustline_flags(&parts);
+    let _ = s.parse::<Authorize>();
+    let _ = keys::seed_from_text(s, 0);
+}

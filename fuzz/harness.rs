@@ -58,15 +58,16 @@ pub fn exercise_envelope(env: &TransactionEnvelope) {
     let _ = envelope::sequence(env);
     let default_policy = policy::default_for_new_keystore();
     for network in networks() {
-        let _ = envelope::hash(env, &network);
-        for now in [NOW, 0, u64::MAX] {
-            if let Ok(r) = review::review(env, &network, now, &[source]) {
-                let text = r.to_text();
-                assert!(!text.is_empty());
-                let _ = r.operations.len();
-            }
+        if let Ok(r) = review::review(env, &network, NOW, &[source]) {
+            assert!(!r.to_text().is_empty());
         }
         let _ = default_policy.check(env, &network);
+    }
+    // Relative times at the ends of the clock.
+    for now in [0, u64::MAX] {
+        if let Ok(r) = review::review(env, &Network::Testnet, now, &[]) {
+            assert!(!r.to_text().is_empty());
+        }
     }
 
     if let Ok(text) = txrep::to_txrep(env) {
@@ -132,7 +133,7 @@ fn one_plan(text: &str) {
         max_time: Some(NOW + 3600),
         memo: Some(MemoSpec::Id(1)),
     };
-    for o in [Overrides::default(), overridden] {
+    for (o, exercise) in [(Overrides::default(), true), (overridden, false)] {
         let Ok(spec) = raw.resolve(&o, NOW) else {
             continue;
         };
@@ -143,7 +144,9 @@ fn one_plan(text: &str) {
         if let Err(e) = review::review(&env, &spec.network, NOW, &[]) {
             panic!("review refused an envelope built from a plan: {e}");
         }
-        exercise_envelope(&env);
+        if exercise {
+            exercise_envelope(&env);
+        }
     }
 }
 

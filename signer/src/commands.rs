@@ -460,12 +460,15 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
     if !keys.is_empty() {
         confirm(common.output.yes)?;
     }
-    let mut out = String::with_capacity(txs.len() * 400);
-    for ((spec, mut env), r) in txs.into_iter().zip(&reviews) {
-        for k in &keys {
-            envelope::sign(&mut env, &spec.network, &k.seed)?;
-        }
-        let line = serde_json::json!({"hash": r.hash, "sequence": r.sequence, "envelope": envelope::encode(&env)});
+    let seeds: Vec<airgap::keys::SecretSeed> = keys.into_iter().map(|k| k.seed).collect();
+    let mut items: Vec<(TransactionEnvelope, Network)> = txs
+        .into_iter()
+        .map(|(spec, env)| (env, spec.network))
+        .collect();
+    envelope::sign_all(&mut items, &seeds)?;
+    let mut out = String::with_capacity(items.len() * 400);
+    for ((env, _), r) in items.iter().zip(&reviews) {
+        let line = serde_json::json!({"hash": r.hash, "sequence": r.sequence, "envelope": envelope::encode(env)});
         out.push_str(&line.to_string());
         out.push('\n');
     }

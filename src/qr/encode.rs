@@ -56,30 +56,36 @@ pub enum QrEncodeError {
 /// The fragment sizes and error-correction levels were chosen by measurement; see docs/formats.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum QrDensity {
-    /// Small codes that any phone reads from across a desk; the most frames.
+    /// Version-8 codes that even a weak decoder reads from a small camera image; the most
+    /// frames (about 250 for 10 KB).
     Low,
-    /// The default: codes a phone reads from a laptop screen at arm's length.
+    /// The default: version-9 codes; about 170 frames for 10 KB.
     #[default]
     Medium,
-    /// Large codes for a good camera close to a large screen; the fewest frames.
+    /// Version-11 codes for phone decoders (ZXing class); about 100 frames for 10 KB.
     High,
 }
 
 impl QrDensity {
     /// Largest fragment of the message, in bytes, that one frame carries (the UR
-    /// `max_fragment_length`).
+    /// `max_fragment_length`): 80, 120 and 200 bytes.
     pub fn max_fragment_len(self) -> usize {
         match self {
-            QrDensity::Low => 120,
-            QrDensity::Medium => 250,
-            QrDensity::High => 500,
+            QrDensity::Low => 80,
+            QrDensity::Medium => 120,
+            QrDensity::High => 200,
         }
     }
 
-    /// Error-correction level of each frame. Lost or unreadable frames are replaced by further
-    /// fountain frames, so frames use level L and spend their capacity on data.
+    /// Error-correction level of each frame: M for `Low`, L otherwise. A lost or unreadable
+    /// frame is replaced by later fountain frames, so dense frames spend their capacity on data;
+    /// `Low` keeps the margin for the worst cameras. With these levels the frames are QR versions
+    /// 8, 9 and 11 (49, 53 and 61 modules across).
     pub fn ec_level(self) -> EcLevel {
-        EcLevel::L
+        match self {
+            QrDensity::Low => EcLevel::M,
+            QrDensity::Medium | QrDensity::High => EcLevel::L,
+        }
     }
 }
 

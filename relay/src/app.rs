@@ -33,6 +33,8 @@ pub enum AppError {
     AccountQuery(#[from] account::AccountError),
     #[error(transparent)]
     Inspect(#[from] inspect::InspectError),
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
     #[error("--max-fee must be a positive number of stroops")]
     BadMaxFee,
 }
@@ -62,6 +64,9 @@ impl AppError {
             }
             AppError::AccountQuery(_) | AppError::Inspect(_) => {
                 "Check --horizon and run again.".into()
+            }
+            AppError::Sandbox(_) => {
+                "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
         }
@@ -100,6 +105,7 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Inspect(a) => run_inspect(a),
         Command::Submit(a) => run_submit(a),
         Command::Journal(a) => run_journal(a),
+        Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
     }
 }
 

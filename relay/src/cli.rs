@@ -37,6 +37,9 @@ pub enum Command {
     Submit(SubmitArgs),
     /// List a submission journal.
     Journal(JournalArgs),
+    /// Run a local Horizon-compatible rehearsal ledger on loopback (not a validator).
+    #[command(long_about = crate::sandbox::LONG_ABOUT)]
+    Sandbox(crate::sandbox::SandboxArgs),
 }
 
 const SUBMIT_ABOUT: &str = "\

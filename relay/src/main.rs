@@ -17,6 +17,7 @@ mod inspect;
 mod journal;
 mod keysource;
 mod online;
+mod sandbox;
 mod sigcheck;
 mod submit;
 

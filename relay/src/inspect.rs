@@ -225,10 +225,12 @@ pub fn run(
             .push(signature_check(env, net, &candidates, online.is_some()));
         rec.checks.push(time_check(env, now, horizon_now.is_some()));
         if let (Some(acc), Some(o)) = (accounts.as_mut(), online) {
+            let mut already = false;
             if let Ok(Some(tx)) = o.horizon.transaction(
                 rec.hash.as_deref().unwrap_or_default(),
                 online::budget(deadline, Duration::from_secs(10)),
             ) {
+                already = true;
                 rec.checks.push(warn(
                     "already_submitted",
                     format!(
@@ -238,7 +240,9 @@ pub fn run(
                     ),
                 ));
             }
-            rec.checks.push(sequence_check(env, acc, &planned));
+            if !already {
+                rec.checks.push(sequence_check(env, acc, &planned));
+            }
             rec.checks.extend(weight_checks(env, net, acc));
             rec.checks.push(fee_check(env, fee_stats.as_ref()));
             rec.checks.extend(counterparty_checks(env, acc));

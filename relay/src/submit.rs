@@ -477,18 +477,13 @@ fn from_ledger(r: &Ready<'_>, rec: &TxRecord, fee_bump_hash: Option<String>, how
 }
 
 /// Look the transaction up by hash (inner first for a fee bump made here).
-fn stored_outcome(
-    opts: &Options,
-    r: &Ready<'_>,
-    hashes: &[&str],
-) -> Result<Option<TxRecord>, HorizonError> {
+fn stored_outcome(opts: &Options, hashes: &[&str]) -> Result<Option<TxRecord>, HorizonError> {
     for h in hashes {
         let t = online::budget(
             Instant::now() + Duration::from_secs(10),
             Duration::from_secs(10),
         );
         if let Some(rec) = opts.online.horizon.transaction(h, t)? {
-            let _ = r;
             return Ok(Some(rec));
         }
     }
@@ -528,7 +523,7 @@ fn submit_one(
         explanations: Vec::new(),
     };
     // Already in a ledger? Then its stored outcome is the answer; nothing is sent.
-    match stored_outcome(opts, r, &lookups) {
+    match stored_outcome(opts, &lookups) {
         Ok(Some(rec)) => {
             return Ok(from_ledger(
                 r,
@@ -582,7 +577,7 @@ fn submit_one(
                         if codes.transaction == "tx_bad_seq"
                             || codes.inner_transaction.as_deref() == Some("tx_bad_seq")
                         {
-                            if let Ok(Some(rec)) = stored_outcome(opts, r, &lookups) {
+                            if let Ok(Some(rec)) = stored_outcome(opts, &lookups) {
                                 return Ok(from_ledger(
                                     r,
                                     &rec,
@@ -592,6 +587,15 @@ fn submit_one(
                             }
                         }
                         let explanations = codes.explain(&op_types(r.env));
+                        // Horizon's 400 does not name the ledger; the stored record does.
+                        let ledger = if codes.applied() {
+                            stored_outcome(opts, &lookups)
+                                .ok()
+                                .flatten()
+                                .map(|t| t.ledger)
+                        } else {
+                            None
+                        };
                         let message = if codes.applied() {
                             "failed in a ledger; the fee was charged and the sequence number used"
                                 .to_string()
@@ -600,6 +604,7 @@ fn submit_one(
                                 .to_string()
                         };
                         return Ok(Record {
+                            ledger,
                             result_codes: Some(codes),
                             explanations,
                             ..base(Status::Failed, message)
@@ -623,9 +628,7 @@ fn submit_one(
                             "{last}; polling GET /transactions/{}",
                             short(&sent_hash)
                         ));
-                        if let Some(rec) =
-                            poll(opts, r, &lookups, deadline, Duration::from_secs(10))
-                        {
+                        if let Some(rec) = poll(opts, &lookups, deadline, Duration::from_secs(5)) {
                             return Ok(from_ledger(r, &rec, fee_bump_hash.clone(), ""));
                         }
                         wait = Duration::ZERO;
@@ -660,7 +663,7 @@ fn submit_one(
             break;
         }
         // Before sending again: did an earlier attempt land?
-        if let Ok(Some(rec)) = stored_outcome(opts, r, &lookups) {
+        if let Ok(Some(rec)) = stored_outcome(opts, &lookups) {
             return Ok(from_ledger(r, &rec, fee_bump_hash.clone(), ""));
         }
     }
@@ -674,16 +677,10 @@ fn submit_one(
 }
 
 /// Poll `GET /transactions/{hash}` about once a second for up to `span` (or the deadline).
-fn poll(
-    opts: &Options,
-    r: &Ready<'_>,
-    hashes: &[&str],
-    deadline: Instant,
-    span: Duration,
-) -> Option<TxRecord> {
+fn poll(opts: &Options, hashes: &[&str], deadline: Instant, span: Duration) -> Option<TxRecord> {
     let until = (Instant::now() + span).min(deadline);
     loop {
-        if let Ok(Some(rec)) = stored_outcome(opts, r, hashes) {
+        if let Ok(Some(rec)) = stored_outcome(opts, hashes) {
             return Some(rec);
         }
         if Instant::now() >= until || !online::sleep_until_deadline(Duration::from_secs(1), until) {

@@ -5,8 +5,16 @@
 //! No network I/O, no terminal I/O, no process exit: callers decide how to talk to people.
 #![forbid(unsafe_code)]
 
+pub mod account;
+pub mod amount;
+pub mod asset;
+pub mod build;
+pub mod envelope;
 pub mod frames;
 pub mod keys;
+pub mod network;
+pub mod plan;
 pub mod qr;
+pub mod review;
 pub mod sep7;
 pub mod txrep;

@@ -1,0 +1,129 @@
+//! Stellar networks: a name for people, a passphrase for signatures.
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// The passphrase of the public network.
+pub const PUBNET: &str = "Public Global Stellar Network ; September 2015";
+/// The passphrase of the SDF test network.
+pub const TESTNET: &str = "Test SDF Network ; September 2015";
+/// The passphrase of the SDF future network.
+pub const FUTURENET: &str = "Test SDF Future Network ; October 2022";
+/// The passphrase of a standalone network (stellar-core's default, and our sandbox's).
+pub const STANDALONE: &str = "Standalone Network ; February 2017";
+
+/// The names `--network` accepts, for error messages.
+pub const NAMES: &str =
+    "testnet, pubnet, futurenet, standalone, or a full network passphrase in quotes";
+
+/// A network the transaction is signed for. Signatures cover the passphrase, so a blob signed for
+/// one network is worthless on another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Network {
+    Pubnet,
+    Testnet,
+    Futurenet,
+    Standalone,
+    /// Any other network, by its passphrase.
+    Custom(String),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NetworkError {
+    #[error("\"{0}\" is not a network this tool knows; use {NAMES}")]
+    Unknown(String),
+    #[error("no network was given; use {NAMES}")]
+    Missing,
+}
+
+impl Network {
+    /// The network whose passphrase this is; an unknown passphrase is a custom network.
+    pub fn from_passphrase(passphrase: &str) -> Network {
+        match passphrase {
+            PUBNET => Network::Pubnet,
+            TESTNET => Network::Testnet,
+            FUTURENET => Network::Futurenet,
+            STANDALONE => Network::Standalone,
+            other => Network::Custom(other.to_string()),
+        }
+    }
+
+    pub fn passphrase(&self) -> &str {
+        match self {
+            Network::Pubnet => PUBNET,
+            Network::Testnet => TESTNET,
+            Network::Futurenet => FUTURENET,
+            Network::Standalone => STANDALONE,
+            Network::Custom(p) => p,
+        }
+    }
+
+    /// A short name for people: `pubnet`, `testnet`, … or `custom network`.
+    pub fn name(&self) -> &str {
+        match self {
+            Network::Pubnet => "pubnet",
+            Network::Testnet => "testnet",
+            Network::Futurenet => "futurenet",
+            Network::Standalone => "standalone",
+            Network::Custom(_) => "custom network",
+        }
+    }
+
+    /// The network ID: SHA-256 of the passphrase.
+    pub fn id(&self) -> [u8; 32] {
+        Sha256::digest(self.passphrase().as_bytes()).into()
+    }
+
+    pub fn is_pubnet(&self) -> bool {
+        matches!(self, Network::Pubnet)
+    }
+}
+
+impl fmt::Display for Network {
+    /// `testnet ("Test SDF Network ; September 2015")`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (\"{}\")", self.name(), self.passphrase())
+    }
+}
+
+impl FromStr for Network {
+    type Err = NetworkError;
+
+    /// A name (`testnet`, `pubnet`/`public`/`mainnet`, `futurenet`, `standalone`/`local`) or a passphrase.
+    /// A single unknown word is refused rather than taken as a passphrase: it is far more likely a
+    /// typo than a network, and a typo here makes signatures that no network accepts.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        match s.to_ascii_lowercase().as_str() {
+            "" => Err(NetworkError::Missing),
+            "pubnet" | "public" | "mainnet" => Ok(Network::Pubnet),
+            "testnet" => Ok(Network::Testnet),
+            "futurenet" => Ok(Network::Futurenet),
+            "standalone" | "local" => Ok(Network::Standalone),
+            _ if s.contains(' ') => Ok(Network::from_passphrase(s)),
+            _ => Err(NetworkError::Unknown(s.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_passphrases() {
+        assert_eq!("testnet".parse::<Network>().unwrap(), Network::Testnet);
+        assert_eq!("PUBNET".parse::<Network>().unwrap(), Network::Pubnet);
+        assert_eq!(TESTNET.parse::<Network>().unwrap(), Network::Testnet);
+        assert_eq!(
+            "My Net ; 2024".parse::<Network>().unwrap(),
+            Network::Custom("My Net ; 2024".into())
+        );
+        assert!(matches!(
+            "testnte".parse::<Network>(),
+            Err(NetworkError::Unknown(_))
+        ));
+        assert_eq!("".parse::<Network>(), Err(NetworkError::Missing));
+    }
+}

@@ -48,10 +48,96 @@ fn start_sandbox(extra: &[&str]) -> (KillOnDrop, String) {
 fn python_sdk_against_sandbox() {
     let (_sandbox, url) = start_sandbox(&[]);
     let status = Command::new("python3")
-        .args(["-m", "pytest", "tests/sandbox", "-q"])
+        .args([
+            "-m",
+            "pytest",
+            "tests/sandbox",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ])
         .current_dir(workspace_root())
         .env("HORIZON_URL", &url)
         .status()
         .expect("run python3 -m pytest");
     assert!(status.success(), "pytest failed against {url}");
+}
+
+fn pytest(file: &str, url: &str, phase: &str, workdir: &std::path::Path) -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-m", "pytest", file, "-q", "-p", "no:cacheprovider"])
+        .current_dir(workspace_root())
+        .env("HORIZON_URL", url)
+        .env("SANDBOX_PHASE", phase)
+        .env("SANDBOX_WORKDIR", workdir);
+    cmd
+}
+
+#[test]
+fn state_survives_kill_9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("ledger.sqlite");
+    let state_arg = state.to_str().expect("utf-8 temp path");
+    let file = "tests/sandbox/test_persistence.py";
+
+    let (mut sandbox, url) = start_sandbox(&["--state", state_arg]);
+    let ok = pytest(file, &url, "write", dir.path())
+        .status()
+        .expect("pytest");
+    assert!(ok.success(), "write phase failed");
+
+    // kill -9 while a client submits transactions as fast as it can
+    let mut hammer = pytest(file, &url, "hammer", dir.path())
+        .spawn()
+        .expect("pytest hammer");
+    let acked = dir.path().join("acked.log");
+    for _ in 0..600 {
+        let n = std::fs::read_to_string(&acked).map_or(0, |s| s.lines().count());
+        if n >= 20 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    sandbox.0.kill().expect("SIGKILL the sandbox");
+    let _ = sandbox.0.wait();
+    let hammered = hammer.wait().expect("hammer exits");
+    assert!(hammered.success(), "hammer phase failed");
+
+    let (_sandbox, url) = start_sandbox(&["--state", state_arg]);
+    let ok = pytest(file, &url, "check", dir.path())
+        .status()
+        .expect("pytest");
+    assert!(
+        ok.success(),
+        "check phase failed after restart on {state_arg}"
+    );
+}
+
+#[test]
+fn faults_look_like_horizon() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_sandbox, url) = start_sandbox(&["--fault", "504:0.3,429:0.15,503:0.15"]);
+    let ok = pytest("tests/sandbox/test_faults.py", &url, "faults", dir.path())
+        .status()
+        .expect("pytest");
+    assert!(ok.success(), "fault phase failed against {url}");
+}
+
+#[test]
+fn rejects_bad_arguments() {
+    let out = Command::new(env!("CARGO_BIN_EXE_airgap-relay"))
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--fault", "500:0.5"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_airgap-relay"))
+        .args(["sandbox", "--listen", "0.0.0.0:0"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let help = Command::new(env!("CARGO_BIN_EXE_airgap-relay"))
+        .args(["sandbox", "--help"])
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&help.stdout).contains("NOT A VALIDATOR"));
 }

@@ -16,6 +16,28 @@ pub enum KeyError {
     InvalidSecret,
     #[error("this is an account ID (G…), a public key; a secret key (S…) is needed to sign")]
     PublicNotSecret,
+    #[error(transparent)]
+    Mnemonic(#[from] mnemonic::MnemonicError),
+    #[error("this is neither a secret key (S…, 56 characters) nor a mnemonic of 12 to 24 words")]
+    Unrecognized,
+}
+
+/// A secret typed or stored as text: an `S…` secret key, or a SEP-5 mnemonic (12–24 words), from
+/// which the key at `account_index` is derived. The mnemonic has no passphrase here.
+pub fn seed_from_text(text: &str, account_index: u32) -> Result<SecretSeed, KeyError> {
+    let words = text.split_whitespace().count();
+    match words {
+        1 => SecretSeed::from_strkey(text),
+        12..=24 => {
+            let phrase = Zeroizing::new(text.split_whitespace().collect::<Vec<_>>().join(" "));
+            Ok(SecretSeed::from_bytes(mnemonic::seed_from_mnemonic(
+                &phrase,
+                "",
+                account_index,
+            )?))
+        }
+        _ => Err(KeyError::Unrecognized),
+    }
 }
 
 /// An ed25519 secret seed, the 32 bytes behind an `S…` secret key.

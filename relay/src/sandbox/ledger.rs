@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use airgap::network::Network;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -183,6 +184,7 @@ pub enum Verdict {
 /// The whole sandbox ledger.
 #[derive(Clone, Debug)]
 pub struct Ledger {
+    passphrase: String,
     network_id: [u8; 32],
     pub header: Header,
     pub state: State,
@@ -197,7 +199,7 @@ enum Threshold {
 
 /// SHA-256 of the network passphrase.
 pub fn network_id(passphrase: &str) -> [u8; 32] {
-    Sha256::digest(passphrase.as_bytes()).into()
+    Network::from_passphrase(passphrase).id()
 }
 
 /// The root account's key: stellar-core derives it from the network id used as an ed25519 seed.
@@ -1189,6 +1191,7 @@ impl Ledger {
             },
         );
         Ledger {
+            passphrase: passphrase.to_string(),
             network_id,
             header: Header {
                 ledger_seq: 1,
@@ -1220,6 +1223,7 @@ impl Ledger {
     /// A ledger restored from storage.
     pub fn from_parts(passphrase: &str, header: Header, state: State) -> Ledger {
         Ledger {
+            passphrase: passphrase.to_string(),
             network_id: network_id(passphrase),
             header,
             state,
@@ -1534,7 +1538,7 @@ impl Ledger {
             tx: tx.clone(),
             signatures: Default::default(),
         });
-        let hash = unsigned.hash(self.network_id)?;
+        let hash = airgap::envelope::hash(&unsigned, &Network::from_passphrase(&self.passphrase));
         let signature = key.sign(&hash);
         let decorated = DecoratedSignature {
             hint: SignatureHint(hint_of(&root)),

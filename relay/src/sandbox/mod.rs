@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use airgap::network::Network;
 use rand::Rng;
 use serde_json::Value;
 use stellar_xdr::{
@@ -34,13 +35,11 @@ use ledger::{Ledger, LedgerRecord, StoredTx, Verdict};
 use store::{Store, StoreError};
 
 /// Network passphrase of the sandbox (stellar-core's standalone network).
-pub const PASSPHRASE: &str = "Standalone Network ; February 2017";
+pub const PASSPHRASE: &str = airgap::network::STANDALONE;
 /// Friendbot's starting balance: 10,000 XLM.
 pub const FRIENDBOT_STROOPS: i64 = 10_000 * 10_000_000;
 /// Horizon's default `--max-http-request-size`.
 const MAX_REQUEST_BYTES: u64 = 200 * 1024;
-/// Decoded XDR limit (Horizon's `transactionDecodeMaxMemory`).
-const MAX_XDR_BYTES: usize = 1024 * 1024;
 const WORKERS: usize = 4;
 
 pub const LONG_ABOUT: &str = "\
@@ -594,25 +593,14 @@ fn get_ledger(shared: &Shared, seq: &str) -> Reply {
     }
 }
 
-/// Decode a submitted envelope (base64 XDR, 1 MiB decoded at most, no trailing bytes).
+/// Decode a submitted envelope (`airgap::envelope`: limits, no trailing bytes).
 fn decode_envelope(raw: &str) -> Result<TransactionEnvelope, String> {
-    if raw.is_empty() {
-        return Err("empty transaction envelope".into());
-    }
-    TransactionEnvelope::from_xdr_base64(
-        raw,
-        Limits {
-            depth: 500,
-            len: MAX_XDR_BYTES,
-        },
-    )
-    .map_err(|e| e.to_string())
+    airgap::envelope::decode(raw).map_err(|e| e.to_string())
 }
 
-/// Transaction hash for the sandbox network: SHA-256 of the XDR `TransactionSignaturePayload`
-/// (stellar-xdr's `TransactionEnvelope::hash`). To be replaced by `airgap::envelope` once on main.
-fn envelope_hash(env: &TransactionEnvelope) -> Result<[u8; 32], stellar_xdr::Error> {
-    env.hash(ledger::network_id(PASSPHRASE))
+/// Transaction hash on the sandbox network (outer hash for fee bumps).
+fn envelope_hash(env: &TransactionEnvelope) -> [u8; 32] {
+    airgap::envelope::hash(env, &Network::Standalone)
 }
 
 /// Horizon's own pre-check (txsub): negative sequence or an impossible `minSeqNum`.
@@ -748,9 +736,7 @@ fn submit(shared: &Shared, req: &mut Request, query: &str, fault: Fault, is_asyn
             return Reply::problem(json::malformed(&raw, error));
         }
     };
-    let Ok(hash) = envelope_hash(&env) else {
-        return Reply::problem(json::malformed(&raw, None));
-    };
+    let hash = envelope_hash(&env);
     let hash_hex = hex::encode(hash);
     let mut rng = rand::thread_rng();
     match fault {

@@ -76,7 +76,7 @@ fn sign(ledger: &Ledger, tx: Tx, signers: &[&SigningKey]) -> (TransactionEnvelop
         tx: tx.clone(),
         signatures: Default::default(),
     });
-    let hash = unsigned.hash(ledger.network_id).unwrap();
+    let hash = airgap::envelope::hash(&unsigned, &Network::from_passphrase(&ledger.passphrase));
     let sigs: Vec<DecoratedSignature> = signers
         .iter()
         .map(|k| DecoratedSignature {

@@ -1,0 +1,615 @@
+//! What each command does: turn arguments into a transaction, show it, ask, sign, write.
+use crate::cli::{
+    AuthorizeArg, BuildArgs, Cli, Command, KeyArgs, KeysCommand, NetworkArg, OutputArgs,
+};
+use crate::failure::Failure;
+use crate::keysource::{self, Key};
+use crate::output;
+use airgap::account::AccountId;
+use airgap::amount::Amount;
+use airgap::asset::Asset;
+use airgap::build::{
+    self, Authorize, MemoSpec, OpBody, OpSpec, SetOptionsSpec, TimeWindow, TxSpec,
+};
+use airgap::envelope;
+use airgap::network::Network;
+use airgap::plan::{self, Overrides};
+use airgap::review::{self, Review};
+use std::io::{BufRead, Read, Write};
+use stellar_xdr::TransactionEnvelope;
+
+/// How long a transaction stays valid when neither --max-time nor --valid-for is given.
+const DEFAULT_VALID_FOR: &str = "24h";
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::SetOptions {
+            set_flags,
+            clear_flags,
+            home_domain,
+            master_weight,
+            low_threshold,
+            med_threshold,
+            high_threshold,
+            signers,
+            inflation_dest,
+            common,
+        } => {
+            let signers: Vec<(AccountId, u8)> = signers
+                .iter()
+                .map(|s| build::parse_signer(s))
+                .collect::<Result<_, _>>()?;
+            let mut first = SetOptionsSpec {
+                set_flags: nonempty_bits(&set_flags, build::account_flags)?,
+                clear_flags: nonempty_bits(&clear_flags, build::account_flags)?,
+                home_domain,
+                master_weight,
+                low_threshold,
+                med_threshold,
+                high_threshold,
+                signer: signers.first().copied(),
+                inflation_dest: inflation_dest.as_deref().map(str::parse).transpose()?,
+            };
+            // One set_options operation holds one signer: each further signer gets its own.
+            let mut ops = vec![OpSpec::new(OpBody::SetOptions(std::mem::take(&mut first)))];
+            for s in signers.iter().skip(1) {
+                ops.push(OpSpec::new(OpBody::SetOptions(SetOptionsSpec {
+                    signer: Some(*s),
+                    ..Default::default()
+                })));
+            }
+            build_and_sign(&common, ops)
+        }
+        Command::CreateAccount {
+            destination,
+            starting_balance,
+            common,
+        } => {
+            let op = OpBody::CreateAccount {
+                destination: destination.parse()?,
+                starting_balance: starting_balance.parse()?,
+            };
+            build_and_sign(&common, vec![OpSpec::new(op)])
+        }
+        Command::Payment {
+            destination,
+            asset,
+            amount,
+            common,
+        } => {
+            let op = OpBody::Payment {
+                destination: destination.parse()?,
+                asset: asset.parse()?,
+                amount: amount.parse::<Amount>()?.positive()?,
+            };
+            build_and_sign(&common, vec![OpSpec::new(op)])
+        }
+        Command::ChangeTrust {
+            asset,
+            limit,
+            common,
+        } => {
+            let op = OpBody::ChangeTrust {
+                asset: asset.parse::<Asset>()?.require_credit()?,
+                limit: limit.as_deref().map(str::parse).transpose()?,
+            };
+            build_and_sign(&common, vec![OpSpec::new(op)])
+        }
+        Command::AllowTrust {
+            trustor,
+            asset,
+            authorize,
+            common,
+        } => {
+            let op = OpBody::AllowTrust {
+                trustor: trustor.parse()?,
+                code: asset.parse()?,
+                authorize: match authorize {
+                    AuthorizeArg::Full => Authorize::Full,
+                    AuthorizeArg::MaintainLiabilities => Authorize::MaintainLiabilities,
+                    AuthorizeArg::None => Authorize::None,
+                },
+            };
+            build_and_sign(&common, vec![OpSpec::new(op)])
+        }
+        Command::SetTrustlineFlags {
+            trustor,
+            asset,
+            set_flags,
+            clear_flags,
+            common,
+        } => {
+            let op = OpBody::SetTrustLineFlags {
+                trustor: trustor.parse()?,
+                asset: asset.parse::<Asset>()?.require_credit()?,
+                set: build::trustline_flags(&set_flags)?,
+                clear: build::trustline_flags(&clear_flags)?,
+            };
+            build_and_sign(&common, vec![OpSpec::new(op)])
+        }
+        Command::Clawback {
+            from,
+            asset,
+            amount,
+            common,
+        } => {
+            let op = OpBody::Clawback {
+                from: from.parse()?,
+                asset: asset.parse::<Asset>()?.require_credit()?,
+                amount: amount.parse::<Amount>()?.positive()?,
+            };
+            build_and_sign(&common, vec![OpSpec::new(op)])
+        }
+        Command::ManageData {
+            name,
+            value,
+            common,
+        } => {
+            let op = OpBody::ManageData {
+                name,
+                value: value.map(String::into_bytes),
+            };
+            build_and_sign(&common, vec![OpSpec::new(op)])
+        }
+        Command::BumpSequence { to, common } => {
+            let op = OpBody::BumpSequence {
+                to: build::parse_sequence(&to)?,
+            };
+            build_and_sign(&common, vec![OpSpec::new(op)])
+        }
+        Command::AccountMerge {
+            destination,
+            common,
+        } => build_and_sign(
+            &common,
+            vec![OpSpec::new(OpBody::AccountMerge {
+                destination: destination.parse()?,
+            })],
+        ),
+        Command::AuthorizedPayment {
+            from,
+            to,
+            asset,
+            amount,
+            common,
+        } => {
+            let asset = asset.parse::<Asset>()?.require_credit()?;
+            let ops = build::authorization_sandwich(
+                from.parse()?,
+                to.parse()?,
+                asset,
+                amount.parse::<Amount>()?.positive()?,
+            );
+            build_and_sign(&common, ops)
+        }
+        Command::Plan { file, common } => {
+            let text = read_input(&file)?;
+            let raw = plan::parse(&text)?;
+            let keys = keysource::resolve(&common.keys)?;
+            let now = now();
+            let spec = raw.resolve(&overrides(&common, &keys, now)?, now)?;
+            let env = build::envelope(build::build(&spec)?);
+            finish(env, &spec.network, keys, &common.output, now)
+        }
+        Command::Batch { file, common } => batch(&file, &common),
+        Command::Sign {
+            input,
+            network,
+            keys,
+            output,
+        } => {
+            let env = envelope::decode(&read_input(&input)?).map_err(|e| in_file(&input, e))?;
+            let network = network_of(&network)?;
+            let keys = keysource::resolve(&keys)?;
+            if keys.is_empty() {
+                return Err(Failure::new("`sign` needs at least one --key"));
+            }
+            finish(env, &network, keys, &output, now())
+        }
+        Command::Inspect {
+            input,
+            network,
+            json,
+        } => {
+            let env = envelope::decode(&read_input(&input)?).map_err(|e| in_file(&input, e))?;
+            let network = network_of(&network)?;
+            let r = review::review(&env, &network, now(), &[])?;
+            let text = if json {
+                output::json_document(&envelope::encode(&env), &network, &r).to_string()
+            } else {
+                r.to_text()
+            };
+            print_stdout(&text)
+        }
+        Command::Keys(k) => keys_command(k),
+    }
+}
+
+fn in_file(input: &str, e: envelope::EnvelopeError) -> Failure {
+    let name = if input == "-" {
+        "stdin".to_string()
+    } else {
+        input.to_string()
+    };
+    Failure::new(format!("{name}: {e}"))
+        .remedy("pass a file holding one base64 transaction envelope, as written by --out")
+}
+
+fn nonempty_bits(
+    list: &[String],
+    parse: fn(&[String]) -> Result<u32, build::BuildError>,
+) -> Result<Option<u32>, Failure> {
+    if list.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(parse(list)?))
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn network_of(arg: &NetworkArg) -> Result<Network, Failure> {
+    match &arg.network {
+        Some(n) => Ok(n.parse()?),
+        None => Err(airgap::network::NetworkError::Missing.into()),
+    }
+}
+
+/// `-` is stdin; anything else is a path. Inputs are bounded: nothing we read is legitimately
+/// larger than a few megabytes.
+fn read_input(input: &str) -> Result<String, Failure> {
+    const LIMIT: u64 = 64 << 20;
+    let mut text = String::new();
+    let result = if input == "-" {
+        std::io::stdin()
+            .lock()
+            .take(LIMIT)
+            .read_to_string(&mut text)
+    } else {
+        std::fs::File::open(input).and_then(|f| f.take(LIMIT).read_to_string(&mut text))
+    };
+    result.map_err(|e| Failure::new(format!("cannot read {input}: {e}")))?;
+    Ok(text)
+}
+
+fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|_| out.flush())
+        .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))
+}
+
+/// Command-line values that override (or, for build commands, make up) the transaction.
+fn overrides(common: &BuildArgs, keys: &[Key], now: u64) -> Result<Overrides, Failure> {
+    let memo = if let Some(t) = &common.memo_text {
+        Some(MemoSpec::text(t)?)
+    } else if let Some(i) = &common.memo_id {
+        Some(MemoSpec::id(i)?)
+    } else if let Some(h) = &common.memo_hash {
+        Some(MemoSpec::hash(h)?)
+    } else if let Some(r) = &common.memo_return {
+        Some(MemoSpec::ret(r)?)
+    } else {
+        None
+    };
+    let max_time = match (&common.max_time, &common.valid_for) {
+        (Some(t), _) => Some(build::parse_time(t)?),
+        (None, Some(d)) => Some(now + build::parse_duration(d)?),
+        (None, None) => None,
+    };
+    Ok(Overrides {
+        network: common
+            .network
+            .network
+            .as_deref()
+            .map(str::parse)
+            .transpose()?,
+        source: match &common.source {
+            Some(s) => Some(s.parse()?),
+            None => None,
+        }
+        .or_else(|| keys.first().map(|k| k.seed.public_key())),
+        sequence: common
+            .sequence
+            .as_deref()
+            .map(build::parse_sequence)
+            .transpose()?,
+        base_fee: common.fee,
+        min_time: common
+            .min_time
+            .as_deref()
+            .map(build::parse_time)
+            .transpose()?,
+        max_time,
+        memo,
+    })
+}
+
+fn build_and_sign(common: &BuildArgs, operations: Vec<OpSpec>) -> Result<(), Failure> {
+    let keys = keysource::resolve(&common.keys)?;
+    let now = now();
+    let o = overrides(common, &keys, now)?;
+    let network = o
+        .network
+        .clone()
+        .ok_or_else(|| Failure::from(airgap::network::NetworkError::Missing))?;
+    let source = o.source.ok_or_else(|| {
+        Failure::new("no source account: pass --source G…, or a --key whose account is the source")
+    })?;
+    let sequence = o.sequence.ok_or_else(|| {
+        Failure::new("no --sequence was given").remedy(
+            "on the online machine run `airgap-relay account G…` and pass its next_sequence as --sequence",
+        )
+    })?;
+    let max = match o.max_time {
+        Some(t) => t,
+        None => now + build::parse_duration(DEFAULT_VALID_FOR)?,
+    };
+    let spec = TxSpec {
+        network,
+        source,
+        sequence,
+        base_fee: o.base_fee.unwrap_or(build::DEFAULT_BASE_FEE),
+        time: TimeWindow {
+            min: o.min_time.unwrap_or(0),
+            max,
+        },
+        memo: o.memo.unwrap_or_default(),
+        operations,
+    };
+    let env = build::envelope(build::build(&spec)?);
+    finish(env, &spec.network, keys, &common.output, now)
+}
+
+/// Show the review, ask, sign with each key in order (each signature is verified as it is
+/// made), and write the result.
+fn finish(
+    mut env: TransactionEnvelope,
+    network: &Network,
+    keys: Vec<Key>,
+    out: &OutputArgs,
+    now: u64,
+) -> Result<(), Failure> {
+    let known: Vec<AccountId> = keys.iter().map(|k| k.seed.public_key()).collect();
+    let before = review::review(&env, network, now, &known)?;
+    eprint!("{}", before.to_text());
+    if !keys.is_empty() {
+        let names: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{} ({})", k.seed.public_key(), k.origin))
+            .collect();
+        eprintln!("Will sign with: {}", names.join(", "));
+        confirm(out.yes)?;
+        for k in &keys {
+            envelope::sign(&mut env, network, &k.seed)?;
+        }
+        eprintln!(
+            "Signed ({} signature{} on the envelope).",
+            envelope::signatures(&env).len(),
+            plural(envelope::signatures(&env).len())
+        );
+    }
+    let after = review::review(&env, network, now, &known)?;
+    output::emit(&env, network, &after, out)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Ask "Sign? [y/N]" on the terminal. Without a terminal, refuse unless --yes was given.
+fn confirm(yes: bool) -> Result<(), Failure> {
+    if yes {
+        return Ok(());
+    }
+    let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|_| {
+        Failure::new("nothing was signed: there is no terminal to ask for confirmation")
+            .remedy("review the transaction (`airgap-signer inspect`), then pass --yes to sign without the question")
+    })?;
+    let mut w = &tty;
+    let _ = write!(w, "Sign? [y/N] ");
+    let _ = w.flush();
+    let mut answer = String::new();
+    std::io::BufReader::new(&tty)
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(format!("could not read the answer: {e}")))?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(Failure::new("nothing was signed: you answered no")),
+    }
+}
+
+fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
+    let text = read_input(file)?;
+    let keys = keysource::resolve(&common.keys)?;
+    let now = now();
+    let o = overrides(common, &keys, now)?;
+    let mut txs: Vec<(TxSpec, TransactionEnvelope)> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |f: Failure| Failure {
+            message: format!("line {}: {}", n + 1, f.message),
+            ..f
+        };
+        let raw = plan::parse(line).map_err(|e| at(e.into()))?;
+        let spec = raw.resolve(&o, now).map_err(|e| at(e.into()))?;
+        let env = build::envelope(build::build(&spec).map_err(|e| at(e.into()))?);
+        txs.push((spec, env));
+    }
+    if txs.is_empty() {
+        return Err(
+            Failure::new(format!("{file} holds no plans")).remedy("write one JSON plan per line")
+        );
+    }
+    let known: Vec<AccountId> = keys.iter().map(|k| k.seed.public_key()).collect();
+    let reviews: Vec<Review> = txs
+        .iter()
+        .map(|(spec, env)| review::review(env, &spec.network, now, &known))
+        .collect::<Result<_, _>>()?;
+    eprint!("{}", batch_table(&reviews));
+    if !keys.is_empty() {
+        confirm(common.output.yes)?;
+    }
+    let mut out = String::with_capacity(txs.len() * 400);
+    for ((spec, mut env), r) in txs.into_iter().zip(&reviews) {
+        for k in &keys {
+            envelope::sign(&mut env, &spec.network, &k.seed)?;
+        }
+        let line = serde_json::json!({"hash": r.hash, "sequence": r.sequence, "envelope": envelope::encode(&env)});
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    match &common.output.out {
+        Some(path) => {
+            output::write_atomic(path, out.as_bytes(), common.output.force)?;
+            eprintln!(
+                "Wrote {} signed envelopes to {}",
+                reviews.len(),
+                path.display()
+            );
+            Ok(())
+        }
+        None => print_stdout(out.trim_end()),
+    }
+}
+
+/// The batch review: one line per transaction, then every distinct finding once.
+fn batch_table(reviews: &[Review]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let networks: std::collections::BTreeSet<String> = reviews
+        .iter()
+        .map(|r| {
+            format!(
+                "{} — \"{}\"",
+                r.network.to_uppercase(),
+                r.network_passphrase
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "Batch of {} transactions on {}",
+        reviews.len(),
+        networks.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "{:>4}  {:<20} {:<22} {:>3}  {:<23}  first operation",
+        "#", "sequence", "source", "ops", "valid until"
+    );
+    for (i, r) in reviews.iter().enumerate() {
+        let until = if r.max_time == 0 {
+            "NO UPPER BOUND".to_string()
+        } else {
+            review::time_words(r.max_time)
+        };
+        let first = r
+            .operations
+            .first()
+            .and_then(|o| o.effects.first())
+            .cloned()
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{:>4}  {:<20} {:<22} {:>3}  {:<23}  {first}",
+            i + 1,
+            r.sequence,
+            r.source.short(),
+            r.operations.len(),
+            until
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for f in reviews.iter().flat_map(|r| &r.findings) {
+        if seen.insert(f.message.clone()) {
+            let _ = writeln!(s, "!! {:?}: {}", f.severity, f.message);
+        }
+    }
+    s
+}
+
+fn keys_command(k: KeysCommand) -> Result<(), Failure> {
+    match k {
+        KeysCommand::Public { keys } => {
+            let resolved = keysource::resolve(&KeyArgs {
+                unsigned: false,
+                ..keys
+            })?;
+            for key in resolved {
+                print_stdout(&key.seed.public_key().to_string())?;
+            }
+            Ok(())
+        }
+        KeysCommand::Generate {
+            keystore,
+            passphrase_env,
+            show_secret,
+        } => {
+            if keystore.is_none() && !show_secret {
+                return Err(Failure::new("a new secret key must go somewhere")
+                    .remedy("pass --keystore PATH to store it encrypted, or --show-secret to see it on the terminal"));
+            }
+            let seed = airgap::keys::SecretSeed::generate().map_err(|e| {
+                Failure::new(format!("the operating system's random source failed: {e}"))
+            })?;
+            if let Some(path) = &keystore {
+                let pass = keysource::passphrase(&passphrase_env, "New keystore passphrase: ")?;
+                if passphrase_env.is_none() {
+                    let again = keysource::passphrase(&None, "Repeat the passphrase: ")?;
+                    if *again != *pass {
+                        return Err(Failure::new(
+                            "the two passphrases differ; nothing was written",
+                        ));
+                    }
+                }
+                let text =
+                    airgap::keys::keystore::seal(seed.bytes(), pass.as_bytes(), Default::default())
+                        .map_err(|e| Failure::new(e.to_string()))?;
+                write_private_new(path, text.as_bytes())?;
+                eprintln!("Wrote the encrypted key to {} (mode 0600).", path.display());
+            }
+            if show_secret {
+                let mut tty = std::fs::OpenOptions::new().write(true).open("/dev/tty").map_err(|_| {
+                    Failure::new("--show-secret needs a terminal, and there is none; the secret is never written to stdout")
+                })?;
+                let secret = seed.to_strkey();
+                writeln!(
+                    tty,
+                    "Secret key (write it down, keep it offline): {}",
+                    secret.as_str()
+                )
+                .map_err(|e| Failure::new(format!("cannot write to the terminal: {e}")))?;
+            }
+            print_stdout(&seed.public_key().to_string())
+        }
+    }
+}
+
+/// Create a new file readable only by its owner; never replace one.
+fn write_private_new(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| {
+        Failure::new(format!("cannot create {}: {e}", path.display()))
+            .remedy("a keystore is never overwritten: choose a new path")
+    })?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))
+}

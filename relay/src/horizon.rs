@@ -30,6 +30,8 @@ pub enum HorizonError {
         /// The problem `type` suffix (`rate_limit_exceeded`, …), when the body was problem JSON.
         kind: Option<String>,
         detail: String,
+        /// `Retry-After`, when Horizon sent one (429).
+        retry_after: Option<Duration>,
     },
     #[error("Horizon's answer to {what} is not what Horizon sends: {reason}")]
     BadBody { what: String, reason: String },
@@ -39,6 +41,14 @@ pub enum HorizonError {
 
 impl HorizonError {
     /// True when the request may not have reached Horizon or Horizon may recover: worth retrying.
+    /// How long Horizon asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            HorizonError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
         match self {
             HorizonError::Unreachable { .. } => true,
@@ -416,6 +426,7 @@ fn status_error(what: &str, reply: &Reply) -> HorizonError {
         status: reply.status,
         kind: reply.problem_kind(),
         detail: reply.summary(),
+        retry_after: reply.retry_after,
     }
 }
 
@@ -463,4 +474,103 @@ fn clean_code(s: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .take(64)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! A hostile server (not a Horizon stand-in): bodies no Horizon sends must not make the relay
+    //! panic, hang or hold unbounded memory.
+    use super::*;
+
+    /// Serve `body` with `status` to every request on a loopback port, from a thread.
+    fn hostile(status: u16, body: Vec<u8>, headers: &[(&str, &str)]) -> String {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let headers: Vec<tiny_http::Header> = headers
+            .iter()
+            .map(|(k, v)| tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).unwrap())
+            .collect();
+        std::thread::spawn(move || {
+            for req in server.incoming_requests() {
+                let mut resp =
+                    tiny_http::Response::from_data(body.clone()).with_status_code(status);
+                for h in &headers {
+                    resp.add_header(h.clone());
+                }
+                let _ = req.respond(resp);
+            }
+        });
+        url
+    }
+
+    const T: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn oversized_body_is_cut_at_the_cap() {
+        let big = vec![b'{'; (MAX_BODY as usize) * 2];
+        let h = Horizon::new(&hostile(200, big, &[])).unwrap();
+        let reply = h.get("/", T).unwrap();
+        assert_eq!(reply.body.len() as u64, MAX_BODY);
+        assert!(matches!(h.root(T), Err(HorizonError::BadBody { .. })));
+    }
+
+    #[test]
+    fn deep_nesting_and_wrong_shapes_are_errors_not_panics() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
+        let h = Horizon::new(&hostile(200, deep, &[])).unwrap();
+        assert!(matches!(h.root(T), Err(HorizonError::BadBody { .. })));
+        assert!(h.transaction(&"a".repeat(64), T).is_err());
+        assert!(h.submit("AAAA", T).is_err());
+        let h = Horizon::new(&hostile(
+            200,
+            br#"{"hash":"../../etc","ledger":1,"successful":true}"#.to_vec(),
+            &[],
+        ))
+        .unwrap();
+        assert!(matches!(
+            h.transaction(&"a".repeat(64), T),
+            Err(HorizonError::BadBody { .. })
+        ));
+    }
+
+    #[test]
+    fn failure_bodies_are_sanitized() {
+        let body = br#"{"type":"x/transaction_failed","title":"T\u001b[2J","extras":{"result_codes":{"transaction":"tx_failed\u001b]0;pwned\u0007","operations":["op_no_trust; rm -rf"]}}}"#;
+        let h = Horizon::new(&hostile(400, body.to_vec(), &[])).unwrap();
+        match h.submit("AAAA", T).unwrap().0 {
+            Submission::Failed {
+                transaction,
+                operations,
+                ..
+            } => {
+                assert_eq!(transaction, "tx_failed0pwned");
+                assert_eq!(operations, vec!["op_no_trustrmrf".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let h = Horizon::new(&hostile(503, b"\x1b[2Jbusy\x07".to_vec(), &[])).unwrap();
+        match h.submit("AAAA", T).unwrap().0 {
+            Submission::Unavailable(503, detail) => assert!(!detail.contains('\u{1b}'), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn retry_after_and_date_are_read() {
+        let h = Horizon::new(&hostile(
+            429,
+            b"{}".to_vec(),
+            &[
+                ("Retry-After", "7"),
+                ("Date", "Sat, 21 Nov 2026 08:33:48 GMT"),
+            ],
+        ))
+        .unwrap();
+        let (sub, reply) = h.submit("AAAA", T).unwrap();
+        assert!(matches!(sub, Submission::RateLimited(Some(d)) if d == Duration::from_secs(7)));
+        assert_eq!(
+            reply.date,
+            httpdate::parse_http_date("Sat, 21 Nov 2026 08:33:48 GMT").ok()
+        );
+    }
 }

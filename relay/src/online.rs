@@ -112,7 +112,8 @@ pub fn retry<T>(
         match f(budget(deadline, crate::horizon::GET_REQUEST_TIMEOUT)) {
             Ok(v) => return Ok(v),
             Err(e) if e.is_transient() => {
-                if !sleep_until_deadline(backoff(attempt), deadline) {
+                let wait = e.retry_after().unwrap_or_else(|| backoff(attempt));
+                if !sleep_until_deadline(wait, deadline) {
                     return Err(e);
                 }
                 attempt += 1;

@@ -687,6 +687,98 @@ fn directory_run_killed_and_resumed_loses_nothing_and_reports_once() {
 }
 
 #[test]
+fn horizon_lost_mid_run_is_pending_then_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("ledger.sqlite");
+    let state_arg = state.to_str().unwrap().to_string();
+    let mut sb = Sandbox::start(&["--state", &state_arg, "--fault", "429:0.3"]);
+    let issuer = seed();
+    sb.fund(&issuer.public_key());
+    let seq = sb.next_sequence(&issuer.public_key());
+    let blobs = dir.path().join("blobs");
+    std::fs::create_dir(&blobs).unwrap();
+    let n = 6i64;
+    for i in 0..n {
+        write(
+            &blobs,
+            &format!("{i:02}.xdr"),
+            &blob(&issuer, seq + i, vec![bump(0)], &NET),
+        );
+    }
+    let d = blobs.to_str().unwrap().to_string();
+    let mut child = relay()
+        .args([
+            "submit",
+            "--horizon",
+            &sb.url,
+            "--json",
+            "--timeout",
+            "4s",
+            &d,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    // Horizon goes away after the first outcome.
+    sb.stop();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "pending or unreachable: {line}{rest}"
+    );
+    let first: Vec<Value> = std::iter::once(line.as_str())
+        .chain(rest.lines())
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(first.len() as i64, n, "a record for every blob: {first:?}");
+    assert!(first.iter().any(|r| r["status"] == "pending"), "{first:?}");
+    assert!(
+        first
+            .iter()
+            .all(|r| r["status"] == "success" || r["status"] == "pending"),
+        "{first:?}"
+    );
+
+    // Horizon is back (same ledger, same address): the same command finishes the job.
+    let addr = sb.url.trim_start_matches("http://").to_string();
+    let sb = Sandbox::start_on(&addr, &["--state", &state_arg]);
+    let o = run(&[
+        "submit",
+        "--horizon",
+        &sb.url,
+        "--json",
+        "--timeout",
+        "30s",
+        &d,
+    ]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let second = records(&o);
+    let done_first = first.iter().filter(|r| r["status"] == "success").count();
+    assert_eq!(
+        second.len() + done_first,
+        n as usize,
+        "nothing reported twice: {second:?}"
+    );
+    assert!(
+        second.iter().all(|r| r["status"] == "success"),
+        "{second:?}"
+    );
+    assert_eq!(
+        sb.next_sequence(&issuer.public_key()),
+        seq + n,
+        "each applied exactly once"
+    );
+}
+
+#[test]
 fn inspect_says_what_would_fail() {
     let sb = Sandbox::start(&[]);
     let (issuer, holder, stranger) = (seed(), seed(), seed());

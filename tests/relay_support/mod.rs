@@ -77,8 +77,13 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn start(extra: &[&str]) -> Sandbox {
+        Sandbox::start_on("127.0.0.1:0", extra)
+    }
+
+    /// A sandbox on a given loopback address (to restart one where it was).
+    pub fn start_on(listen: &str, extra: &[&str]) -> Sandbox {
         let mut child = relay()
-            .args(["sandbox", "--listen", "127.0.0.1:0"])
+            .args(["sandbox", "--listen", listen])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -889,6 +889,84 @@ fn inspect_says_what_would_fail() {
 }
 
 #[test]
+fn blobs_from_the_signer_go_through_the_relay() {
+    let sb = Sandbox::start(&[]);
+    let (issuer, holder) = (seed(), seed());
+    sb.fund(&issuer.public_key());
+    sb.fund(&holder.public_key());
+    let dir = tempfile::tempdir().unwrap();
+    let iseq = sb.next_sequence(&issuer.public_key()).to_string();
+    let hseq = sb.next_sequence(&holder.public_key()).to_string();
+    let asset = format!("USD:{}", issuer.public_key());
+    let sign = |key: &SecretSeed, args: &[&str], out: &str| {
+        let o = std::process::Command::new(signer_bin())
+            .args(args)
+            .args([
+                "--network",
+                "standalone",
+                "--key",
+                "env:AIRGAP_TEST_KEY",
+                "--yes",
+                "--out",
+                out,
+            ])
+            .env_remove("STELLAR_NETWORK")
+            .env("AIRGAP_TEST_KEY", &*key.to_strkey())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run airgap-signer");
+        assert!(o.status.success(), "signer: {}", show(&o));
+    };
+    let blobs = dir.path().join("blobs");
+    std::fs::create_dir(&blobs).unwrap();
+    let p = |n: &str| blobs.join(n).display().to_string();
+    sign(
+        &holder,
+        &["change-trust", "--asset", &asset, "--sequence", &hseq],
+        &p("1-trust.xdr"),
+    );
+    sign(
+        &issuer,
+        &[
+            "payment",
+            "--destination",
+            &holder.public_key().to_string(),
+            "--asset",
+            &asset,
+            "--amount",
+            "250",
+            "--sequence",
+            &iseq,
+        ],
+        &p("2-pay.xdr"),
+    );
+    let o = run(&["inspect", "--horizon", &sb.url, "--json", &p("1-trust.xdr")]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let o = run(&[
+        "submit",
+        "--horizon",
+        &sb.url,
+        "--network",
+        "standalone",
+        "--json",
+        blobs.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let recs = records(&o);
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| r["status"] == "success"), "{recs:?}");
+    let acct = sb.account(&holder.public_key());
+    let line = acct["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["asset"] == asset.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(line["balance"], "250");
+}
+
+#[test]
 fn help_documents_the_exit_codes() {
     let o = run(&["submit", "--help"]);
     let text = String::from_utf8_lossy(&o.stdout);

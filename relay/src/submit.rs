@@ -266,8 +266,8 @@ fn preflight<'a>(
 
 /// Run `submit`. Returns the exit code.
 pub fn run(opts: Options, inputs: Inputs) -> Result<u8, SubmitError> {
-    let started = Instant::now() + opts.timeout;
-    let ready = match preflight(&opts, &inputs, started) {
+    let preflight_deadline = Instant::now() + opts.timeout;
+    let ready = match preflight(&opts, &inputs, preflight_deadline) {
         Ok(r) => r,
         Err(records) => {
             for r in &records {

@@ -33,6 +33,21 @@ pub fn relay_bin() -> PathBuf {
     path
 }
 
+/// `airgap-signer`: `AIRGAP_SIGNER_BIN` if set, else next to the test executable.
+pub fn signer_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("AIRGAP_SIGNER_BIN") {
+        return PathBuf::from(p);
+    }
+    let relay = relay_bin();
+    let path = relay.with_file_name(format!("airgap-signer{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} does not exist: run `cargo build -p airgap-signer` first",
+        path.display()
+    );
+    path
+}
+
 /// A command for the relay with a scrubbed environment (no HORIZON_URL / STELLAR_NETWORK leaking
 /// in from the developer's shell).
 pub fn relay() -> Command {

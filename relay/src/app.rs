@@ -49,8 +49,10 @@ impl AppError {
             AppError::Connect(e) => e.remedy().into(),
             AppError::Input(_) => "Check the paths; nothing was sent.".into(),
             AppError::Key(_) => "Fix the fee key source; nothing was sent.".into(),
-            AppError::Journal(JournalError::Busy { .. })
-            | AppError::Submit(submit::SubmitError::Journal(JournalError::Busy { .. })) => {
+            AppError::Journal(JournalError::Busy { .. }) => {
+                "Wait for the submit run to finish, then list the journal again.".into()
+            }
+            AppError::Submit(submit::SubmitError::Journal(JournalError::Busy { .. })) => {
                 "Wait for the other run to finish; nothing was sent by this one.".into()
             }
             AppError::Journal(JournalError::Missing(_)) => {

@@ -309,9 +309,12 @@ pub fn run(opts: Options, inputs: Inputs) -> Result<u8, SubmitError> {
         } else if let Some(e) = stored.as_ref().filter(|e| e.state.is_final()) {
             let rec = record_from_journal(r, e);
             if in_dir && e.reported {
-                // Printed by the run that decided it; only the move may be left to do.
-                finish_move(&inputs, r, &rec, journal.as_ref())?;
-                statuses.push(rec.status);
+                // Printed by the run that decided it; only the move may be left to do. A blob
+                // another run has moved away meanwhile is no longer this run's business.
+                if r.blob.path.as_ref().is_some_and(|p| p.exists()) {
+                    finish_move(&inputs, r, &rec, journal.as_ref())?;
+                    statuses.push(rec.status);
+                }
                 continue;
             }
             rec
@@ -478,12 +481,10 @@ fn from_ledger(r: &Ready<'_>, rec: &TxRecord, fee_bump_hash: Option<String>, how
 
 /// Look the transaction up by hash (inner first for a fee bump made here).
 fn stored_outcome(opts: &Options, hashes: &[&str]) -> Result<Option<TxRecord>, HorizonError> {
+    // A look-up rides out a brief 429/503 (a few seconds), no more: callers loop anyway.
+    let deadline = Instant::now() + Duration::from_secs(5);
     for h in hashes {
-        let t = online::budget(
-            Instant::now() + Duration::from_secs(10),
-            Duration::from_secs(10),
-        );
-        if let Some(rec) = opts.online.horizon.transaction(h, t)? {
+        if let Some(rec) = online::retry(deadline, |t| opts.online.horizon.transaction(h, t))? {
             return Ok(Some(rec));
         }
     }

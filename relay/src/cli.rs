@@ -85,7 +85,7 @@ pub struct AccountArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Blob files, or - for stdin.
+    /// Blob files, a directory of blobs, or - for stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Only the checks that need no network (needs --network to know the passphrase).

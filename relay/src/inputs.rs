@@ -205,3 +205,43 @@ pub fn move_finished(dir: &Path, path: &Path, success: bool) -> std::io::Result<
     std::fs::rename(path, &target)?;
     Ok(target)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use airgap::build::{self, MemoSpec, OpBody, OpSpec, TimeWindow, TxSpec};
+    use airgap::keys::SecretSeed;
+    use airgap::network::Network;
+
+    fn blob_for(seed: &SecretSeed, seq: i64, name: &str) -> Blob {
+        let spec = TxSpec {
+            network: Network::Standalone,
+            source: seed.public_key(),
+            sequence: seq,
+            base_fee: 100,
+            time: TimeWindow::default(),
+            memo: MemoSpec::None,
+            operations: vec![OpSpec::new(OpBody::BumpSequence { to: 0 })],
+        };
+        let text = envelope::encode(&build::envelope(build::build(&spec).unwrap()));
+        blob(name.into(), None, &text)
+    }
+
+    #[test]
+    fn each_source_in_sequence_order_between_accounts_by_name() {
+        let (a, b) = (
+            SecretSeed::generate().unwrap(),
+            SecretSeed::generate().unwrap(),
+        );
+        let blobs = vec![
+            blob_for(&a, 12, "1"),
+            blob_for(&b, 7, "2"),
+            blob("3".into(), None, "junk"),
+            blob_for(&a, 10, "4"),
+            blob_for(&a, 11, "5"),
+            blob_for(&b, 6, "6"),
+        ];
+        let order: Vec<String> = sequence_order(blobs).into_iter().map(|b| b.input).collect();
+        assert_eq!(order, ["4", "6", "3", "5", "1", "2"]);
+    }
+}

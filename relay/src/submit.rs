@@ -693,3 +693,18 @@ fn poll(opts: &Options, hashes: &[&str], deadline: Instant, span: Duration) -> O
 fn short(hash: &str) -> &str {
     &hash[..hash.len().min(12)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_precedence() {
+        use Status::*;
+        assert_eq!(exit_code([]), 0);
+        assert_eq!(exit_code([Success, Success]), 0);
+        assert_eq!(exit_code([Success, Pending]), 3);
+        assert_eq!(exit_code([Pending, Failed]), 2);
+        assert_eq!(exit_code([Pending, Failed, Error]), 1);
+    }
+}

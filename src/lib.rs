@@ -11,6 +11,7 @@ pub mod asset;
 pub mod build;
 pub mod envelope;
 pub mod feebump;
+pub mod files;
 pub mod frames;
 pub mod keys;
 pub mod network;

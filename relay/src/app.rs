@@ -35,6 +35,8 @@ pub enum AppError {
     Inspect(#[from] inspect::InspectError),
     #[error(transparent)]
     Sandbox(#[from] crate::sandbox::SandboxError),
+    #[error(transparent)]
+    Rehearse(#[from] crate::rehearse::RehearseError),
     #[error("--max-fee must be a positive number of stroops")]
     BadMaxFee,
 }
@@ -72,6 +74,10 @@ impl AppError {
                 "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
+            AppError::Rehearse(crate::rehearse::RehearseError::DirNotEmpty(_)) => {
+                "Pass --dir with a new or empty directory.".into()
+            }
+            AppError::Rehearse(_) => "This is a bug or a broken install: please report it with the output above.".into(),
         }
     }
 
@@ -109,6 +115,7 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Submit(a) => run_submit(a),
         Command::Journal(a) => run_journal(a),
         Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
+        Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
     }
 }
 

@@ -37,6 +37,13 @@ pub enum Command {
     Submit(SubmitArgs),
     /// List a submission journal.
     Journal(JournalArgs),
+    /// Rehearse a whole issuing ceremony against an in-process sandbox: no network needed.
+    ///
+    /// Starts the sandbox, funds a fresh issuer, then for each step (issuer flags and home domain,
+    /// base account, trustline, authorization, funding) builds and signs the envelope with the
+    /// signer's library, writes it to DIR as a blob file and a QR image, reads both back, and
+    /// submits it; finally prints both accounts.
+    Rehearse(RehearseArgs),
     /// Run a local Horizon-compatible rehearsal ledger on loopback (not a validator).
     #[command(long_about = crate::sandbox::LONG_ABOUT)]
     Sandbox(crate::sandbox::SandboxArgs),
@@ -122,4 +129,11 @@ pub struct JournalArgs {
     /// One JSON object per blob.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RehearseArgs {
+    /// Where the ceremony's blob files and QR images go (created; must be empty).
+    #[arg(long, default_value = "rehearsal")]
+    pub dir: std::path::PathBuf,
 }

@@ -17,6 +17,7 @@ mod inspect;
 mod journal;
 mod keysource;
 mod online;
+mod rehearse;
 mod sandbox;
 mod sigcheck;
 mod submit;

@@ -140,6 +140,7 @@ enum Prep {
     Half,
     /// Double both sides (Catmull-Rom): gives the detector more pixels per module on tiny codes.
     Double,
+
     /// Unsharp mask: `x + amount · (x − gaussian(x, sigma))`, against blur.
     Sharpen {
         sigma: f32,
@@ -193,7 +194,6 @@ const ATTEMPTS: &[(&[Prep], Engine)] = &[
         Engine::Rqrr,
     ),
     (&[Prep::Double], Engine::Rxing),
-    (&[Prep::Double], Engine::Rqrr),
     (&[Prep::Invert, Prep::Half], Engine::Rxing),
     (
         &[
@@ -210,6 +210,10 @@ const ATTEMPTS: &[(&[Prep], Engine)] = &[
 
 /// Doubling is skipped above this many pixels: codes in larger photos have pixels enough.
 const DOUBLE_MAX_PIXELS: u64 = 1_000_000;
+/// rqrr's run time explodes on large busy images (minutes on 4 megapixels of noise, seconds on
+/// enlarged noise): it never sees more pixels than this, larger images are scaled down for it,
+/// and it is never given an enlarged image.
+const RQRR_MAX_PIXELS: u64 = 1_600_000;
 /// Halving is skipped when the result would be narrower than this.
 const HALF_MIN_SIDE: u32 = 64;
 
@@ -284,6 +288,12 @@ fn prepare(gray: &GrayImage, preps: &[Prep]) -> Option<GrayImage> {
         };
     }
     Some(image)
+}
+
+fn resize_by(image: &GrayImage, factor: f64, filter: imageops::FilterType) -> GrayImage {
+    let w = ((f64::from(image.width()) * factor) as u32).max(1);
+    let h = ((f64::from(image.height()) * factor) as u32).max(1);
+    imageops::resize(image, w, h, filter)
 }
 
 fn sharpen(image: &GrayImage, sigma: f32, amount: f32) -> GrayImage {
@@ -362,7 +372,14 @@ fn detect_rxing(image: &GrayImage) -> Vec<Vec<u8>> {
 }
 
 fn detect_rqrr(image: &GrayImage) -> Vec<Vec<u8>> {
-    let mut prepared = rqrr::PreparedImage::prepare(image.clone());
+    let pixels = u64::from(image.width()) * u64::from(image.height());
+    let fitted = if pixels > RQRR_MAX_PIXELS {
+        let factor = (RQRR_MAX_PIXELS as f64 / pixels as f64).sqrt();
+        resize_by(image, factor, imageops::FilterType::Triangle)
+    } else {
+        image.clone()
+    };
+    let mut prepared = rqrr::PreparedImage::prepare(fitted);
     let mut found = Vec::new();
     for grid in prepared.detect_grids() {
         let mut payload = Vec::new();

@@ -214,6 +214,9 @@ const DOUBLE_MAX_PIXELS: u64 = 1_000_000;
 /// enlarged noise): it never sees more pixels than this, larger images are scaled down for it,
 /// and it is never given an enlarged image.
 const RQRR_MAX_PIXELS: u64 = 1_600_000;
+/// Every attempt after the first works on a copy of the photo scaled down to at most this many
+/// pixels (a 12-megapixel photo to about 2,300 × 1,700).
+const WORK_MAX_PIXELS: u64 = 4_000_000;
 /// Halving is skipped when the result would be narrower than this.
 const HALF_MIN_SIDE: u32 = 64;
 
@@ -221,8 +224,16 @@ fn decode_gray(gray: &GrayImage) -> Vec<Vec<u8>> {
     if gray.width() == 0 || gray.height() == 0 {
         return Vec::new();
     }
-    for (preps, engine) in ATTEMPTS {
-        let Some(prepared) = prepare(gray, preps) else {
+    // The first attempt sees every pixel; the rest work on a copy of at most WORK_MAX_PIXELS,
+    // which bounds the time spent on a large photo that holds no readable code.
+    let mut reduced: Option<GrayImage> = None;
+    for (index, (preps, engine)) in ATTEMPTS.iter().enumerate() {
+        let source = if index == 0 {
+            gray
+        } else {
+            reduced.get_or_insert_with(|| fit(gray, WORK_MAX_PIXELS))
+        };
+        let Some(prepared) = prepare(source, preps) else {
             continue;
         };
         let found = detect(&prepared, *engine);
@@ -233,6 +244,16 @@ fn decode_gray(gray: &GrayImage) -> Vec<Vec<u8>> {
     Vec::new()
 }
 
+/// The image scaled down (box/triangle filter) to at most `max_pixels`, or a copy if it is smaller.
+fn fit(image: &GrayImage, max_pixels: u64) -> GrayImage {
+    let pixels = u64::from(image.width()) * u64::from(image.height());
+    if pixels <= max_pixels {
+        return image.clone();
+    }
+    let factor = (max_pixels as f64 / pixels as f64).sqrt();
+    resize_by(image, factor, imageops::FilterType::Triangle)
+}
+
 /// Runs the attempt numbered `index` of the pipeline alone (for measuring each step's gain).
 #[doc(hidden)]
 pub fn decode_step(bytes: &[u8], index: usize) -> Result<Vec<Vec<u8>>, QrDecodeError> {
@@ -240,7 +261,12 @@ pub fn decode_step(bytes: &[u8], index: usize) -> Result<Vec<Vec<u8>>, QrDecodeE
     let Some((preps, engine)) = ATTEMPTS.get(index) else {
         return Err(QrDecodeError::NoQrCode);
     };
-    let found = prepare(&gray, preps)
+    let source = if index == 0 {
+        gray
+    } else {
+        fit(&gray, WORK_MAX_PIXELS)
+    };
+    let found = prepare(&source, preps)
         .map(|p| detect(&p, *engine))
         .unwrap_or_default();
     if found.is_empty() {
@@ -372,14 +398,7 @@ fn detect_rxing(image: &GrayImage) -> Vec<Vec<u8>> {
 }
 
 fn detect_rqrr(image: &GrayImage) -> Vec<Vec<u8>> {
-    let pixels = u64::from(image.width()) * u64::from(image.height());
-    let fitted = if pixels > RQRR_MAX_PIXELS {
-        let factor = (RQRR_MAX_PIXELS as f64 / pixels as f64).sqrt();
-        resize_by(image, factor, imageops::FilterType::Triangle)
-    } else {
-        image.clone()
-    };
-    let mut prepared = rqrr::PreparedImage::prepare(fitted);
+    let mut prepared = rqrr::PreparedImage::prepare(fit(image, RQRR_MAX_PIXELS));
     let mut found = Vec::new();
     for grid in prepared.detect_grids() {
         let mut payload = Vec::new();

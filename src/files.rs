@@ -10,7 +10,10 @@ pub enum FileError {
     #[error("{0} already exists")]
     Exists(PathBuf),
     #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn dir_of(path: &Path) -> &Path {
@@ -22,12 +25,19 @@ fn dir_of(path: &Path) -> &Path {
 
 /// Write `bytes` to `path` atomically. Refuses to replace an existing file unless `replace`.
 pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<(), FileError> {
-    let io = |source| FileError::Io { path: path.to_path_buf(), source };
+    let io = |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     if !replace && path.exists() {
         return Err(FileError::Exists(path.to_path_buf()));
     }
     let dir = dir_of(path);
-    let mut tmp = tempfile::Builder::new().prefix(".airgap-").suffix(".tmp").tempfile_in(dir).map_err(io)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".airgap-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     if replace {
@@ -49,11 +59,17 @@ pub fn write_dir_atomic(
     replace: bool,
     fill: impl FnOnce(&Path) -> Result<(), FileError>,
 ) -> Result<(), FileError> {
-    let io = |source| FileError::Io { path: path.to_path_buf(), source };
+    let io = |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     if path.exists() && !replace {
         return Err(FileError::Exists(path.to_path_buf()));
     }
-    let tmp = tempfile::Builder::new().prefix(".airgap-").tempdir_in(dir_of(path)).map_err(io)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".airgap-")
+        .tempdir_in(dir_of(path))
+        .map_err(io)?;
     fill(tmp.path())?;
     if path.exists() {
         std::fs::remove_dir_all(path).map_err(io)?;
@@ -80,7 +96,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("a.xdr");
         write_atomic(&f, b"one\n", false).unwrap();
-        assert!(matches!(write_atomic(&f, b"two\n", false), Err(FileError::Exists(_))));
+        assert!(matches!(
+            write_atomic(&f, b"two\n", false),
+            Err(FileError::Exists(_))
+        ));
         assert_eq!(std::fs::read(&f).unwrap(), b"one\n");
         write_atomic(&f, b"two\n", true).unwrap();
         assert_eq!(std::fs::read(&f).unwrap(), b"two\n");
@@ -89,9 +108,15 @@ mod tests {
         assert!(sub.join("x").exists());
         // A failing fill leaves nothing behind.
         let bad = d.path().join("bad");
-        let r = write_dir_atomic(&bad, false, |_| Err(FileError::Exists(PathBuf::from("boom"))));
+        let r = write_dir_atomic(&bad, false, |_| {
+            Err(FileError::Exists(PathBuf::from("boom")))
+        });
         assert!(r.is_err() && !bad.exists());
-        let leftovers: Vec<_> = std::fs::read_dir(d.path()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".airgap-")).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".airgap-"))
+            .collect();
         assert!(leftovers.is_empty());
     }
 }

@@ -77,7 +77,9 @@ impl AppError {
             AppError::Rehearse(crate::rehearse::RehearseError::DirNotEmpty(_)) => {
                 "Pass --dir with a new or empty directory.".into()
             }
-            AppError::Rehearse(_) => "This is a bug or a broken install: please report it with the output above.".into(),
+            AppError::Rehearse(_) => {
+                "This is a bug or a broken install: please report it with the output above.".into()
+            }
         }
     }
 

@@ -508,8 +508,15 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
 }
 
 /// Frames for each transaction of a batch, in `DIR/<sequence>/`; the whole directory appears at once.
-fn write_batch_frames(dir: &std::path::Path, items: &[(TransactionEnvelope, Network)], out: &OutputArgs) -> Result<(), Failure> {
-    let density = out.qr_density.parse().map_err(|e: airgap::qr::encode::QrEncodeError| Failure::new(e.to_string()))?;
+fn write_batch_frames(
+    dir: &std::path::Path,
+    items: &[(TransactionEnvelope, Network)],
+    out: &OutputArgs,
+) -> Result<(), Failure> {
+    let density = out
+        .qr_density
+        .parse()
+        .map_err(|e: airgap::qr::encode::QrEncodeError| Failure::new(e.to_string()))?;
     let mut failure = None;
     let written = airgap::files::write_dir_atomic(dir, out.force, |tmp| {
         for (env, _) in items {
@@ -525,7 +532,11 @@ fn write_batch_frames(dir: &std::path::Path, items: &[(TransactionEnvelope, Netw
         return Err(f);
     }
     written.map_err(output::file_failure)?;
-    eprintln!("Wrote QR frames for {} transactions under {}", items.len(), dir.display());
+    eprintln!(
+        "Wrote QR frames for {} transactions under {}",
+        items.len(),
+        dir.display()
+    );
     Ok(())
 }
 

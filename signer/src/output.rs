@@ -152,8 +152,14 @@ fn single_code(text: &str) -> Result<qrcode::QrCode, Failure> {
 
 /// Write numbered PNG frames (and the `ur:` parts as text, one per line) into a new directory
 /// that appears whole or not at all.
-pub fn write_frames(dir: &Path, env: &TransactionEnvelope, density: QrDensity, force: bool) -> Result<usize, Failure> {
-    let parts = frames::encode_frames(&airgap::envelope::to_bytes(env), density).map_err(|e| Failure::new(e.to_string()))?;
+pub fn write_frames(
+    dir: &Path,
+    env: &TransactionEnvelope,
+    density: QrDensity,
+    force: bool,
+) -> Result<usize, Failure> {
+    let parts = frames::encode_frames(&airgap::envelope::to_bytes(env), density)
+        .map_err(|e| Failure::new(e.to_string()))?;
     let pngs = frames::frames_png(&parts, density).map_err(|e| Failure::new(e.to_string()))?;
     airgap::files::write_dir_atomic(dir, force, |tmp| {
         for (i, png) in pngs.iter().enumerate() {

@@ -428,3 +428,46 @@ def test_async_submission(server):
     r = requests.post(f"{HORIZON_URL}/transactions_async", data={"tx": tx.to_xdr()}, timeout=10)
     assert r.json()["tx_status"] == "ERROR"
     assert r.json()["error_result_xdr"] == "AAAAAAAAAGT////7AAAAAA=="
+
+
+def test_fee_bump_pays_for_an_offline_signed_envelope(server):
+    issuer = funded()
+    holder = funded()
+    relay = funded()
+    inner = builder(server, issuer).append_payment_op(holder.public_key, Asset.native(), "3").build()
+    inner.sign(issuer)
+    bump = TransactionBuilder.build_fee_bump_transaction(relay.public_key, 200, inner, PASSPHRASE)
+    bump.sign(relay)
+    resp = server.submit_transaction(bump)
+    assert resp["successful"] is True
+    assert resp["hash"] == bump.hash_hex()
+    assert resp["fee_account"] == relay.public_key
+    assert resp["source_account"] == issuer.public_key
+    assert resp["max_fee"] == "400"
+    assert resp["fee_charged"] == "200"
+    assert resp["fee_bump_transaction"]["hash"] == bump.hash_hex()
+    assert resp["inner_transaction"]["hash"] == inner.hash_hex()
+    assert resp["inner_transaction"]["max_fee"] == "100"
+    # the issuer paid 3 XLM and no fee; the relay paid the fee
+    assert native_balance(server, issuer.public_key) == "9997.0000000"
+    assert native_balance(server, relay.public_key) == "9999.9999800"
+    # the inner hash resolves too, and resubmitting the inner envelope gets the stored answer
+    by_inner = server.transactions().transaction(inner.hash_hex()).call()
+    assert by_inner["hash"] == inner.hash_hex()
+    assert by_inner["ledger"] == resp["ledger"]
+    again = server.submit_transaction(inner)
+    assert again["hash"] == inner.hash_hex()
+    assert native_balance(server, holder.public_key) == "10003.0000000"
+
+    # an inner failure is reported with both codes
+    inner = builder(server, issuer).append_payment_op(holder.public_key, Asset.native(), "20000").build()
+    inner.sign(issuer)
+    bump = TransactionBuilder.build_fee_bump_transaction(relay.public_key, 200, inner, PASSPHRASE)
+    bump.sign(relay)
+    with pytest.raises(BadRequestError) as e:
+        server.submit_transaction(bump)
+    assert result_codes(e) == {
+        "transaction": "tx_fee_bump_inner_failed",
+        "inner_transaction": "tx_failed",
+        "operations": ["op_underfunded"],
+    }

@@ -165,16 +165,28 @@ pub fn rate_limited() -> Value {
     )
 }
 
-/// 400 `transaction_failed` for a result (rejected, or failed in a ledger).
+/// 400 `transaction_failed` for a result (rejected, or failed in a ledger). For a fee bump,
+/// `inner_view` is true when the inner transaction's hash was submitted: then only the inner code
+/// is reported, as Horizon does.
 pub fn transaction_failed(
     envelope_xdr: &str,
     result: &TransactionResult,
+    inner_view: bool,
 ) -> Result<Value, JsonError> {
     let mut codes = Map::new();
-    codes.insert(
-        "transaction".into(),
-        Value::String(results::tx_code(result).into()),
-    );
+    let outer = results::tx_code(result);
+    match results::inner_tx_code(result) {
+        Some(inner) if inner_view => {
+            codes.insert("transaction".into(), Value::String(inner.into()));
+        }
+        Some(inner) => {
+            codes.insert("transaction".into(), Value::String(outer.into()));
+            codes.insert("inner_transaction".into(), Value::String(inner.into()));
+        }
+        None => {
+            codes.insert("transaction".into(), Value::String(outer.into()));
+        }
+    }
     if let Some(ops) = results::op_codes(result) {
         codes.insert("operations".into(), json!(ops));
     }
@@ -206,17 +218,47 @@ fn toid(ledger: u32, tx_order: u32) -> i64 {
     (i64::from(ledger) << 32) | (i64::from(tx_order) << 12)
 }
 
-/// The `Transaction` resource of `GET /transactions/{hash}` and a 200 submission.
-pub fn transaction(base: &str, tx: &StoredTx) -> Result<Value, JsonError> {
+fn signatures_json(sigs: &[stellar_xdr::DecoratedSignature]) -> Value {
+    Value::Array(
+        sigs.iter()
+            .map(|s| Value::String(b64(s.signature.0.as_slice())))
+            .collect(),
+    )
+}
+
+/// The `Transaction` resource of `GET /transactions/{hash}` and a 200 submission, seen through
+/// `requested` (for a fee bump, the outer or the inner hash).
+pub fn transaction(base: &str, tx: &StoredTx, requested: [u8; 32]) -> Result<Value, JsonError> {
     let env = TransactionEnvelope::from_xdr_base64(&tx.envelope_xdr, Limits::none())?;
-    let hash = hex::encode(tx.hash);
+    let (inner_env, fee_bump) = match &env {
+        TransactionEnvelope::Tx(e) => (e.clone(), None),
+        TransactionEnvelope::TxFeeBump(fb) => {
+            let stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) = &fb.tx.inner_tx;
+            (inner.clone(), Some(fb))
+        }
+        TransactionEnvelope::TxV0(e) => (
+            stellar_xdr::TransactionV1Envelope {
+                tx: airgap::envelope::v0_as_v1(e),
+                signatures: e.signatures.clone(),
+            },
+            None,
+        ),
+    };
+    let inner_view = fee_bump.is_none() || tx.inner_hash == Some(requested);
+    let hash = hex::encode(if fee_bump.is_some() {
+        requested
+    } else {
+        tx.hash
+    });
     let paging = toid(tx.ledger, 1).to_string();
+    let t = &inner_env.tx;
+    let source = g_address(&muxed_bytes(&t.source_account));
     let mut m = Map::new();
     m.insert(
         "_links".into(),
         json!({
             "self": link(format!("{base}/transactions/{hash}")),
-            "account": link(String::new()),
+            "account": link(format!("{base}/accounts/{source}")),
             "ledger": link(format!("{base}/ledgers/{}", tx.ledger)),
             "operations": templated(format!("{base}/transactions/{hash}/operations{{?cursor,limit,order}}")),
             "effects": templated(format!("{base}/transactions/{hash}/effects{{?cursor,limit,order}}")),
@@ -231,10 +273,27 @@ pub fn transaction(base: &str, tx: &StoredTx) -> Result<Value, JsonError> {
     m.insert("hash".into(), Value::String(hash));
     m.insert("ledger".into(), Value::from(tx.ledger));
     m.insert("created_at".into(), Value::String(rfc3339(tx.close_time)));
+    m.insert("source_account".into(), Value::String(source.clone()));
+    if let stellar_xdr::MuxedAccount::MuxedEd25519(med) = &t.source_account {
+        let muxed = stellar_strkey::ed25519::MuxedAccount {
+            ed25519: med.ed25519.0,
+            id: med.id,
+        };
+        m.insert(
+            "account_muxed".into(),
+            Value::String(muxed.to_string().to_string()),
+        );
+        m.insert("account_muxed_id".into(), Value::String(med.id.to_string()));
+    }
+    m.insert(
+        "source_account_sequence".into(),
+        Value::String(t.seq_num.0.to_string()),
+    );
     m.insert(
         "fee_charged".into(),
         Value::String(tx.fee_charged.to_string()),
     );
+    m.insert("operation_count".into(), Value::from(t.operations.len()));
     m.insert(
         "envelope_xdr".into(),
         Value::String(tx.envelope_xdr.clone()),
@@ -242,65 +301,68 @@ pub fn transaction(base: &str, tx: &StoredTx) -> Result<Value, JsonError> {
     m.insert("result_xdr".into(), Value::String(tx.result_xdr.clone()));
     // No transaction meta is produced by the sandbox: an empty LedgerEntryChanges.
     m.insert("fee_meta_xdr".into(), Value::String("AAAAAA==".into()));
-    if let TransactionEnvelope::Tx(e) = &env {
-        let t = &e.tx;
-        let source = g_address(&muxed_bytes(&t.source_account));
-        if let stellar_xdr::MuxedAccount::MuxedEd25519(med) = &t.source_account {
-            let muxed = stellar_strkey::ed25519::MuxedAccount {
-                ed25519: med.ed25519.0,
-                id: med.id,
-            };
+    match fee_bump {
+        None => {
+            m.insert("fee_account".into(), Value::String(source));
+            m.insert("max_fee".into(), Value::String(t.fee.to_string()));
+            m.insert("signatures".into(), signatures_json(&inner_env.signatures));
+        }
+        Some(fb) => {
             m.insert(
-                "account_muxed".into(),
-                Value::String(muxed.to_string().to_string()),
+                "fee_account".into(),
+                Value::String(g_address(&muxed_bytes(&fb.tx.fee_source))),
             );
-            m.insert("account_muxed_id".into(), Value::String(med.id.to_string()));
+            m.insert("max_fee".into(), Value::String(fb.tx.fee.to_string()));
+            m.insert(
+                "fee_bump_transaction".into(),
+                json!({
+                    "hash": hex::encode(tx.hash),
+                    "signatures": signatures_json(&fb.signatures),
+                }),
+            );
+            m.insert(
+                "inner_transaction".into(),
+                json!({
+                    "hash": hex::encode(tx.inner_hash.unwrap_or_default()),
+                    "signatures": signatures_json(&inner_env.signatures),
+                    "max_fee": t.fee.to_string(),
+                }),
+            );
+            let sigs = if inner_view {
+                signatures_json(&inner_env.signatures)
+            } else {
+                signatures_json(&fb.signatures)
+            };
+            m.insert("signatures".into(), sigs);
         }
-        if let Some(Value::Object(links)) = m.get_mut("_links") {
-            links.insert("account".into(), link(format!("{base}/accounts/{source}")));
+    }
+    match &t.memo {
+        Memo::None => {
+            m.insert("memo_type".into(), Value::String("none".into()));
         }
-        m.insert("source_account".into(), Value::String(source.clone()));
-        m.insert(
-            "source_account_sequence".into(),
-            Value::String(t.seq_num.0.to_string()),
-        );
-        m.insert("fee_account".into(), Value::String(source));
-        m.insert("max_fee".into(), Value::String(t.fee.to_string()));
-        m.insert("operation_count".into(), Value::from(t.operations.len()));
-        match &t.memo {
-            Memo::None => {
-                m.insert("memo_type".into(), Value::String("none".into()));
-            }
-            Memo::Text(text) => {
-                m.insert("memo_type".into(), Value::String("text".into()));
-                m.insert(
-                    "memo".into(),
-                    Value::String(String::from_utf8_lossy(text.as_slice()).into_owned()),
-                );
-                m.insert("memo_bytes".into(), Value::String(b64(text.as_slice())));
-            }
-            Memo::Id(id) => {
-                m.insert("memo_type".into(), Value::String("id".into()));
-                m.insert("memo".into(), Value::String(id.to_string()));
-            }
-            Memo::Hash(h) => {
-                m.insert("memo_type".into(), Value::String("hash".into()));
-                m.insert("memo".into(), Value::String(b64(&h.0)));
-            }
-            Memo::Return(h) => {
-                m.insert("memo_type".into(), Value::String("return".into()));
-                m.insert("memo".into(), Value::String(b64(&h.0)));
-            }
+        Memo::Text(text) => {
+            m.insert("memo_type".into(), Value::String("text".into()));
+            m.insert(
+                "memo".into(),
+                Value::String(String::from_utf8_lossy(text.as_slice()).into_owned()),
+            );
+            m.insert("memo_bytes".into(), Value::String(b64(text.as_slice())));
         }
-        let sigs: Vec<Value> = e
-            .signatures
-            .iter()
-            .map(|s| Value::String(b64(s.signature.0.as_slice())))
-            .collect();
-        m.insert("signatures".into(), Value::Array(sigs));
-        if let Some(p) = preconditions(&t.cond) {
-            m.insert("preconditions".into(), p);
+        Memo::Id(id) => {
+            m.insert("memo_type".into(), Value::String("id".into()));
+            m.insert("memo".into(), Value::String(id.to_string()));
         }
+        Memo::Hash(h) => {
+            m.insert("memo_type".into(), Value::String("hash".into()));
+            m.insert("memo".into(), Value::String(b64(&h.0)));
+        }
+        Memo::Return(h) => {
+            m.insert("memo_type".into(), Value::String("return".into()));
+            m.insert("memo".into(), Value::String(b64(&h.0)));
+        }
+    }
+    if let Some(p) = preconditions(&t.cond) {
+        m.insert("preconditions".into(), p);
     }
     Ok(Value::Object(m))
 }

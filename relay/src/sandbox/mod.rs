@@ -519,7 +519,7 @@ fn get_transaction(shared: &Shared, hash: &str) -> Reply {
     };
     let inner = shared.lock();
     match inner.txs.get(&hash) {
-        Some(tx) => match json::transaction(&shared.base, tx) {
+        Some(tx) => match json::transaction(&shared.base, tx, hash) {
             Ok(v) => Reply::hal(v),
             Err(_) => Reply::problem(json::server_error()),
         },
@@ -702,22 +702,27 @@ fn process(
             }
             ledger.commit(&closed);
             txs.insert(closed.tx.hash, closed.tx.clone());
+            if let Some(inner) = closed.tx.inner_hash {
+                txs.insert(inner, closed.tx.clone());
+            }
             ledgers.push(closed.record.clone());
             Outcome::Included(closed.tx)
         }
     }
 }
 
-fn stored_reply(shared: &Shared, raw: &str, tx: &StoredTx) -> Reply {
+/// The answer for a transaction in the ledger, seen through the submitted `hash` (outer or inner
+/// hash of a fee bump).
+fn stored_reply(shared: &Shared, raw: &str, tx: &StoredTx, hash: [u8; 32]) -> Reply {
     if tx.successful {
-        return match json::transaction(&shared.base, tx) {
+        return match json::transaction(&shared.base, tx, hash) {
             Ok(v) => Reply::hal(v),
             Err(_) => Reply::problem(json::server_error()),
         };
     }
     match TransactionResult::from_xdr_base64(&tx.result_xdr, Limits::none())
         .map_err(json::JsonError::from)
-        .and_then(|r| json::transaction_failed(raw, &r))
+        .and_then(|r| json::transaction_failed(raw, &r, tx.inner_hash == Some(hash)))
     {
         Ok(v) => Reply::problem(v),
         Err(_) => Reply::problem(json::server_error()),
@@ -769,7 +774,7 @@ fn submit(shared: &Shared, req: &mut Request, query: &str, fault: Fault, is_asyn
         return if is_async {
             async_error(&hash_hex, &canned)
         } else {
-            match json::transaction_failed(&raw, &canned) {
+            match json::transaction_failed(&raw, &canned, false) {
                 Ok(v) => Reply::problem(v),
                 Err(_) => Reply::problem(json::server_error()),
             }
@@ -786,13 +791,13 @@ fn submit(shared: &Shared, req: &mut Request, query: &str, fault: Fault, is_asyn
         };
     }
     match process(shared, &env, &raw, hash, true) {
-        Outcome::Included(tx) => stored_reply(shared, &raw, &tx),
+        Outcome::Included(tx) => stored_reply(shared, &raw, &tx, hash),
         Outcome::Rejected(mut result) => {
             // txsub answers core's txBAD_SEQ with its canned ErrBadSequence (fee 0).
             if matches!(result.result, TransactionResultResult::TxBadSeq) {
                 result = results::tx_error(0, TransactionResultResult::TxBadSeq);
             }
-            match json::transaction_failed(&raw, &result) {
+            match json::transaction_failed(&raw, &result, false) {
                 Ok(v) => Reply::problem(v),
                 Err(_) => Reply::problem(json::server_error()),
             }
@@ -830,8 +835,8 @@ fn friendbot(shared: &Shared, query: &str) -> Reply {
         return Reply::problem(json::server_error());
     };
     match process(shared, &env, &raw, hash, true) {
-        Outcome::Included(tx) => stored_reply(shared, &raw, &tx),
-        Outcome::Rejected(result) => match json::transaction_failed(&raw, &result) {
+        Outcome::Included(tx) => stored_reply(shared, &raw, &tx, hash),
+        Outcome::Rejected(result) => match json::transaction_failed(&raw, &result, false) {
             Ok(v) => Reply::problem(v),
             Err(_) => Reply::problem(json::server_error()),
         },

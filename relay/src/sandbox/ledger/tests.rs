@@ -697,3 +697,104 @@ fn hostile_envelopes_do_not_panic() {
     let v = w.ledger.evaluate(&env, "", hash, NOW).unwrap();
     assert_eq!(codes(&v), ("tx_failed", vec!["op_no_destination"]));
 }
+
+fn fee_bump(
+    ledger: &Ledger,
+    fee_source: &SigningKey,
+    fee: i64,
+    inner: TransactionEnvelope,
+) -> (TransactionEnvelope, [u8; 32]) {
+    let TransactionEnvelope::Tx(inner) = inner else {
+        panic!("v1 inner envelope expected");
+    };
+    let fb = stellar_xdr::FeeBumpTransaction {
+        fee_source: muxed(fee_source),
+        fee,
+        inner_tx: FeeBumpTransactionInnerTx::Tx(inner),
+        ext: stellar_xdr::FeeBumpTransactionExt::V0,
+    };
+    let unsigned = TransactionEnvelope::TxFeeBump(FeeBumpTransactionEnvelope {
+        tx: fb.clone(),
+        signatures: Default::default(),
+    });
+    let network = Network::from_passphrase(&ledger.passphrase);
+    let hash = airgap::envelope::hash(&unsigned, &network);
+    let sig = DecoratedSignature {
+        hint: SignatureHint(hint_of(&id(fee_source))),
+        signature: stellar_xdr::Signature(
+            fee_source
+                .sign(&hash)
+                .to_bytes()
+                .to_vec()
+                .try_into()
+                .unwrap(),
+        ),
+    };
+    (
+        TransactionEnvelope::TxFeeBump(FeeBumpTransactionEnvelope {
+            tx: fb,
+            signatures: vec![sig].try_into().unwrap(),
+        }),
+        hash,
+    )
+}
+
+#[test]
+fn fee_bumps() {
+    let mut w = World::new();
+    let (a, b, relay) = (key(1), key(2), key(3));
+    w.fund(&a, 10 * XLM);
+    w.fund(&b, 10 * XLM);
+    w.fund(&relay, 10 * XLM);
+    let inner = |w: &World, seq: i64, amount: i64| {
+        sign(
+            &w.ledger,
+            Tx {
+                source: a.clone(),
+                seq,
+                fee: 100,
+                cond: Preconditions::None,
+                ops: vec![op(None, payment(&b, Asset::Native, amount))],
+            },
+            &[&a],
+        )
+    };
+    // outer fee below 100 × (ops + 1)
+    let (env, _) = inner(&w, w.seq(&a) + 1, XLM);
+    let (fb, hash) = fee_bump(&w.ledger, &relay, 199, env);
+    let v = w.ledger.evaluate(&fb, "", hash, NOW).unwrap();
+    assert_eq!(codes(&v), ("tx_insufficient_fee", vec![]));
+    // inner bad sequence: rejected as tx_fee_bump_inner_failed / tx_bad_seq
+    let (env, _) = inner(&w, w.seq(&a) + 5, XLM);
+    let (fb, hash) = fee_bump(&w.ledger, &relay, 400, env);
+    let Verdict::Rejected(r) = w.ledger.evaluate(&fb, "", hash, NOW).unwrap() else {
+        panic!("expected a rejection");
+    };
+    assert_eq!(results::tx_code(&r), "tx_fee_bump_inner_failed");
+    assert_eq!(results::inner_tx_code(&r), Some("tx_bad_seq"));
+    // success: the fee source pays min(outer fee, 100 × (ops + 1)), the inner source's
+    // sequence number is consumed
+    let (a_bal, relay_bal, seq) = (w.acc(&a).balance, w.acc(&relay).balance, w.seq(&a));
+    let (env, inner_hash) = inner(&w, seq + 1, XLM);
+    let (fb, hash) = fee_bump(&w.ledger, &relay, 400, env);
+    let v = w.ledger.evaluate(&fb, "", hash, NOW).unwrap();
+    assert_eq!(codes(&v), ("tx_fee_bump_inner_success", vec!["op_success"]));
+    let Verdict::Included(closed) = &v else {
+        panic!("expected inclusion");
+    };
+    assert_eq!(closed.tx.inner_hash, Some(inner_hash));
+    assert_eq!(closed.tx.fee_charged, 200);
+    w.ledger.commit(closed);
+    assert_eq!(w.acc(&relay).balance, relay_bal - 200);
+    assert_eq!(w.acc(&a).balance, a_bal - XLM);
+    assert_eq!(w.seq(&a), seq + 1);
+    // inner failure in the ledger: fee charged to the fee source, tx_fee_bump_inner_failed
+    let (env, _) = inner(&w, seq + 2, 100 * XLM);
+    let (fb, hash) = fee_bump(&w.ledger, &relay, 400, env);
+    let v = w.ledger.evaluate(&fb, "", hash, NOW).unwrap();
+    assert!(included(&v));
+    assert_eq!(
+        codes(&v),
+        ("tx_fee_bump_inner_failed", vec!["op_underfunded"])
+    );
+}

@@ -471,3 +471,59 @@ def test_fee_bump_pays_for_an_offline_signed_envelope(server):
         "inner_transaction": "tx_failed",
         "operations": ["op_underfunded"],
     }
+
+
+def deep_envelope(depth):
+    """A Soroban invoke envelope whose argument nests `depth` SCVal vectors (decodes, or trips
+    the XDR depth limit)."""
+    from stellar_sdk import Account, scval
+
+    kp = Keypair.random()
+    tx = (
+        TransactionBuilder(Account(kp.public_key, 1), PASSPHRASE, base_fee=100)
+        .set_timeout(30)
+        .append_invoke_contract_function_op(
+            "CA3D5KRYM6CB7OWQ6TWYRR3Z4T7GNZLKERYNZGGA5SOAOPIFY6YQGAXE", "f", [scval.to_uint32(0xDEADBEEF)]
+        )
+        .build()
+    )
+    raw = tx.to_xdr_object().to_xdr_bytes()
+    marker = bytes.fromhex("00000003deadbeef")
+    assert raw.count(marker) == 1
+    vec_of_one = bytes.fromhex("00000010" "00000001" "00000001")  # SCV_VEC, present, length 1
+    nested = vec_of_one * depth + bytes.fromhex("00000001")  # ... SCV_VOID
+    return base64.b64encode(raw.replace(marker, nested)).decode()
+
+
+def test_hostile_requests_get_horizon_errors(server):
+    url = HORIZON_URL
+    r = requests.post(f"{url}/transactions", data={"tx": "A" * (300 * 1024)}, timeout=10)
+    assert r.status_code == 400 and r.json()["type"].endswith("transaction_malformed")
+    kp = funded()
+    tx = builder(server, kp).append_bump_sequence_op(0).build()
+    tx.sign(kp)
+    trailing = base64.b64encode(base64.b64decode(tx.to_xdr()) + b"\0\0\0\0").decode()
+    r = requests.post(f"{url}/transactions", data={"tx": trailing}, timeout=10)
+    assert r.status_code == 400 and r.json()["type"].endswith("transaction_malformed")
+    r = requests.post(f"{url}/transactions", data={"tx": deep_envelope(5000)}, timeout=10)
+    assert r.status_code == 400 and r.json()["type"].endswith("transaction_malformed")
+    r = requests.post(f"{url}/transactions", data={"tx": deep_envelope(20)}, timeout=10)
+    assert r.status_code == 400 and r.json()["type"].endswith("transaction_failed")
+    r = requests.post(f"{url}/transactions_async", data={"tx": "%%%"}, timeout=10)
+    assert r.status_code == 400 and "error" in r.json()["extras"]
+    r = requests.post(f"{url}/transactions", timeout=10)
+    assert r.status_code == 400 and r.json()["extras"]["envelope_xdr"] == ""
+    for path in ["/" + "x" * 8000, "/accounts/", "/transactions/%00", "/../../etc/passwd", "/ledgers?limit=abc", "/ledgers?order=up", "/friendbot?addr=%FF"]:
+        r = requests.get(url + path, timeout=10)
+        assert r.status_code in (400, 404), path
+        assert r.headers["Content-Type"].startswith("application/problem+json"), path
+    assert requests.delete(f"{url}/", timeout=10).status_code == 404
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"\x00\xff GARBAGE \r\n\r\n")
+        s.recv(1024)
+    # the sandbox still answers, and tx submission works
+    assert server.root().call()["network_passphrase"] == PASSPHRASE
+    assert server.submit_transaction(tx)["successful"] is True

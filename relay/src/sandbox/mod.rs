@@ -645,10 +645,8 @@ fn read_tx_param(req: &mut Request, query: &str) -> Result<String, Reply> {
         .take(MAX_REQUEST_BYTES + 1)
         .read_to_end(&mut body);
     if read.is_err() || body.len() as u64 > MAX_REQUEST_BYTES {
-        return Err(Reply::problem(json::malformed(
-            "",
-            Some("request too large"),
-        )));
+        // Horizon's MaxBytesHandler makes the form unreadable: no `tx`, a malformed envelope.
+        return Err(Reply::problem(json::malformed("", None)));
     }
     let from_body = if media == "application/x-www-form-urlencoded" {
         form_urlencoded::parse(&body)

@@ -443,6 +443,7 @@ impl<'a> SigChecker<'a> {
 /// Per-transaction values the operations need.
 struct TxCtx {
     ledger_seq: u32,
+    close_time: u64,
 }
 
 fn inner(tr: OperationResultTr) -> OperationResult {
@@ -536,7 +537,8 @@ fn check_op_valid(source: [u8; 32], body: &OperationBody) -> Option<OperationRes
             })
         }
         OperationBody::Clawback(op) => {
-            let bad = muxed_bytes(&op.from) == source
+            // core compares the muxed account as given: an M-address of the issuer is not "self"
+            let bad = op.from == MuxedAccount::Ed25519(Uint256(source))
                 || op.amount < 1
                 || match asset_key(&op.asset) {
                     Some(Ok(key)) => key.issuer != source,
@@ -675,7 +677,7 @@ impl State {
                 .manage_data(source, op)
                 .unwrap_or_else(|r| inner(OperationResultTr::ManageData(r))),
             OperationBody::BumpSequence(op) => inner(OperationResultTr::BumpSequence(
-                self.bump_sequence(source, op),
+                self.bump_sequence(ctx, source, op),
             )),
             OperationBody::AccountMerge(dest) => inner(OperationResultTr::AccountMerge(
                 self.merge(ctx, source, dest),
@@ -1061,11 +1063,19 @@ impl State {
         )))
     }
 
-    fn bump_sequence(&mut self, source: [u8; 32], op: &BumpSequenceOp) -> BumpSequenceResult {
+    fn bump_sequence(
+        &mut self,
+        ctx: &TxCtx,
+        source: [u8; 32],
+        op: &BumpSequenceOp,
+    ) -> BumpSequenceResult {
         if let Some(acc) = self.accounts.get_mut(&source) {
             if op.bump_to.0 > acc.seq_num {
                 acc.seq_num = op.bump_to.0;
             }
+            // protocol >= 19: the sequence metadata is refreshed even when nothing is bumped
+            acc.seq_ledger = ctx.ledger_seq;
+            acc.seq_time = ctx.close_time;
         }
         BumpSequenceResult::Success
     }
@@ -1565,6 +1575,7 @@ impl Ledger {
         }
         let ctx = TxCtx {
             ledger_seq: at.next_seq,
+            close_time: at.close_time,
         };
         let mut work = state.clone();
         let mut op_results = Vec::with_capacity(tx.operations.len());
@@ -1581,13 +1592,6 @@ impl Ledger {
         }
         if !failed {
             *state = work;
-        }
-        if let Some(acc) = state.accounts.get_mut(&source) {
-            // bump_sequence may have moved the sequence: keep its metadata honest
-            if acc.seq_num != tx.seq_num.0 {
-                acc.seq_ledger = at.next_seq;
-                acc.seq_time = at.close_time;
-            }
         }
         (failed, op_results)
     }

@@ -527,3 +527,24 @@ def test_hostile_requests_get_horizon_errors(server):
     # the sandbox still answers, and tx submission works
     assert server.root().call()["network_passphrase"] == PASSPHRASE
     assert server.submit_transaction(tx)["successful"] is True
+
+
+def test_sep29_memo_required_is_seen_by_the_sdk(server):
+    from stellar_sdk.sep.exceptions import AccountRequiresMemoError
+
+    exchange = funded()
+    sender = funded()
+    tx = builder(server, exchange).append_manage_data_op("config.memo_required", b"1").build()
+    tx.sign(exchange)
+    server.submit_transaction(tx)
+    assert server.accounts().account_id(exchange.public_key).call()["data"]["config.memo_required"] == "MQ=="
+    tx = builder(server, sender).append_payment_op(exchange.public_key, Asset.native(), "1").build()
+    tx.sign(sender)
+    with pytest.raises(AccountRequiresMemoError):
+        server.submit_transaction(tx)
+    tx = builder(server, sender).add_text_memo("deposit 42").append_payment_op(exchange.public_key, Asset.native(), "1").build()
+    tx.sign(sender)
+    resp = server.submit_transaction(tx)
+    assert resp["memo_type"] == "text"
+    assert resp["memo"] == "deposit 42"
+    assert resp["memo_bytes"] == base64.b64encode(b"deposit 42").decode()

@@ -798,3 +798,166 @@ fn fee_bumps() {
         ("tx_fee_bump_inner_failed", vec!["op_underfunded"])
     );
 }
+
+#[test]
+fn hash_x_and_pre_authorized_signers() {
+    let mut w = World::new();
+    let (a, b) = (key(1), key(2));
+    w.fund(&a, 100 * XLM);
+    w.fund(&b, 100 * XLM);
+    // hash-x signer: the preimage is the "signature"
+    let preimage = b"open sesame".to_vec();
+    let x: [u8; 32] = Sha256::digest(&preimage).into();
+    let add = |key: SignerKey| {
+        OperationBody::SetOptions(SetOptionsOp {
+            signer: Some(Signer { key, weight: 1 }),
+            ..Default::default()
+        })
+    };
+    assert!(included(&w.submit(
+        &a,
+        vec![op(None, add(SignerKey::HashX(Uint256(x))))],
+        &[&a]
+    )));
+    let tx = Tx {
+        source: a.clone(),
+        seq: w.seq(&a) + 1,
+        fee: 100,
+        cond: Preconditions::None,
+        ops: vec![op(None, payment(&b, Asset::Native, XLM))],
+    };
+    let (env, hash) = sign(&w.ledger, tx, &[]);
+    let TransactionEnvelope::Tx(mut v1) = env else {
+        panic!("v1");
+    };
+    v1.signatures = vec![DecoratedSignature {
+        hint: SignatureHint(hint_of(&x)),
+        signature: stellar_xdr::Signature(preimage.try_into().unwrap()),
+    }]
+    .try_into()
+    .unwrap();
+    let v = w
+        .ledger
+        .evaluate(&TransactionEnvelope::Tx(v1), "", hash, NOW)
+        .unwrap();
+    assert_eq!(codes(&v), ("tx_success", vec!["op_success"]));
+    if let Verdict::Included(c) = &v {
+        w.ledger.commit(c);
+    }
+
+    // pre-authorized transaction: no signature at all, and the signer is consumed
+    let future = Tx {
+        source: a.clone(),
+        seq: w.seq(&a) + 2,
+        fee: 100,
+        cond: Preconditions::None,
+        ops: vec![op(None, payment(&b, Asset::Native, XLM))],
+    };
+    let (_, pre_hash) = sign(&w.ledger, future, &[]);
+    assert!(included(&w.submit(
+        &a,
+        vec![op(None, add(SignerKey::PreAuthTx(Uint256(pre_hash))))],
+        &[&a]
+    )));
+    assert_eq!(w.acc(&a).num_sub_entries, 2);
+    let future = Tx {
+        source: a.clone(),
+        seq: w.seq(&a) + 1,
+        fee: 100,
+        cond: Preconditions::None,
+        ops: vec![op(None, payment(&b, Asset::Native, XLM))],
+    };
+    let v = w.submit_tx(future, &[]);
+    assert_eq!(codes(&v), ("tx_success", vec!["op_success"]));
+    assert_eq!(w.acc(&a).num_sub_entries, 1);
+    assert!(!w
+        .acc(&a)
+        .signers
+        .iter()
+        .any(|s| s.key == SignerKind::PreAuthTx(pre_hash)));
+}
+
+#[test]
+fn preconditions_v2() {
+    let mut w = World::new();
+    let a = key(1);
+    w.fund(&a, 100 * XLM);
+    let bump = || {
+        vec![op(
+            None,
+            OperationBody::BumpSequence(BumpSequenceOp {
+                bump_to: SequenceNumber(0),
+            }),
+        )]
+    };
+    let v2 = |min_seq: Option<i64>, age: u64, gap: u32| {
+        Preconditions::V2(stellar_xdr::PreconditionsV2 {
+            time_bounds: None,
+            ledger_bounds: None,
+            min_seq_num: min_seq.map(SequenceNumber),
+            min_seq_age: stellar_xdr::Duration(age),
+            min_seq_ledger_gap: gap,
+            extra_signers: Default::default(),
+        })
+    };
+    let seq = w.seq(&a);
+    // minSeqNum relaxes the sequence check: any seq above the account's, if account >= min
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: seq + 10,
+            fee: 100,
+            cond: v2(Some(seq), 0, 0),
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert!(included(&v));
+    assert_eq!(w.seq(&a), seq + 10);
+    // the account just used its sequence in this ledger: a gap of 5 ledgers is not met
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: seq + 11,
+            fee: 100,
+            cond: v2(None, 0, 5),
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_bad_minseq_age_or_gap", vec![]));
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: seq + 11,
+            fee: 100,
+            cond: v2(None, 3600, 0),
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_bad_minseq_age_or_gap", vec![]));
+    // ledger bounds
+    let lb = Preconditions::V2(stellar_xdr::PreconditionsV2 {
+        time_bounds: None,
+        ledger_bounds: Some(stellar_xdr::LedgerBounds {
+            min_ledger: 0,
+            max_ledger: w.ledger.header.ledger_seq + 1,
+        }),
+        min_seq_num: None,
+        min_seq_age: stellar_xdr::Duration(0),
+        min_seq_ledger_gap: 0,
+        extra_signers: Default::default(),
+    });
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: seq + 11,
+            fee: 100,
+            cond: lb,
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_too_late", vec![]));
+}

@@ -548,3 +548,32 @@ def test_sep29_memo_required_is_seen_by_the_sdk(server):
     assert resp["memo_type"] == "text"
     assert resp["memo"] == "deposit 42"
     assert resp["memo_bytes"] == base64.b64encode(b"deposit 42").decode()
+
+
+def test_concurrent_clients_each_close_one_ledger_per_transaction(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sink = funded()
+    senders = [funded() for _ in range(8)]
+    start = server.root().call()["history_latest_ledger"]
+
+    def run(kp):
+        client = Server(HORIZON_URL)
+        hashes = []
+        for _ in range(4):
+            tx = builder(client, kp).append_payment_op(sink.public_key, Asset.native(), "1").build()
+            tx.sign(kp)
+            resp = client.submit_transaction(tx)
+            assert resp["successful"] is True
+            hashes.append((resp["ledger"], resp["hash"]))
+        return hashes
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = [h for hs in pool.map(run, senders) for h in hs]
+    ledgers = sorted(ledger for ledger, _ in results)
+    assert len(set(ledgers)) == 32  # one transaction per ledger, applied serially
+    assert server.root().call()["history_latest_ledger"] == start + 32
+    assert native_balance(server, sink.public_key) == "10032.0000000"
+    page = server.ledgers().order(desc=True).limit(1).call()["_embedded"]["records"][0]
+    assert page["sequence"] == start + 32
+    assert page["successful_transaction_count"] == 1

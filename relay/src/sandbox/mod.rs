@@ -728,6 +728,10 @@ fn stored_reply(shared: &Shared, raw: &str, tx: &StoredTx, hash: [u8; 32]) -> Re
 }
 
 fn submit(shared: &Shared, req: &mut Request, query: &str, fault: Fault, is_async: bool) -> Reply {
+    if fault == Fault::Status429 {
+        // Horizon's rate limiter runs before any handler.
+        return rate_limit_reply();
+    }
     let raw = match read_tx_param(req, query) {
         Ok(raw) => raw,
         Err(reply) => return reply,
@@ -743,8 +747,7 @@ fn submit(shared: &Shared, req: &mut Request, query: &str, fault: Fault, is_asyn
     let hash_hex = hex::encode(hash);
     let mut rng = rand::thread_rng();
     match fault {
-        Fault::None => {}
-        Fault::Status429 => return rate_limit_reply(),
+        Fault::None | Fault::Status429 => {}
         Fault::Status503 => {
             return match rng.gen_range(0..3) {
                 0 if is_async => {

@@ -371,7 +371,15 @@ fn header(name: &str, value: &str) -> Option<Header> {
 }
 
 fn handle(shared: &Shared, mut req: Request) {
-    let reply = route(shared, &mut req);
+    let mut reply = route(shared, &mut req);
+    if shared.faults.rate_429 > 0.0 && reply.status != 429 {
+        // With rate limiting on, Horizon reports the quota on every (non-streaming) answer.
+        let remaining: u32 = rand::thread_rng().gen_range(1..=100);
+        reply = reply
+            .with_header("X-Ratelimit-Limit", "101".into())
+            .with_header("X-Ratelimit-Remaining", remaining.to_string())
+            .with_header("X-Ratelimit-Reset", (101 - remaining).to_string());
+    }
     let (content_type, bytes) = match &reply.body {
         Body::Hal(v) => (
             Some("application/hal+json; charset=utf-8"),

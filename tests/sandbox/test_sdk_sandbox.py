@@ -7,6 +7,7 @@ status codes, resource fields), not output captured from the sandbox.
 
 import base64
 import os
+import time
 
 import pytest
 import requests
@@ -577,3 +578,56 @@ def test_concurrent_clients_each_close_one_ledger_per_transaction(server):
     page = server.ledgers().order(desc=True).limit(1).call()["_embedded"]["records"][0]
     assert page["sequence"] == start + 32
     assert page["successful_transaction_count"] == 1
+
+
+def test_payments_page_and_stream(server):
+    import threading
+
+    a, b = funded(), funded()
+    # the SDK's own streaming client, from "now"
+    got = []
+
+    def listen():
+        for record in Server(HORIZON_URL).payments().for_account(b.public_key).cursor("now").stream():
+            got.append(record)
+            return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    time.sleep(0.5)
+    tx = builder(server, a).append_payment_op(b.public_key, Asset.native(), "7").build()
+    tx.sign(a)
+    server.submit_transaction(tx)
+    listener.join(10)
+    assert got, "no payment streamed"
+    assert got[0]["type"] == "payment" and got[0]["type_i"] == 1
+    assert got[0]["from"] == a.public_key and got[0]["to"] == b.public_key
+    assert got[0]["amount"] == "7.0000000" and got[0]["asset_type"] == "native"
+    assert got[0]["transaction_hash"] == tx.hash_hex()
+
+    # the HAL page: friendbot's create_account, then the payment
+    records = server.payments().for_account(b.public_key).call()["_embedded"]["records"]
+    assert [r["type"] for r in records] == ["create_account", "payment"]
+    assert records[0]["account"] == b.public_key and records[0]["starting_balance"] == "10000.0000000"
+    newest = server.payments().for_account(b.public_key).order(desc=True).limit(1).call()
+    assert newest["_embedded"]["records"][0]["paging_token"] == got[0]["paging_token"]
+
+    # Horizon's wire framing: hello, one event per record with its paging token, byebye after limit
+    r = requests.get(
+        f"{HORIZON_URL}/accounts/{b.public_key}/payments?limit=2",
+        headers={"Accept": "text/event-stream"},
+        timeout=10,
+    )
+    assert r.headers["Content-Type"] == "text/event-stream; charset=utf-8"
+    text = r.text
+    assert text.startswith('retry: 1000\nevent: open\ndata: "hello"\n\n')
+    assert text.endswith('retry: 10\nevent: close\ndata: "byebye"\n\n')
+    assert f"id: {records[0]['paging_token']}\ndata: {{" in text
+    assert f"id: {records[1]['paging_token']}\ndata: {{" in text
+    # Last-Event-ID resumes after the given record
+    r = requests.get(
+        f"{HORIZON_URL}/accounts/{b.public_key}/payments?limit=1",
+        headers={"Accept": "text/event-stream", "Last-Event-ID": records[0]["paging_token"]},
+        timeout=10,
+    )
+    assert f"id: {records[1]['paging_token']}\n" in r.text

@@ -708,6 +708,168 @@ pub fn ledgers_page(base: &str, records: &[&LedgerRecord], order: &str, limit: u
     })
 }
 
+/// A payment-type operation (`create_account`, `payment`, `account_merge`) of a transaction.
+pub struct PaymentOp {
+    /// The operation's id and paging token (TOID).
+    pub token: i64,
+    /// Accounts taking part (source, destination, funder, created or merged account).
+    pub participants: Vec<[u8; 32]>,
+    pub record: Value,
+}
+
+fn asset_fields(m: &mut Map<String, Value>, asset: &stellar_xdr::Asset) {
+    match asset {
+        stellar_xdr::Asset::Native => {
+            m.insert("asset_type".into(), Value::String("native".into()));
+        }
+        stellar_xdr::Asset::CreditAlphanum4(a) => {
+            let code: String = a
+                .asset_code
+                .0
+                .iter()
+                .take_while(|b| **b != 0)
+                .map(|b| char::from(*b))
+                .collect();
+            m.insert(
+                "asset_type".into(),
+                Value::String("credit_alphanum4".into()),
+            );
+            m.insert("asset_code".into(), Value::String(code));
+            m.insert(
+                "asset_issuer".into(),
+                Value::String(g_address(&super::ledger::account_id_bytes(&a.issuer))),
+            );
+        }
+        stellar_xdr::Asset::CreditAlphanum12(a) => {
+            let code: String = a
+                .asset_code
+                .0
+                .iter()
+                .take_while(|b| **b != 0)
+                .map(|b| char::from(*b))
+                .collect();
+            m.insert(
+                "asset_type".into(),
+                Value::String("credit_alphanum12".into()),
+            );
+            m.insert("asset_code".into(), Value::String(code));
+            m.insert(
+                "asset_issuer".into(),
+                Value::String(g_address(&super::ledger::account_id_bytes(&a.issuer))),
+            );
+        }
+    }
+}
+
+/// The payment-type operations of a stored transaction, as Horizon's operation records
+/// (only for successful transactions: Horizon's `include_failed` defaults to false).
+pub fn payment_ops(base: &str, tx: &StoredTx) -> Vec<PaymentOp> {
+    let Ok(env) = TransactionEnvelope::from_xdr_base64(&tx.envelope_xdr, Limits::none()) else {
+        return Vec::new();
+    };
+    let t = match &env {
+        TransactionEnvelope::Tx(e) => e.tx.clone(),
+        TransactionEnvelope::TxFeeBump(fb) => {
+            let stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) = &fb.tx.inner_tx;
+            inner.tx.clone()
+        }
+        TransactionEnvelope::TxV0(e) => airgap::envelope::v0_as_v1(e),
+    };
+    let tx_source = muxed_bytes(&t.source_account);
+    let hash = hex::encode(tx.hash);
+    let mut out = Vec::new();
+    for (i, op) in t.operations.iter().enumerate() {
+        let index = i64::try_from(i).unwrap_or(0) + 1;
+        let token = toid(tx.ledger, 1) | index;
+        let source = op.source_account.as_ref().map_or(tx_source, muxed_bytes);
+        let mut m = Map::new();
+        let participants = match &op.body {
+            stellar_xdr::OperationBody::CreateAccount(c) => {
+                let account = super::ledger::account_id_bytes(&c.destination);
+                m.insert("type".into(), Value::String("create_account".into()));
+                m.insert("type_i".into(), Value::from(0));
+                m.insert(
+                    "starting_balance".into(),
+                    Value::String(amount(c.starting_balance)),
+                );
+                m.insert("funder".into(), Value::String(g_address(&source)));
+                m.insert("account".into(), Value::String(g_address(&account)));
+                vec![source, account]
+            }
+            stellar_xdr::OperationBody::Payment(p) => {
+                let to = muxed_bytes(&p.destination);
+                m.insert("type".into(), Value::String("payment".into()));
+                m.insert("type_i".into(), Value::from(1));
+                asset_fields(&mut m, &p.asset);
+                m.insert("from".into(), Value::String(g_address(&source)));
+                m.insert("to".into(), Value::String(g_address(&to)));
+                m.insert("amount".into(), Value::String(amount(p.amount)));
+                vec![source, to]
+            }
+            stellar_xdr::OperationBody::AccountMerge(dest) => {
+                let into = muxed_bytes(dest);
+                m.insert("type".into(), Value::String("account_merge".into()));
+                m.insert("type_i".into(), Value::from(8));
+                m.insert("account".into(), Value::String(g_address(&source)));
+                m.insert("into".into(), Value::String(g_address(&into)));
+                vec![source, into]
+            }
+            _ => continue,
+        };
+        let id = token.to_string();
+        m.insert(
+            "_links".into(),
+            json!({
+                "self": link(format!("{base}/operations/{id}")),
+                "transaction": link(format!("{base}/transactions/{hash}")),
+                "effects": link(format!("{base}/operations/{id}/effects")),
+                "succeeds": link(format!("{base}/effects?order=desc&cursor={id}")),
+                "precedes": link(format!("{base}/effects?order=asc&cursor={id}")),
+            }),
+        );
+        m.insert("id".into(), Value::String(id.clone()));
+        m.insert("paging_token".into(), Value::String(id));
+        m.insert("transaction_successful".into(), Value::Bool(tx.successful));
+        m.insert("source_account".into(), Value::String(g_address(&source)));
+        m.insert("created_at".into(), Value::String(rfc3339(tx.close_time)));
+        m.insert("transaction_hash".into(), Value::String(hash.clone()));
+        out.push(PaymentOp {
+            token,
+            participants,
+            record: Value::Object(m),
+        });
+    }
+    out
+}
+
+/// A HAL page of operation records.
+pub fn operations_page(
+    base: &str,
+    path: &str,
+    records: &[(i64, Value)],
+    order: &str,
+    limit: usize,
+) -> Value {
+    let reverse = if order == "asc" { "desc" } else { "asc" };
+    let last = records
+        .last()
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_default();
+    let first = records
+        .first()
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_default();
+    let recs: Vec<Value> = records.iter().map(|(_, v)| v.clone()).collect();
+    json!({
+        "_links": {
+            "self": link(format!("{base}{path}?cursor=&limit={limit}&order={order}")),
+            "next": link(format!("{base}{path}?cursor={last}&limit={limit}&order={order}")),
+            "prev": link(format!("{base}{path}?cursor={first}&limit={limit}&order={reverse}")),
+        },
+        "_embedded": { "records": recs },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

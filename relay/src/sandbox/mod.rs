@@ -576,55 +576,34 @@ fn get_transaction(shared: &Shared, hash: &str) -> Reply {
 }
 
 fn get_ledgers(shared: &Shared, query: &str) -> Reply {
-    let order = query_param(query, "order").unwrap_or_else(|| "asc".into());
-    if order != "asc" && order != "desc" {
-        return Reply::problem(json::bad_request(
-            "order",
-            "order: Must be one of \"asc\" or \"desc\"",
-        ));
-    }
-    let limit = match query_param(query, "limit").filter(|l| !l.is_empty()) {
-        None => 10,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=200).contains(&n) => n,
-            _ => {
-                return Reply::problem(json::bad_request(
-                    "limit",
-                    "limit: Must be between 1 and 200",
-                ))
-            }
-        },
+    let p = match paging(query) {
+        Ok(p) => p,
+        Err(reply) => return reply,
     };
-    let cursor = match query_param(query, "cursor").filter(|c| !c.is_empty() && c != "now") {
-        None => None,
-        Some(c) => match c.parse::<i64>() {
-            Ok(n) if n >= 0 => Some(n >> 32),
-            _ => {
-                return Reply::problem(json::bad_request(
-                    "cursor",
-                    "cursor: Must be a non-negative integer",
-                ))
-            }
-        },
+    let cursor = match cursor_token(shared, p.cursor.as_deref(), p.desc) {
+        Ok(c) => c,
+        Err(reply) => return reply,
     };
+    let token = |r: &LedgerRecord| i64::from(r.sequence) << 32;
     let inner = shared.lock();
-    let records: Vec<&LedgerRecord> = if order == "asc" {
+    let records: Vec<&LedgerRecord> = if p.desc {
         inner
             .ledgers
             .iter()
-            .filter(|r| cursor.is_none_or(|c| i64::from(r.sequence) > c))
-            .take(limit)
+            .rev()
+            .filter(|r| token(r) < cursor)
+            .take(p.limit)
             .collect()
     } else {
         inner
             .ledgers
             .iter()
-            .rev()
-            .filter(|r| cursor.is_none_or(|c| i64::from(r.sequence) < c))
-            .take(limit)
+            .filter(|r| token(r) > cursor)
+            .take(p.limit)
             .collect()
     };
-    Reply::hal(json::ledgers_page(&shared.base, &records, &order, limit))
+    let order = if p.desc { "desc" } else { "asc" };
+    Reply::hal(json::ledgers_page(&shared.base, &records, order, p.limit))
 }
 
 fn get_ledger(shared: &Shared, seq: &str) -> Reply {

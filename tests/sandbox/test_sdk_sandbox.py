@@ -631,3 +631,43 @@ def test_payments_page_and_stream(server):
         timeout=10,
     )
     assert f"id: {records[1]['paging_token']}\n" in r.text
+
+
+def test_transaction_meta_decodes_and_matches_the_ledger(server):
+    from stellar_sdk import xdr
+
+    a, b = funded(), funded()
+    before_a = stroops(native_balance(server, a.public_key))
+    tx = builder(server, a).append_payment_op(b.public_key, Asset.native(), "5").build()
+    tx.sign(a)
+    resp = server.submit_transaction(tx)
+
+    def account_balances(changes, kind):
+        out = {}
+        for change in changes:
+            if change.type != kind:
+                continue
+            entry = change.updated if kind == xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED else change.state
+            acc = entry.data.account
+            if acc is not None:
+                out[Keypair.from_raw_ed25519_public_key(acc.account_id.account_id.ed25519.uint256).public_key] = acc.balance.int64
+        return out
+
+    fee = xdr.LedgerEntryChanges.from_xdr(resp["fee_meta_xdr"]).ledger_entry_changes
+    assert account_balances(fee, xdr.LedgerEntryChangeType.LEDGER_ENTRY_STATE) == {a.public_key: before_a}
+    assert account_balances(fee, xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED) == {a.public_key: before_a - 100}
+
+    meta = xdr.TransactionMeta.from_xdr(resp["result_meta_xdr"])
+    assert meta.v == 3
+    before = meta.v3.tx_changes_before.ledger_entry_changes
+    seq_update = [c.updated.data.account for c in before if c.type == xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED]
+    assert seq_update[0].seq_num.sequence_number.int64 == tx.transaction.sequence
+    assert len(meta.v3.operations) == 1
+    op_changes = meta.v3.operations[0].changes.ledger_entry_changes
+    updated = account_balances(op_changes, xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED)
+    assert updated[a.public_key] == stroops(native_balance(server, a.public_key))
+    assert updated[b.public_key] == stroops(native_balance(server, b.public_key)) == 10_005 * 10_000_000
+    for change in op_changes:
+        entry = change.updated if change.type == xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED else None
+        if entry is not None:
+            assert entry.last_modified_ledger_seq.uint32 == resp["ledger"]

@@ -299,8 +299,18 @@ pub fn transaction(base: &str, tx: &StoredTx, requested: [u8; 32]) -> Result<Val
         Value::String(tx.envelope_xdr.clone()),
     );
     m.insert("result_xdr".into(), Value::String(tx.result_xdr.clone()));
-    // No transaction meta is produced by the sandbox: an empty LedgerEntryChanges.
-    m.insert("fee_meta_xdr".into(), Value::String("AAAAAA==".into()));
+    if !tx.result_meta_xdr.is_empty() {
+        m.insert(
+            "result_meta_xdr".into(),
+            Value::String(tx.result_meta_xdr.clone()),
+        );
+    }
+    let fee_meta = if tx.fee_meta_xdr.is_empty() {
+        "AAAAAA==" // an empty LedgerEntryChanges, for transactions stored before meta existed
+    } else {
+        tx.fee_meta_xdr.as_str()
+    };
+    m.insert("fee_meta_xdr".into(), Value::String(fee_meta.to_string()));
     match fee_bump {
         None => {
             m.insert("fee_account".into(), Value::String(source));

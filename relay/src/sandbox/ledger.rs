@@ -14,14 +14,15 @@ use stellar_xdr::{
     AccountId, AccountMergeResult, AllowTrustOp, AllowTrustResult, Asset, AssetCode,
     BumpSequenceOp, BumpSequenceResult, ChangeTrustAsset, ChangeTrustOp, ChangeTrustResult,
     ClawbackOp, ClawbackResult, CreateAccountOp, CreateAccountResult, DecoratedSignature,
-    FeeBumpTransactionEnvelope, FeeBumpTransactionInnerTx, Limits, ManageDataOp, ManageDataResult,
-    Memo, MuxedAccount, Operation, OperationBody, OperationResult, OperationResultTr, PaymentOp,
-    PaymentResult, Preconditions, PublicKey, SequenceNumber, SetOptionsOp, SetOptionsResult,
-    SetTrustLineFlagsOp, SetTrustLineFlagsResult, SignatureHint, SignerKey, Transaction,
-    TransactionEnvelope, TransactionExt, TransactionResult, TransactionResultResult,
-    TransactionV1Envelope, Uint256, WriteXdr,
+    FeeBumpTransactionEnvelope, FeeBumpTransactionInnerTx, LedgerEntryChanges, Limits,
+    ManageDataOp, ManageDataResult, Memo, MuxedAccount, Operation, OperationBody, OperationResult,
+    OperationResultTr, PaymentOp, PaymentResult, Preconditions, PublicKey, SequenceNumber,
+    SetOptionsOp, SetOptionsResult, SetTrustLineFlagsOp, SetTrustLineFlagsResult, SignatureHint,
+    SignerKey, Transaction, TransactionEnvelope, TransactionExt, TransactionMeta,
+    TransactionResult, TransactionResultResult, TransactionV1Envelope, Uint256, WriteXdr,
 };
 
+use super::meta::{self, MetaError};
 use super::results::{self, ResultsError};
 
 /// Base fee per operation, in stroops.
@@ -60,6 +61,8 @@ pub enum LedgerError {
     Xdr(#[from] stellar_xdr::Error),
     #[error("ledger sequence exhausted")]
     LedgerSequenceExhausted,
+    #[error(transparent)]
+    Meta(#[from] MetaError),
 }
 
 /// A key that may sign for an account.
@@ -164,6 +167,11 @@ pub struct StoredTx {
     /// The envelope as submitted (base64 XDR).
     pub envelope_xdr: String,
     pub result_xdr: String,
+    /// Base64 `TransactionMeta` (v3) and fee `LedgerEntryChanges`.
+    #[serde(default)]
+    pub result_meta_xdr: String,
+    #[serde(default)]
+    pub fee_meta_xdr: String,
     pub successful: bool,
     pub fee_charged: i64,
 }
@@ -1181,6 +1189,26 @@ fn rejected(fee: i64, code: TransactionResultResult) -> Result<Verdict, LedgerEr
     Ok(Verdict::Rejected(results::tx_error(fee, code)))
 }
 
+/// A transaction applied to a copy of the state, before its ledger is closed.
+struct Applied {
+    state: State,
+    result: TransactionResult,
+    fee: i64,
+    failed: bool,
+    fee_changes: LedgerEntryChanges,
+    meta: TransactionMeta,
+}
+
+/// Stamp `last_modified_*` on what changed since `before`, and return the changes as XDR.
+fn settle(
+    before: &State,
+    after: &mut State,
+    at: Closing,
+) -> Result<LedgerEntryChanges, LedgerError> {
+    after.stamp_changes(before, at.next_seq, at.close_time);
+    Ok(meta::changes(before, after)?)
+}
+
 /// The ledger being closed.
 #[derive(Clone, Copy, Debug)]
 struct Closing {
@@ -1339,19 +1367,19 @@ impl Ledger {
                 let mut state = self.state.clone();
                 let source = muxed_bytes(&e.tx.source_account);
                 let fee = charge_fee(&mut state, source, i64::from(e.tx.fee), min_fee);
-                let (failed, ops) = self.apply_tx(&mut state, &e.tx, hash, at);
+                let fee_changes = settle(&self.state, &mut state, at)?;
+                let pre = state.clone();
+                let (failed, ops, meta) = self.apply_tx(&mut state, &pre, &e.tx, hash, at)?;
                 let result = results::tx_with_ops(fee, failed, ops)?;
-                self.close(
+                let applied = Applied {
                     state,
                     result,
                     fee,
                     failed,
-                    &e.tx,
-                    envelope_xdr,
-                    hash,
-                    None,
-                    at,
-                )
+                    fee_changes,
+                    meta,
+                };
+                self.close(applied, &e.tx, envelope_xdr, hash, None, at)
             }
             TransactionEnvelope::TxFeeBump(e) => self.evaluate_fee_bump(e, envelope_xdr, hash, at),
         }
@@ -1408,22 +1436,22 @@ impl Ledger {
         }
         let mut state = self.state.clone();
         let fee = charge_fee(&mut state, fee_source, outer_fee, min_outer);
+        let fee_changes = settle(&self.state, &mut state, at)?;
+        let pre = state.clone();
         remove_one_time_signer(&mut state, fee_source, hash);
-        let (failed, ops) = self.apply_tx(&mut state, inner_tx, inner_hash, at);
+        let (failed, ops, meta) = self.apply_tx(&mut state, &pre, inner_tx, inner_hash, at)?;
         let inner_fee = i64::from(inner_tx.fee).min(min_inner);
         let inner_result = results::tx_with_ops(inner_fee, failed, ops)?;
         let result = results::fee_bump(fee, !failed, inner_hash, inner_result)?;
-        self.close(
+        let applied = Applied {
             state,
             result,
             fee,
             failed,
-            inner_tx,
-            envelope_xdr,
-            hash,
-            Some(inner_hash),
-            at,
-        )
+            fee_changes,
+            meta,
+        };
+        self.close(applied, inner_tx, envelope_xdr, hash, Some(inner_hash), at)
     }
 
     /// stellar-core's `checkValid` for one transaction (`charge_fee == false` for the inner
@@ -1551,15 +1579,17 @@ impl Ledger {
     }
 
     /// Consume the sequence number and one-time signers, then apply the operations, each on top
-    /// of the previous ones; any failure rolls all operation effects back. Returns
-    /// `(failed, operation results)`.
+    /// of the previous ones; any failure rolls all operation effects back. `pre` is the state
+    /// the transaction meta's "changes before" start from. Returns
+    /// `(failed, operation results, meta)`.
     fn apply_tx(
         &self,
         state: &mut State,
+        pre: &State,
         tx: &Transaction,
         hash: [u8; 32],
         at: Closing,
-    ) -> (bool, Vec<OperationResult>) {
+    ) -> Result<(bool, Vec<OperationResult>, TransactionMeta), LedgerError> {
         let source = muxed_bytes(&tx.source_account);
         if let Some(acc) = state.accounts.get_mut(&source) {
             acc.seq_num = tx.seq_num.0;
@@ -1577,33 +1607,37 @@ impl Ledger {
             ledger_seq: at.next_seq,
             close_time: at.close_time,
         };
+        let changes_before = settle(pre, state, at)?;
         let mut work = state.clone();
         let mut op_results = Vec::with_capacity(tx.operations.len());
+        let mut op_changes = Vec::with_capacity(tx.operations.len());
         let mut failed = false;
         for op in tx.operations.iter() {
             let op_source = op.source_account.as_ref().map_or(source, muxed_bytes);
             let before = work.clone();
             let result = work.apply_op(&ctx, op_source, &op.body);
-            if !is_op_success(&result) {
+            if is_op_success(&result) {
+                op_changes.push(settle(&before, &mut work, at)?);
+            } else {
                 failed = true;
                 work = before;
             }
             op_results.push(result);
         }
-        if !failed {
+        if failed {
+            // a failed transaction reports no operation changes
+            op_changes.clear();
+        } else {
             *state = work;
         }
-        (failed, op_results)
+        let meta = meta::transaction_meta(changes_before, op_changes)?;
+        Ok((failed, op_results, meta))
     }
 
     /// Close the next ledger with this one transaction.
-    #[allow(clippy::too_many_arguments)]
     fn close(
         &self,
-        mut state: State,
-        result: TransactionResult,
-        fee: i64,
-        failed: bool,
+        applied: Applied,
         tx: &Transaction,
         envelope_xdr: &str,
         hash: [u8; 32],
@@ -1614,6 +1648,14 @@ impl Ledger {
             next_seq,
             close_time,
         } = at;
+        let Applied {
+            mut state,
+            result,
+            fee,
+            failed,
+            fee_changes,
+            meta,
+        } = applied;
         let mut header = self.header.clone();
         header.fee_pool = header.fee_pool.saturating_add(fee);
         state.stamp_changes(&self.state, next_seq, close_time);
@@ -1647,6 +1689,8 @@ impl Ledger {
             close_time,
             envelope_xdr: envelope_xdr.to_string(),
             result_xdr,
+            result_meta_xdr: meta.to_xdr_base64(Limits::none())?,
+            fee_meta_xdr: fee_changes.to_xdr_base64(Limits::none())?,
             successful: !failed,
             fee_charged: fee,
         };

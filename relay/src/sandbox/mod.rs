@@ -5,11 +5,13 @@
 //! ledger. It is not a validator: no consensus, no history archives, no Soroban, no DEX.
 //!
 //! Layout: this file holds the server and the routes; [`ledger`] the state and the rules;
-//! [`results`] result codes; [`store`] SQLite persistence; [`json`] Horizon's JSON shapes;
+//! [`results`] result codes; [`meta`] entries and transaction meta as XDR; [`store`] SQLite
+//! persistence; [`json`] Horizon's JSON shapes;
 //! [`stream`] Server-Sent Events.
 
 pub mod json;
 pub mod ledger;
+pub mod meta;
 pub mod results;
 pub mod store;
 pub mod stream;

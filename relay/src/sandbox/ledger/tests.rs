@@ -1069,15 +1069,30 @@ fn random_operations_keep_ledger_invariants() {
             ops.push(op(None, payment(other, Asset::Native, XLM)));
         }
         let before = (w.ledger.state.clone(), w.ledger.header.clone());
+        let ops_len = ops.len();
         let v = w.submit(k, ops, &[k]);
         match &v {
             Verdict::Rejected(_) => {
                 assert_eq!(w.ledger.state, before.0, "a rejection changed the ledger");
                 assert_eq!(w.ledger.header, before.1);
             }
-            Verdict::Included(_) => {
+            Verdict::Included(closed) => {
                 included_count += 1;
                 assert_eq!(w.ledger.header.ledger_seq, before.1.ledger_seq + 1);
+                // the meta is valid XDR: operation changes only for a successful transaction
+                let meta =
+                    TransactionMeta::from_xdr_base64(&closed.tx.result_meta_xdr, Limits::none())
+                        .unwrap();
+                let TransactionMeta::V3(v3) = meta else {
+                    panic!("meta v3 expected");
+                };
+                let n_ops = if closed.tx.successful { ops_len } else { 0 };
+                assert_eq!(v3.operations.len(), n_ops);
+                stellar_xdr::LedgerEntryChanges::from_xdr_base64(
+                    &closed.tx.fee_meta_xdr,
+                    Limits::none(),
+                )
+                .unwrap();
             }
         }
         check_invariants(&w.ledger);

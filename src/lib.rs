@@ -14,6 +14,7 @@ pub mod frames;
 pub mod keys;
 pub mod network;
 pub mod plan;
+pub mod policy;
 pub mod qr;
 pub mod review;
 pub mod sep7;

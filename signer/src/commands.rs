@@ -508,50 +508,24 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
 }
 
 /// Frames for each transaction of a batch, in `DIR/<sequence>/`; the whole directory appears at once.
-fn write_batch_frames(
-    dir: &std::path::Path,
-    items: &[(TransactionEnvelope, Network)],
-    out: &OutputArgs,
-) -> Result<(), Failure> {
-    if dir.exists() && !out.force {
-        return Err(Failure::new(format!("{} already exists", dir.display()))
-            .remedy("choose a new directory, or pass --force to replace it"));
+fn write_batch_frames(dir: &std::path::Path, items: &[(TransactionEnvelope, Network)], out: &OutputArgs) -> Result<(), Failure> {
+    let density = out.qr_density.parse().map_err(|e: airgap::qr::encode::QrEncodeError| Failure::new(e.to_string()))?;
+    let mut failure = None;
+    let written = airgap::files::write_dir_atomic(dir, out.force, |tmp| {
+        for (env, _) in items {
+            let sub = tmp.join(envelope::sequence(env).to_string());
+            if let Err(f) = output::write_frames(&sub, env, density, false) {
+                failure = Some(f);
+                return Err(airgap::files::FileError::Exists(sub));
+            }
+        }
+        Ok(())
+    });
+    if let Some(f) = failure {
+        return Err(f);
     }
-    let density = out
-        .qr_density
-        .parse()
-        .map_err(|e: airgap::qr::encode::QrEncodeError| Failure::new(e.to_string()))?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let cannot =
-        |e: &dyn std::fmt::Display| Failure::new(format!("cannot write {}: {e}", dir.display()));
-    let tmp = tempfile::Builder::new()
-        .prefix(".airgap-frames-")
-        .tempdir_in(parent)
-        .map_err(|e| cannot(&e))?;
-    for (env, _) in items {
-        output::write_frames(
-            &tmp.path().join(envelope::sequence(env).to_string()),
-            env,
-            density,
-            false,
-        )?;
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| cannot(&e))?;
-    }
-    let kept = tmp.keep();
-    std::fs::rename(&kept, dir).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&kept);
-        cannot(&e)
-    })?;
-    eprintln!(
-        "Wrote QR frames for {} transactions under {}",
-        items.len(),
-        dir.display()
-    );
+    written.map_err(output::file_failure)?;
+    eprintln!("Wrote QR frames for {} transactions under {}", items.len(), dir.display());
     Ok(())
 }
 

@@ -9,37 +9,18 @@ use std::io::Write;
 use std::path::Path;
 use stellar_xdr::TransactionEnvelope;
 
-/// Write `bytes` to `path` so that the file is either absent or complete: write a temporary file
-/// in the same directory, flush it to disk, then rename it into place. Refuses to replace an
-/// existing file unless `force`.
+/// Write a file atomically (see `airgap::files`); an existing file is kept unless `force`.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> {
-    let cannot =
-        |e: &dyn std::fmt::Display| Failure::new(format!("cannot write {}: {e}", path.display()));
-    if !force && path.exists() {
-        return Err(Failure::new(format!("{} already exists", path.display()))
-            .remedy("choose another file, or pass --force to replace it"));
+    airgap::files::write_atomic(path, bytes, force).map_err(file_failure)
+}
+
+pub fn file_failure(e: airgap::files::FileError) -> Failure {
+    match e {
+        airgap::files::FileError::Exists(_) => {
+            Failure::new(e.to_string()).remedy("choose another name, or pass --force to replace it")
+        }
+        _ => Failure::new(e.to_string()),
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".airgap-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| cannot(&e))?;
-    tmp.write_all(bytes).map_err(|e| cannot(&e))?;
-    tmp.as_file().sync_all().map_err(|e| cannot(&e))?;
-    if force {
-        tmp.persist(path).map_err(|e| cannot(&e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| cannot(&e.error))?;
-    }
-    // Make the rename itself durable.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// Send the envelope everywhere the operator asked; stdout gets it when nothing else was asked.
@@ -169,44 +150,17 @@ fn single_code(text: &str) -> Result<qrcode::QrCode, Failure> {
     })
 }
 
-/// Write numbered PNG frames (and the `ur:` parts as text, one per line) into a new directory,
-/// built beside it and renamed into place, so the directory is either complete or absent.
-pub fn write_frames(
-    dir: &Path,
-    env: &TransactionEnvelope,
-    density: QrDensity,
-    force: bool,
-) -> Result<usize, Failure> {
-    let cannot =
-        |e: &dyn std::fmt::Display| Failure::new(format!("cannot write {}: {e}", dir.display()));
-    if dir.exists() && !force {
-        return Err(Failure::new(format!("{} already exists", dir.display()))
-            .remedy("choose a new directory, or pass --force to replace it"));
-    }
-    let parts = frames::encode_frames(&airgap::envelope::to_bytes(env), density)
-        .map_err(|e| Failure::new(e.to_string()))?;
+/// Write numbered PNG frames (and the `ur:` parts as text, one per line) into a new directory
+/// that appears whole or not at all.
+pub fn write_frames(dir: &Path, env: &TransactionEnvelope, density: QrDensity, force: bool) -> Result<usize, Failure> {
+    let parts = frames::encode_frames(&airgap::envelope::to_bytes(env), density).map_err(|e| Failure::new(e.to_string()))?;
     let pngs = frames::frames_png(&parts, density).map_err(|e| Failure::new(e.to_string()))?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".airgap-frames-")
-        .tempdir_in(parent)
-        .map_err(|e| cannot(&e))?;
-    for (i, png) in pngs.iter().enumerate() {
-        std::fs::write(tmp.path().join(format!("frame-{:03}.png", i + 1)), png)
-            .map_err(|e| cannot(&e))?;
-    }
-    std::fs::write(tmp.path().join("parts.txt"), parts.join("\n") + "\n")
-        .map_err(|e| cannot(&e))?;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| cannot(&e))?;
-    }
-    let kept = tmp.keep();
-    std::fs::rename(&kept, dir).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&kept);
-        cannot(&e)
-    })?;
+    airgap::files::write_dir_atomic(dir, force, |tmp| {
+        for (i, png) in pngs.iter().enumerate() {
+            airgap::files::write_in(tmp, &format!("frame-{:03}.png", i + 1), png)?;
+        }
+        airgap::files::write_in(tmp, "parts.txt", (parts.join("\n") + "\n").as_bytes())
+    })
+    .map_err(file_failure)?;
     Ok(pngs.len())
 }

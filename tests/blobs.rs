@@ -224,7 +224,7 @@ fn parts_of_two_envelopes_are_an_error_naming_both() {
 #[test]
 fn frame_pngs_decode_with_rqrr() {
     let mut rng = StdRng::seed_from_u64(5);
-    let envelope = random_bytes(&mut rng, 1500);
+    let envelope = random_bytes(&mut rng, 700);
     for density in DENSITIES {
         let frames = encode_frames(&envelope, density).expect("encodes");
         let pngs = frames_png(&frames, density).expect("renders");
@@ -245,7 +245,7 @@ fn frame_pngs_decode_with_rqrr() {
 fn gif_frames_decode_back_to_the_envelope() {
     use image::AnimationDecoder;
     let mut rng = StdRng::seed_from_u64(6);
-    let envelope = random_bytes(&mut rng, 2000);
+    let envelope = random_bytes(&mut rng, 1000);
     let frames = encode_frames(&envelope, QrDensity::Medium).expect("encodes");
     let gif = frames_gif(&frames, QrDensity::Medium).expect("renders");
     let decoder =
@@ -281,15 +281,17 @@ fn sample_frames(density: QrDensity) -> (Vec<String>, Vec<GrayImage>) {
     let mut rng = StdRng::seed_from_u64(10_000);
     let envelope = random_bytes(&mut rng, 10_000);
     let frames = encode_frames(&envelope, density).expect("encodes");
-    let pngs = frames_png(&frames, density).expect("renders");
     let n = frames.len();
-    [0, n / 3, n / 2, n - 2, n - 1]
+    let sample: Vec<String> = [0, n / 3, n / 2, n - 2, n - 1]
         .iter()
-        .map(|&i| {
-            let img = image::load_from_memory(&pngs[i]).expect("PNG").to_luma8();
-            (frames[i].clone(), img)
-        })
-        .unzip()
+        .map(|&i| frames[i].clone())
+        .collect();
+    let images = frames_png(&sample, density)
+        .expect("renders")
+        .iter()
+        .map(|png| image::load_from_memory(png).expect("PNG").to_luma8())
+        .collect();
+    (sample, images)
 }
 
 #[test]
@@ -633,4 +635,71 @@ fn minicbor_wrap(data: &[u8]) -> Vec<u8> {
     let mut e = minicbor::Encoder::new(Vec::new());
     e.bytes(data).expect("CBOR into a Vec");
     e.into_writer()
+}
+
+/// Prints the single-code error-correction measurement of docs/formats.md: base64 texts of
+/// several lengths at levels L and M, read by rqrr through the camera simulation, clean and with
+/// a smudge (a light square over 4 % of the code, off the finder patterns). Run with
+/// `cargo test --test blobs -- --ignored --nocapture measure_single_ec`.
+#[test]
+#[ignore = "measurement, prints a table"]
+fn measure_single_ec() {
+    use base64::Engine;
+    let mut rng = StdRng::seed_from_u64(99);
+    let sides = [400u32, 600, 800];
+    println!("| base64 chars | EC | version | modules | rqrr clean at {sides:?} px | rqrr smudged at {sides:?} px |");
+    for raw in [300usize, 750, 1300, 1740] {
+        let text = base64::engine::general_purpose::STANDARD.encode(random_bytes(&mut rng, raw));
+        for ec in [qrcode::EcLevel::L, qrcode::EcLevel::M] {
+            let Ok(code) = qrcode::QrCode::with_error_correction_level(&text, ec) else {
+                continue;
+            };
+            let img: GrayImage = code
+                .render::<image::Luma<u8>>()
+                .quiet_zone(true)
+                .module_dimensions(8, 8)
+                .build();
+            let mut smudged = img.clone();
+            let (w, m) = (img.width(), code.width() as u32 + 8);
+            let patch = w / 5;
+            let (x0, y0) = (w / 2 - patch / 2, w / 2 - patch / 2 + w / m * 6);
+            for y in y0..(y0 + patch).min(w) {
+                for x in x0..(x0 + patch).min(w) {
+                    smudged.put_pixel(x, y, image::Luma([255]));
+                }
+            }
+            let mut cells = Vec::new();
+            for source in [&img, &smudged] {
+                let row: Vec<&str> = sides
+                    .iter()
+                    .map(|&s| {
+                        if rqrr_read(&camera(source, s, 1.0)) == vec![text.clone()] {
+                            "yes"
+                        } else {
+                            "no"
+                        }
+                    })
+                    .collect();
+                cells.push(row.join(" "));
+            }
+            if let Ok(dir) = std::env::var("AIRGAP_MEASURE_DUMP") {
+                img.save(format!("{dir}/single_{}_{ec:?}_clean.png", text.len()))
+                    .expect("save");
+                smudged
+                    .save(format!("{dir}/single_{}_{ec:?}_smudged.png", text.len()))
+                    .expect("save");
+                std::fs::write(format!("{dir}/single_{}.txt", text.len()), &text).expect("save");
+            }
+            let v = match code.version() {
+                qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => v,
+            };
+            println!(
+                "| {} | {ec:?} | {v} | {} | {} | {} |",
+                text.len(),
+                17 + 4 * v,
+                cells[0],
+                cells[1]
+            );
+        }
+    }
 }

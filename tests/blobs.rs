@@ -1,8 +1,10 @@
 //! Blob formats end to end: UR frames, GIF, single QR codes, SEP-7.
 //!
 //! Independent oracles: rqrr and zxing-cpp read our QR codes, the `image` crate's GIF decoder
-//! reads our GIF, and the Stellar Python SDK (stellar-sdk) builds envelopes and reads and writes
-//! SEP-7 URIs. Tests that need Python fail with an install hint when a package is missing.
+//! reads our GIF, the Stellar Python SDK (stellar-sdk) builds envelopes and reads and writes
+//! SEP-7 URIs, and the reference JavaScript UR library (@ngraveio/bc-ur, under Node.js) reads
+//! and writes UR frames. Tests that need Python or Node.js packages fail with an install hint
+//! when a package is missing.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -361,6 +363,89 @@ print(json.dumps(out))
         &serde_json::to_string(paths).expect("JSON"),
     );
     serde_json::from_str(&out).expect("zxing output is JSON")
+}
+
+/// Runs a Node.js script with `@ngraveio/bc-ur`, the Blockchain Commons UR implementation that
+/// Keystone's libraries build on.
+fn node(script: &str, stdin: &str) -> String {
+    let mut child = Command::new("node")
+        .arg("-e")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node (Node.js) must be installed to run this test");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes())
+        .expect("write to node");
+    let out = child.wait_with_output().expect("node runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("Cannot find module") {
+        panic!(
+            "the UR oracle is missing; install it with `npm install --prefix DIR \
+             @ngraveio/bc-ur@1.1.13` and run the tests with NODE_PATH=DIR/node_modules \
+             (or run `npm install --no-save @ngraveio/bc-ur@1.1.13` in the package root):\n{stderr}"
+        );
+    }
+    assert!(out.status.success(), "node failed:\n{stderr}");
+    String::from_utf8(out.stdout).expect("node prints UTF-8")
+}
+
+#[test]
+fn frames_interoperate_with_the_reference_ur_library() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let long = random_bytes(&mut rng, 3000);
+    let short = random_bytes(&mut rng, 40);
+    let mut ours = Vec::new();
+    for (envelope, density) in [(&long, QrDensity::Medium), (&short, QrDensity::Medium)] {
+        let mut frames = encode_frames(envelope, density).expect("encodes");
+        frames.shuffle(&mut rng);
+        ours.push(frames);
+    }
+    let input = serde_json::json!({
+        "ours": ours,
+        "envelopes": [hex::encode(&long), hex::encode(&short)],
+    });
+    let out = node(
+        r#"
+const { UR, UREncoder, URDecoder } = require("@ngraveio/bc-ur");
+const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const decoded = d.ours.map((frames) => {
+  const dec = new URDecoder();
+  for (const f of frames) { dec.receivePart(f); if (dec.isComplete()) break; }
+  if (!dec.isSuccess()) return "failed: " + dec.resultError();
+  const ur = dec.resultUR();
+  return ur.type + ":" + ur.decodeCBOR().toString("hex");
+});
+const theirs = d.envelopes.map((hex) => {
+  const enc = new UREncoder(UR.fromBuffer(Buffer.from(hex, "hex")), 120);
+  const n = enc.fragmentsLength;
+  return Array.from({ length: n === 1 ? 1 : 3 * n }, () => enc.nextPart());
+});
+console.log(JSON.stringify({ decoded, theirs }));
+"#,
+        &input.to_string(),
+    );
+    let o: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    // The reference decoder reads our frames as `bytes` holding the envelope.
+    assert_eq!(o["decoded"][0], format!("bytes:{}", hex::encode(&long)));
+    assert_eq!(o["decoded"][1], format!("bytes:{}", hex::encode(&short)));
+    // We read the reference encoder's frames (lower case, its own fountain parts), shuffled.
+    for (i, envelope) in [&long, &short].into_iter().enumerate() {
+        let mut theirs: Vec<String> = o["theirs"][i]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|v| v.as_str().expect("string").to_string())
+            .collect();
+        assert!(theirs[0].starts_with("ur:bytes/"), "{}", theirs[0]);
+        theirs.shuffle(&mut rng);
+        assert_eq!(decode_frames(&theirs).ok().as_ref(), Some(envelope));
+    }
 }
 
 // ---------------------------------------------------------------- single QR codes

@@ -493,6 +493,40 @@ mod tests {
     }
 
     #[test]
+    fn damaged_text_is_an_error_not_a_panic() {
+        let envelope: Vec<u8> = (0..700u32).map(|i| (i * 7 + 3) as u8).collect();
+        let frames = encode_frames(&envelope, QrDensity::Low).expect("encodes");
+        let part = &frames[frames.len() - 1];
+        let mut inputs: Vec<String> = (0..part.len()).map(|i| part[..i].to_string()).collect();
+        for (i, c) in part.char_indices().step_by(7) {
+            for replacement in ["", "/", "-", "0", "Z", "é", "99999999999"] {
+                let mut t = part.clone();
+                t.replace_range(i..i + c.len_utf8(), replacement);
+                inputs.push(t);
+            }
+        }
+        inputs.extend(
+            [
+                "ur:bytes/",
+                "ur:bytes//",
+                "ur:bytes/0-0/aeae",
+                "ur:bytes/4294967295-4294967295/aeae",
+                "ur:bytes/1-1",
+                "ur:/x",
+                "UR:BYTES/é",
+            ]
+            .map(String::from),
+        );
+        for input in &inputs {
+            let mut a = FrameAssembler::new();
+            a.feed(&frames[0]).expect("valid part");
+            if a.feed(input).is_ok() {
+                assert_eq!(a.progress().parts_needed, frames.len() / 3, "{input}");
+            }
+        }
+    }
+
+    #[test]
     fn refuses_other_types_and_non_urs() {
         let mut a = FrameAssembler::new();
         assert!(matches!(

@@ -368,7 +368,9 @@ print(json.dumps(out))
 /// Runs a Node.js script with `@ngraveio/bc-ur`, the Blockchain Commons UR implementation that
 /// Keystone's libraries build on.
 fn node(script: &str, stdin: &str) -> String {
+    let modules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/node_modules");
     let mut child = Command::new("node")
+        .env("NODE_PATH", modules)
         .arg("-e")
         .arg(script)
         .stdin(Stdio::piped())
@@ -386,9 +388,7 @@ fn node(script: &str, stdin: &str) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("Cannot find module") {
         panic!(
-            "the UR oracle is missing; install it with `npm install --prefix DIR \
-             @ngraveio/bc-ur@1.1.13` and run the tests with NODE_PATH=DIR/node_modules \
-             (or run `npm install --no-save @ngraveio/bc-ur@1.1.13` in the package root):\n{stderr}"
+            "the UR oracle is missing; install the JS oracles with `npm ci --prefix tests/js`:\n{stderr}"
         );
     }
     assert!(out.status.success(), "node failed:\n{stderr}");

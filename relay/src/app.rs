@@ -7,6 +7,7 @@ use crate::online::{self, ConnectError};
 use crate::{account, inspect, submit};
 use airgap::account::{AccountId, AccountIdError};
 use airgap::network::{Network, NetworkError};
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 /// What stops a command before it has per-input results.
@@ -118,7 +119,70 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Journal(a) => run_journal(a),
         Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
         Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
+        Command::Decode(a) => run_decode(a),
     }
+}
+
+/// `decode`: every envelope found, one line each (or JSON); anything unreadable is named on
+/// stderr and makes the exit code 1.
+fn run_decode(a: crate::cli::DecodeArgs) -> Result<u8, AppError> {
+    let given: Option<Network> = a.network.as_deref().map(str::parse).transpose()?;
+    let inputs = inputs::read(&a.inputs)?;
+    let mut code = 0;
+    let mut out = std::io::stdout().lock();
+    for blob in &inputs.blobs {
+        let env = match &blob.envelope {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!(
+                    "airgap-relay: {}: {}.",
+                    blob.input,
+                    e.to_string().trim_end_matches('.')
+                );
+                if a.json {
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({"input": blob.input, "error": e.to_string()})
+                    );
+                }
+                code = 1;
+                continue;
+            }
+        };
+        let b64 = airgap::envelope::encode(env);
+        if !a.json {
+            let _ = writeln!(out, "{b64}");
+            continue;
+        }
+        let named = blob.sep7_passphrase.as_ref().map(|p| match p {
+            Some(p) => Network::from_passphrase(p),
+            None => Network::Pubnet,
+        });
+        if let (Some(g), Some(n)) = (&given, &named) {
+            if g != n {
+                eprintln!(
+                    "airgap-relay: {}: the SEP-7 URI names {n}, but --network is {g}.",
+                    blob.input
+                );
+                code = 1;
+                continue;
+            }
+        }
+        let network = named.or_else(|| given.clone());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "input": blob.input,
+                "envelope": b64,
+                "hash": network.as_ref().map(|n| hex::encode(airgap::envelope::hash(env, n))),
+                "network": network.as_ref().map(|n| n.name().to_string()),
+                "network_passphrase": network.as_ref().map(|n| n.passphrase().to_string()),
+            })
+        );
+    }
+    Ok(code)
 }
 
 fn run_account(a: AccountArgs) -> Result<u8, AppError> {

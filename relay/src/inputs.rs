@@ -302,7 +302,19 @@ mod tests {
             operations: vec![OpSpec::new(OpBody::BumpSequence { to: 0 })],
         };
         let text = envelope::encode(&build::envelope(build::build(&spec).unwrap()));
-        blob(name.into(), None, &text)
+        text_blob(name, &text)
+    }
+
+    fn text_blob(name: &str, text: &str) -> Blob {
+        let mut out = Vec::new();
+        collect(
+            name.into(),
+            None,
+            text.as_bytes(),
+            &mut carry::Frames::new(),
+            &mut out,
+        );
+        out.remove(0)
     }
 
     #[test]
@@ -314,7 +326,7 @@ mod tests {
         let blobs = vec![
             blob_for(&a, 12, "1"),
             blob_for(&b, 7, "2"),
-            blob("3".into(), None, "junk"),
+            text_blob("3", "junk"),
             blob_for(&a, 10, "4"),
             blob_for(&a, 11, "5"),
             blob_for(&b, 6, "6"),

@@ -8,12 +8,17 @@ use airgap::account::AccountId;
 use airgap::amount::Amount;
 use airgap::asset::{Asset, AssetCode};
 use airgap::build::{self, Authorize, MemoSpec};
+use airgap::carry::{self, Piece};
 use airgap::envelope;
+use airgap::frames::{self, FrameAssembler};
 use airgap::keys::{self, keystore};
 use airgap::network::Network;
 use airgap::plan::{self, Overrides};
 use airgap::policy;
+use airgap::qr::decode as qr_decode;
+use airgap::qr::encode::QrDensity;
 use airgap::review;
+use airgap::sep7;
 use airgap::txrep;
 use stellar_xdr::TransactionEnvelope;
 
@@ -257,4 +262,86 @@ pub fn text_values(data: &[u8]) {
     let _ = build::trustline_flags(&parts);
     let _ = s.parse::<Authorize>();
     let _ = keys::seed_from_text(s, 0);
+}
+
+/// `sep7`: a SEP-7 `web+stellar:tx?…` URI. What parses and carries an envelope must come back
+/// the same through `tx_uri`.
+pub fn sep7(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(tx) = sep7::parse_tx_uri(text) else {
+        return;
+    };
+    let uri = sep7::tx_uri(&tx.xdr, tx.network_passphrase.as_deref());
+    let back = sep7::parse_tx_uri(&uri).expect("a URI written by tx_uri parses");
+    assert_eq!(back.xdr, tx.xdr, "SEP-7 round trip changed the xdr");
+    assert_eq!(back.network_passphrase, tx.network_passphrase);
+    if let Ok(env) = envelope::decode(&tx.xdr) {
+        exercise_envelope(&env);
+    }
+}
+
+/// `frames`: `ur:bytes/…` frames, one per line, fed in the order given (repeats, gaps and
+/// strangers included). A completed message must re-encode to frames that decode to it again.
+pub fn frames(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut assembler = FrameAssembler::new();
+    let mut carried = carry::Frames::new();
+    for line in text.lines() {
+        let _ = assembler.feed(line);
+        let _ = carried.feed(line, "fuzz input");
+    }
+    let progress = assembler.progress();
+    assert!(progress.fragments_resolved <= progress.parts_needed || progress.complete);
+    let _ = carried.finish();
+    let Some(bytes) = assembler.finish() else {
+        return;
+    };
+    assert!(progress.complete);
+    for density in [QrDensity::Low, QrDensity::High] {
+        if let Ok(parts) = frames::encode_frames(&bytes, density) {
+            assert_eq!(
+                frames::decode_frames(&parts).ok().as_ref(),
+                Some(&bytes),
+                "frames round trip"
+            );
+        }
+    }
+    if let Ok(env) = envelope::decode_bytes(&bytes) {
+        exercise_envelope(&env);
+    }
+}
+
+/// `qr_image`: a picture (PNG, JPEG, GIF) that may hold QR codes.
+pub fn qr_image(data: &[u8]) {
+    if let Ok(payloads) = qr_decode::decode_image(data) {
+        assert!(!payloads.is_empty());
+    }
+}
+
+/// `carry`: anything an operator hands the online side (a blob file, a QR photo or GIF, `ur:`
+/// frames, a SEP-7 URI): the pieces it holds, frames assembled, envelopes decoded and reviewed.
+pub fn carry(data: &[u8]) {
+    let Ok(pieces) = carry::pieces(data) else {
+        return;
+    };
+    let mut frames = carry::Frames::new();
+    for piece in pieces {
+        match piece {
+            Piece::Envelope { base64, .. } => {
+                if let Ok(env) = envelope::decode(&base64) {
+                    exercise_envelope(&env);
+                }
+            }
+            Piece::Part(part) => {
+                let _ = frames.feed(&part, "fuzz input");
+            }
+        }
+    }
+    if !frames.is_empty() {
+        if let Ok(env) = frames.finish() {
+            exercise_envelope(&env);
+        }
+    }
 }

@@ -8,8 +8,11 @@
 * the example plan of docs/plan-format.md and one plan per operation kind, and a batch file;
 * the example policies of docs/policy.md, each also followed by a NUL byte and an envelope;
 * (keystore files are sealed by the library itself, with the cheapest KDF the format accepts:
-  `cargo test --test fuzz_corpus -- --ignored write_keystore_seeds`);
-* short values typed on command lines (amounts, times, durations, signers, assets, networks).
+  `cargo test --test fuzz_corpus -- --ignored write_generated_seeds`);
+* short values typed on command lines (amounts, times, durations, signers, assets, networks);
+* SEP-7 URIs written by the SDK's TransactionStellarUri, and a few photos from the shared QR
+  corpus (set QR_CORPUS to its directory if it is not ../shared/qr-corpus);
+* (`ur:` frames and animated GIFs are written by the library's own encoder, with the keystores).
 
 Run from the repository root: python3 fuzz/seed-corpus.py   (needs stellar-sdk 16.1.1)
 """
@@ -51,7 +54,7 @@ def unsupported_envelopes():
             Account(issuer.public_key, 41),
             network_passphrase=Network.TESTNET_NETWORK_PASSPHRASE,
             base_fee=100,
-        ).set_timeout(3600)
+        ).add_time_bounds(0, 1_900_000_000)
         add(b)
         out[name] = b.build().to_xdr()
 
@@ -137,6 +140,33 @@ def main():
               "illness spike retreat truth genius clock brain pass fit cave bargain toe"]
     for i, v in enumerate(values):
         write("text_values", f"{i:02}", v)
+
+    # SEP-7 URIs as the SDK writes them (sep7 target), and as files handed to the relay (carry).
+    from stellar_sdk.helpers import parse_transaction_envelope_from_xdr as parse_env
+    from stellar_sdk.sep.stellar_uri import TransactionStellarUri
+    for name in ["create_account_and_native_payment", "fee_bump_signed", "memo_text_unicode_and_controls"]:
+        te = parse_env(envs[name], Network.TESTNET_NETWORK_PASSPHRASE)
+        uri = TransactionStellarUri(te, network_passphrase=Network.TESTNET_NETWORK_PASSPHRASE,
+                                    message="sign this", origin_domain="example.com").to_uri()
+        write("sep7", name, uri)
+        write("carry", "sep7_" + name, uri)
+    te = parse_env(envs["clawback"], Network.PUBLIC_NETWORK_PASSPHRASE)
+    write("sep7", "pubnet_no_passphrase", TransactionStellarUri(te).to_uri())
+    write("carry", "base64_" + "set_options_every_field", envs["set_options_every_field"] + "\n")
+
+    # A few photos of QR codes from the shared corpus (qr_image and carry).
+    shared = os.path.join(os.path.dirname(ROOT), "shared", "qr-corpus")
+    for env_root in [os.environ.get("QR_CORPUS"), shared, "/work/shared/qr-corpus"]:
+        if env_root and os.path.isdir(env_root):
+            for name in ["tiny_1ops_v0.png", "jpeg6_1ops_v0.png", "inverted_1ops_v0.png"]:
+                path = os.path.join(env_root, name)
+                if os.path.exists(path):
+                    data = open(path, "rb").read()
+                    write("qr_image", name, data)
+            tiny = os.path.join(env_root, "tiny_1ops_v0.png")
+            if os.path.exists(tiny):
+                write("carry", "tiny_1ops_v0.png", open(tiny, "rb").read())
+            break
 
 
 if __name__ == "__main__":

@@ -8,17 +8,6 @@ mod harness;
 
 type Target = fn(&[u8]);
 
-/// Every fuzz target, by the name of its corpus directory.
-const TARGETS: &[(&str, Target)] = &[
-    ("envelope_base64", harness::envelope_base64),
-    ("envelope_xdr", harness::envelope_xdr),
-    ("txrep", harness::txrep),
-    ("plan", harness::plan),
-    ("keystore", harness::keystore),
-    ("policy", harness::policy),
-    ("text_values", harness::text_values),
-];
-
 fn corpus_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz")
@@ -90,47 +79,91 @@ fn every_fuzz_target_has_a_replay() {
     }
 }
 
-macro_rules! replay_tests {
-    ($($name:ident),* $(,)?) => {$(
-        #[test]
-        fn $name() {
-            let n = replay(stringify!($name), harness::$name);
-            eprintln!("{}: {n} corpus files", stringify!($name));
-        }
-    )*};
+/// Every fuzz target, by the name of its corpus directory and of its harness function: one list
+/// makes both `TARGETS` and one replay test per target.
+macro_rules! targets {
+    ($($name:ident),* $(,)?) => {
+        const TARGETS: &[(&str, Target)] = &[$((stringify!($name), harness::$name)),*];
+        $(
+            #[test]
+            fn $name() {
+                let n = replay(stringify!($name), harness::$name);
+                eprintln!("{}: {n} corpus files", stringify!($name));
+            }
+        )*
+    };
 }
 
-replay_tests!(
+targets!(
     envelope_base64,
     envelope_xdr,
     txrep,
     plan,
     keystore,
     policy,
-    text_values
+    text_values,
+    sep7,
+    frames,
+    qr_image,
+    carry,
 );
 
-/// Writes the keystore seeds of the corpus (sealed with the cheapest KDF the format accepts, under
-/// the passphrase the harness opens them with). Run by hand:
-/// `cargo test --test fuzz_corpus -- --ignored write_keystore_seeds`.
+/// Writes the corpus seeds that only this library can make: keystores (sealed with the cheapest
+/// KDF the format accepts, under the passphrase the harness opens them with), `ur:` frames, and an
+/// animated GIF of frames. Run by hand, after `python3 fuzz/seed-corpus.py`:
+/// `cargo test --test fuzz_corpus -- --ignored write_generated_seeds`.
 #[test]
-#[ignore = "writes files into fuzz/corpus/keystore; run by hand"]
-fn write_keystore_seeds() {
+#[ignore = "writes files into fuzz/corpus; run by hand"]
+fn write_generated_seeds() {
+    use airgap::frames;
     use airgap::keys::keystore::{seal, KdfParams};
-    let dir = corpus_root().join("keystore");
-    std::fs::create_dir_all(&dir).unwrap();
+    use airgap::qr::encode::QrDensity;
+    let write = |target: &str, name: &str, bytes: &[u8]| {
+        let dir = corpus_root().join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+    };
     let cheap = KdfParams::new(10, 1, 1).unwrap();
     let sealed = seal(&[1; 32], harness::KEYSTORE_PASSPHRASE, cheap).unwrap();
-    std::fs::write(dir.join("seed-cheap_kdf"), &sealed).unwrap();
+    write("keystore", "cheap_kdf", sealed.as_bytes());
     let other = seal(
         &[2; 32],
         b"another passphrase",
         KdfParams::new(10, 8, 1).unwrap(),
     )
     .unwrap();
-    std::fs::write(dir.join("seed-other_passphrase"), other).unwrap();
+    write("keystore", "other_passphrase", other.as_bytes());
     // The default KDF: only inspected by the harness.
     let strong = seal(&[3; 32], b"x", KdfParams::default()).unwrap();
-    std::fs::write(dir.join("seed-default_kdf"), strong).unwrap();
-    std::fs::write(dir.join("seed-not_json"), b"{\"format\": ").unwrap();
+    write("keystore", "default_kdf", strong.as_bytes());
+    write("keystore", "not_json", b"{\"format\": ");
+
+    // Frames of SDK-built envelopes from the envelope_xdr seeds: one single-part, some multi-part.
+    let xdr_dir = corpus_root().join("envelope_xdr");
+    for (name, density) in [
+        ("seed-memo_text_plain", QrDensity::High),
+        ("seed-payment_muxed_everywhere", QrDensity::Low),
+        ("seed-set_options_every_field", QrDensity::Medium),
+    ] {
+        let bytes = std::fs::read(xdr_dir.join(name)).expect("run fuzz/seed-corpus.py first");
+        let parts = frames::encode_frames(&bytes, density).unwrap();
+        let mut text = parts.join("\n");
+        text.push('\n');
+        let short = name.trim_start_matches("seed-");
+        write("frames", short, text.as_bytes());
+        // Out of order, with a repeat: the last parts first.
+        let mut shuffled: Vec<&String> = parts.iter().rev().collect();
+        shuffled.push(&parts[0]);
+        let mixed: Vec<&str> = shuffled.iter().map(|s| s.as_str()).collect();
+        write(
+            "frames",
+            &format!("{short}_reversed"),
+            mixed.join("\n").as_bytes(),
+        );
+        write("carry", &format!("frames_{short}"), text.as_bytes());
+    }
+    let bytes = std::fs::read(xdr_dir.join("seed-memo_text_plain")).unwrap();
+    let parts = frames::encode_frames(&bytes, QrDensity::Low).unwrap();
+    let gif = frames::frames_gif(&parts, QrDensity::Low).unwrap();
+    write("carry", "frames_memo_text_plain.gif", &gif);
 }

@@ -1,0 +1,7 @@
+#![no_main]
+//! See `harness::sep7` (fuzz/harness.rs), which tests/fuzz_corpus.rs also replays.
+#[allow(dead_code)] // each target uses one of the harness's functions
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::sep7(data));

@@ -458,13 +458,14 @@ fn review_set_options(
         .flatten()
         .max();
     if let Some(t) = highest {
-        let master = o.master_weight.unwrap_or(1);
-        let added = o.signer.as_ref().map_or(0, |s| s.weight);
-        if t > master + added {
+        // Weights are u32 in the XDR: add them as u64 so hostile values cannot overflow.
+        let master = u64::from(o.master_weight.unwrap_or(1));
+        let added = u64::from(o.signer.as_ref().map_or(0, |s| s.weight));
+        let given = master + added;
+        if u64::from(t) > given {
             danger(findings, format!(
-                "operation {index} sets a threshold of {t} on {source}, more than the weight this transaction gives its keys ({}): unless the account has other signers worth at least {}, it is locked out.",
-                master + added,
-                t - (master + added)
+                "operation {index} sets a threshold of {t} on {source}, more than the weight this transaction gives its keys ({given}): unless the account has other signers worth at least {}, it is locked out.",
+                u64::from(t) - given
             ));
         }
     }

@@ -1,7 +1,7 @@
 //! Property tests: amounts print and parse back for every value; any envelope the builder makes
 //! from a random valid `TxSpec` survives every encoding the tools carry it in (base64, raw XDR,
-//! stellar-xdr's own round trip, txrep) unchanged, signed or not, bare or inside a fee bump, and
-//! review describes it without error.
+//! stellar-xdr's own round trip, txrep, SEP-7 URIs, UR frames in any rotation) unchanged, signed
+//! or not, bare or inside a fee bump, and review describes it without error.
 //!
 //! Case counts are modest so `cargo test` stays fast; raise them for a longer run with
 //! `PROPTEST_CASES=10000 cargo test --test properties`.
@@ -11,10 +11,14 @@ use airgap::asset::{Asset, AssetCode};
 use airgap::build::{
     self, Authorize, MemoSpec, OpBody, OpSpec, SetOptionsSpec, TimeWindow, TxSpec,
 };
+use airgap::carry::{self, Piece};
 use airgap::envelope;
+use airgap::frames::{self, FrameAssembler};
 use airgap::keys::SecretSeed;
 use airgap::network::Network;
+use airgap::qr::encode::QrDensity;
 use airgap::review;
+use airgap::sep7;
 use airgap::txrep;
 use proptest::prelude::*;
 use stellar_xdr::{
@@ -386,5 +390,56 @@ proptest! {
         let r = review::review(&back, &spec.network, NOW, &[key.public_key()]).unwrap();
         prop_assert_eq!(r.signatures.len(), 1);
         prop_assert_eq!(r.signatures[0].signer, Some(key.public_key()));
+    }
+
+    #[test]
+    fn built_envelopes_survive_sep7_and_frames(
+        spec in tx_spec(),
+        w in wrapping(),
+        density in prop_oneof![Just(QrDensity::Low), Just(QrDensity::Medium), Just(QrDensity::High)],
+        rotate in any::<usize>(),
+    ) {
+        let env = wrap(&spec, &w);
+        let b64 = envelope::encode(&env);
+
+        // SEP-7, with and without a passphrase, directly and as the relay reads a file.
+        let passphrase = spec.network.passphrase();
+        let uri = sep7::tx_uri(&b64, Some(passphrase));
+        let tx = sep7::parse_tx_uri(&uri).expect("parse what tx_uri wrote");
+        prop_assert_eq!(envelope::decode(&tx.xdr), Ok(env.clone()));
+        prop_assert_eq!(tx.network_passphrase.as_deref(), Some(passphrase));
+        let bare = sep7::parse_tx_uri(&sep7::tx_uri(&b64, None)).unwrap();
+        prop_assert_eq!(bare.network_passphrase, None);
+        prop_assert_eq!(envelope::decode(&bare.xdr), Ok(env.clone()));
+        match carry::pieces(uri.as_bytes()).unwrap().as_slice() {
+            [Piece::Envelope { base64, sep7_passphrase }] => {
+                prop_assert_eq!(envelope::decode(base64), Ok(env.clone()));
+                prop_assert_eq!(sep7_passphrase.clone(), Some(Some(passphrase.to_string())));
+            }
+            other => prop_assert!(false, "pieces of a SEP-7 URI: {:?}", other),
+        }
+
+        // UR frames: in order, and starting anywhere in the loop (as a camera joins it).
+        let bytes = envelope::to_bytes(&env);
+        let parts = frames::encode_frames(&bytes, density).expect("frames");
+        prop_assert_eq!(frames::decode_frames(&parts).ok(), Some(bytes.clone()));
+        let start = rotate % parts.len();
+        let mut assembler = FrameAssembler::new();
+        for p in parts[start..].iter().chain(&parts[..start]) {
+            assembler.feed(p).expect("feed a part of this message");
+        }
+        prop_assert!(assembler.progress().complete);
+        let assembled = assembler.finish().expect("complete");
+        prop_assert_eq!(envelope::decode_bytes(&assembled), Ok(env.clone()));
+        // Lower case, as some readers return them, one frame per line through carry.
+        let text = parts.iter().map(|p| p.to_ascii_lowercase()).collect::<Vec<_>>().join("\n");
+        let mut collected = carry::Frames::new();
+        for piece in carry::pieces(text.as_bytes()).unwrap() {
+            let Piece::Part(part) = piece else {
+                return Err(TestCaseError::fail("a frame read as a whole envelope"));
+            };
+            collected.feed(&part, "frames.txt").unwrap();
+        }
+        prop_assert_eq!(collected.finish().unwrap(), env);
     }
 }

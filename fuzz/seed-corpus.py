@@ -12,6 +12,7 @@
 * short values typed on command lines (amounts, times, durations, signers, assets, networks);
 * SEP-7 URIs written by the SDK's TransactionStellarUri, and a few photos from the shared QR
   corpus (set QR_CORPUS to its directory if it is not ../shared/qr-corpus);
+* the JSON examples of the shared Horizon API reference, each behind a status byte (horizon);
 * (`ur:` frames and animated GIFs are written by the library's own encoder, with the keystores).
 
 Run from the repository root: python3 fuzz/seed-corpus.py   (needs stellar-sdk 16.1.1)
@@ -166,6 +167,20 @@ def main():
             tiny = os.path.join(env_root, "tiny_1ops_v0.png")
             if os.path.exists(tiny):
                 write("carry", "tiny_1ops_v0.png", open(tiny, "rb").read())
+            break
+
+    # Horizon's answers as documented (horizon target: one status byte, then the body).
+    statuses = [200, 400, 404, 413, 429, 500, 502, 503, 504, 403]
+    for ref in [os.environ.get("HORIZON_REFERENCE"),
+                os.path.join(os.path.dirname(ROOT), "shared", "reference", "horizon-api.md"),
+                "/work/shared/reference/horizon-api.md"]:
+        if ref and os.path.exists(ref):
+            blocks = re.findall(r"```json\n(.*?)```", open(ref).read(), re.S)
+            for i, block in enumerate(blocks):
+                m = re.search(r'"status"\s*:\s*(\d+)', block)
+                status = int(m.group(1)) if m else 200
+                index = statuses.index(status) if status in statuses else 1
+                write("horizon", f"reference_{i:02}", bytes([index]) + block.encode())
             break
 
 

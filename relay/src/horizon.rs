@@ -404,20 +404,27 @@ impl Horizon {
             .set("Accept", "application/json")
             .timeout(timeout);
         let reply = self.send(req, Some(&[("tx", envelope_base64)]))?;
-        let kind = reply.problem_kind();
-        let sub = match reply.status {
-            200 => Submission::Success(parse_record("POST /transactions", &reply)?),
-            400 if kind.as_deref() == Some("transaction_failed") => failed(&reply)?,
-            400 if kind.as_deref() == Some("transaction_malformed") => {
-                Submission::Malformed(reply.summary())
-            }
-            429 => Submission::RateLimited(reply.retry_after),
-            504 => Submission::Timeout,
-            s @ 500..=599 => Submission::Unavailable(s, reply.summary()),
-            s => Submission::Refused(s, reply.summary()),
-        };
+        let sub = classify_submission(&reply)?;
         Ok((sub, reply))
     }
+}
+
+/// Sorts Horizon's answer to `POST /transactions` into a [`Submission`]; a body that does not fit
+/// its status is a [`HorizonError::BadBody`]. Pure, so the fuzz target `horizon` can feed it
+/// anything a hostile server could send.
+pub fn classify_submission(reply: &Reply) -> Result<Submission, HorizonError> {
+    let kind = reply.problem_kind();
+    Ok(match reply.status {
+        200 => Submission::Success(parse_record("POST /transactions", reply)?),
+        400 if kind.as_deref() == Some("transaction_failed") => failed(reply)?,
+        400 if kind.as_deref() == Some("transaction_malformed") => {
+            Submission::Malformed(reply.summary())
+        }
+        429 => Submission::RateLimited(reply.retry_after),
+        504 => Submission::Timeout,
+        s @ 500..=599 => Submission::Unavailable(s, reply.summary()),
+        s => Submission::Refused(s, reply.summary()),
+    })
 }
 
 fn status_error(what: &str, reply: &Reply) -> HorizonError {
@@ -430,7 +437,8 @@ fn status_error(what: &str, reply: &Reply) -> HorizonError {
     }
 }
 
-fn parse_record(what: &str, reply: &Reply) -> Result<TxRecord, HorizonError> {
+/// A transaction record (`GET /transactions/{hash}`, or a 200 from submission), its hash checked.
+pub fn parse_record(what: &str, reply: &Reply) -> Result<TxRecord, HorizonError> {
     let rec: TxRecord = serde_json::from_slice(&reply.body).map_err(|e| HorizonError::BadBody {
         what: what.to_string(),
         reason: e.to_string(),

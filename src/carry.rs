@@ -74,7 +74,8 @@ pub fn pieces(bytes: &[u8]) -> Result<Vec<Piece>, CarryError> {
 
 fn text_pieces(text: &str) -> Result<Vec<Piece>, CarryError> {
     let t = text.trim();
-    if t.len() >= 12 && t[..12].eq_ignore_ascii_case("web+stellar:") {
+    // Compare bytes: slicing the text at a fixed index panics inside a multi-byte character.
+    if has_prefix_ignore_case(t, "web+stellar:") {
         let tx = crate::sep7::parse_tx_uri(t)?;
         return Ok(vec![Piece::Envelope {
             base64: tx.xdr,
@@ -85,7 +86,7 @@ fn text_pieces(text: &str) -> Result<Vec<Piece>, CarryError> {
     if !lines.is_empty()
         && lines
             .iter()
-            .all(|l| l.len() > 3 && l[..3].eq_ignore_ascii_case("ur:"))
+            .all(|l| l.len() > 3 && has_prefix_ignore_case(l, "ur:"))
     {
         return Ok(lines
             .into_iter()
@@ -96,6 +97,13 @@ fn text_pieces(text: &str) -> Result<Vec<Piece>, CarryError> {
         base64: t.split_ascii_whitespace().collect(),
         sep7_passphrase: None,
     }])
+}
+
+/// Whether `text` starts with the ASCII `prefix`, in any case.
+fn has_prefix_ignore_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// Collects `ur:` parts from any number of inputs into one envelope.

@@ -79,3 +79,26 @@ fn review_weight_overflow() {
         .expect("lockout finding");
     assert!(lockout.message.contains(&format!("at least {}", u32::MAX)));
 }
+
+/// Found by the carry fuzz target: `carry::pieces` sliced the text at byte 3 (`ur:`) and byte 12
+/// (`web+stellar:`) to compare prefixes, and panicked when that byte fell inside a multi-byte
+/// character.
+#[test]
+fn carry_prefix_char_boundary() {
+    for text in [
+        "UR:BYTES/1-2/LPA\nu\u{e9}\u{e9}\u{e9}",
+        "ur:bytes/x\n\u{e9}\u{e9}\u{e9}\u{e9}",
+        "a\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+        "web+stellar\u{e9}tx?xdr=AAAA",
+        "\u{20ac}\u{20ac}\u{20ac}\u{20ac}x",
+    ] {
+        // An error is the right answer; a panic is the bug.
+        let _ = airgap::carry::pieces(text.as_bytes());
+    }
+    assert!(matches!(
+        airgap::carry::pieces("WEB+STELLAR:tx?xdr=AAAA".as_bytes())
+            .unwrap()
+            .as_slice(),
+        [airgap::carry::Piece::Envelope { .. }]
+    ));
+}

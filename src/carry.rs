@@ -113,6 +113,8 @@ pub struct Frames {
     first_input: Option<String>,
     inputs: Vec<String>,
     seen: usize,
+    /// Parts of a second envelope were seen: the whole set is refused, never half-used.
+    mixed: Option<CarryError>,
 }
 
 impl Frames {
@@ -120,17 +122,20 @@ impl Frames {
         Frames::default()
     }
 
-    /// Feed one part read from `input`. A part of another envelope is an error naming both.
+    /// Feed one part read from `input`. A damaged part is an error for that input. A part of
+    /// another envelope poisons the whole set: [`Frames::finish`] then refuses it, naming both,
+    /// so a mix never yields an envelope.
     pub fn feed(&mut self, part: &str, input: &str) -> Result<(), CarryError> {
         match self.assembler.feed(part) {
             Ok(_) => {}
             Err(FramesError::OtherMessage { expected, found }) => {
-                return Err(CarryError::MixedFrames {
+                self.mixed.get_or_insert(CarryError::MixedFrames {
                     first: expected.to_string(),
                     first_input: self.first_input.clone().unwrap_or_default(),
                     other: found.to_string(),
                     other_input: input.to_string(),
-                })
+                });
+                return Ok(());
             }
             Err(e) => return Err(e.into()),
         }
@@ -143,7 +148,7 @@ impl Frames {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.seen == 0
+        self.seen == 0 && self.mixed.is_none()
     }
 
     /// The inputs the parts came from, for naming the result.
@@ -153,6 +158,9 @@ impl Frames {
 
     /// The assembled envelope, or how many parts are still needed.
     pub fn finish(self) -> Result<TransactionEnvelope, CarryError> {
+        if let Some(mixed) = self.mixed {
+            return Err(mixed);
+        }
         let progress = self.assembler.progress();
         if !progress.complete {
             let missing = progress

@@ -38,6 +38,8 @@ pub enum AppError {
     Sandbox(#[from] crate::sandbox::SandboxError),
     #[error(transparent)]
     Rehearse(#[from] crate::rehearse::RehearseError),
+    #[error("cannot write the QR code: {0}")]
+    Qr(String),
     #[error("--max-fee must be a positive number of stroops")]
     BadMaxFee,
 }
@@ -75,6 +77,9 @@ impl AppError {
                 "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
+            AppError::Qr(_) => {
+                "Check the --qr path; the account report is also on stdout with --json.".into()
+            }
             AppError::Rehearse(crate::rehearse::RehearseError::DirNotEmpty(_)) => {
                 "Pass --dir with a new or empty directory.".into()
             }
@@ -185,12 +190,54 @@ fn run_decode(a: crate::cli::DecodeArgs) -> Result<u8, AppError> {
     Ok(code)
 }
 
+/// The account report as a QR code: the same JSON `--json` prints, in one code when it fits.
+fn write_account_qr(
+    path: &std::path::Path,
+    report: &account::AccountReport,
+) -> Result<(), AppError> {
+    use airgap::qr::encode;
+    let text = serde_json::to_string(report).unwrap_or_default();
+    let qr_failed = |e: &dyn std::fmt::Display| AppError::Qr(e.to_string());
+    match encode::single_qr(&text) {
+        Ok(code) => {
+            let png = encode::render_png(&code).map_err(|e| qr_failed(&e))?;
+            airgap::files::write_atomic(path, &png, true).map_err(|e| qr_failed(&e))?;
+            eprintln!(
+                "airgap-relay: wrote the account as a QR code to {}",
+                path.display()
+            );
+        }
+        Err(encode::QrEncodeError::TooLarge { .. }) => {
+            let density = encode::QrDensity::Medium;
+            let parts = airgap::frames::encode_frames(text.as_bytes(), density)
+                .map_err(|e| qr_failed(&e))?;
+            let pngs = airgap::frames::frames_png(&parts, density).map_err(|e| qr_failed(&e))?;
+            airgap::files::write_dir_atomic(path, true, |dir| {
+                for (i, png) in pngs.iter().enumerate() {
+                    airgap::files::write_in(dir, &format!("frame-{:03}.png", i + 1), png)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| qr_failed(&e))?;
+            eprintln!(
+                "airgap-relay: the account does not fit one QR code; wrote {} frames into {}",
+                pngs.len(),
+                path.display()
+            );
+        }
+        Err(e) => return Err(qr_failed(&e)),
+    }
+    Ok(())
+}
+
 fn run_account(a: AccountArgs) -> Result<u8, AppError> {
     let id: AccountId = a.account.parse()?;
     let deadline = Instant::now() + timeout(&a.shared)?;
     let online = connect(&a.shared, deadline)?;
     let report = account::report(&online, &id, deadline)?;
-    // Room for `--qr PATH` (written from the same report) when it lands.
+    if let Some(path) = &a.qr {
+        write_account_qr(path, &report)?;
+    }
     if a.shared.json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {

@@ -89,6 +89,11 @@ pub struct Shared {
 pub struct AccountArgs {
     /// The account (G…).
     pub account: String,
+    /// Also write the account (its JSON, as --json prints it) as a QR code PNG, for the trip to
+    /// the offline machine; falls back to PNG frames in a directory of that name when it does
+    /// not fit one code.
+    #[arg(long, value_name = "PATH.png")]
+    pub qr: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub shared: Shared,
 }

@@ -495,7 +495,7 @@ fn asset_str(a: &Asset) -> String {
     }
 }
 
-/// An asset code as SEP-11 normalized txrep writes it: trailing NULs dropped, `\`, `:` and
+/// An asset code as SEP-11 normalized txrep writes it: trailing NULs dropped, `\`, `:`, `"` and
 /// bytes outside 0x21..=0x7e escaped, a 12-byte code padded with `\x00` to 5 bytes so it reads
 /// back as a 12-byte code. For every valid code this is the bare code, as the SDK writes it.
 fn code_str(code: &[u8], twelve: bool) -> String {
@@ -506,6 +506,8 @@ fn code_str(code: &[u8], twelve: bool) -> String {
         match b {
             b'\\' => out.push_str("\\\\"),
             b':' => out.push_str("\\:"),
+            // A value that starts with `"` reads as a quoted string: never write a bare one.
+            b'"' => out.push_str("\\x22"),
             0x21..=0x7e => out.push(char::from(b)),
             _ => {
                 let _ = write!(out, "\\x{b:02x}");

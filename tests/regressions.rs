@@ -102,3 +102,39 @@ fn carry_prefix_char_boundary() {
         [airgap::carry::Piece::Envelope { .. }]
     ));
 }
+
+/// Found by the envelope_xdr fuzz target: txrep wrote an asset code starting with `"` bare, and
+/// read it back as the start of a quoted string, so `from_txrep(to_txrep(e))` failed. Codes are
+/// letters and digits on the network, but a hostile envelope can hold any bytes.
+#[test]
+fn txrep_quote_in_asset_code() {
+    use stellar_xdr::{AlphaNum12, AlphaNum4, Asset, AssetCode12, AssetCode4, PaymentOp};
+    let issuer = || {
+        stellar_xdr::AccountId(stellar_xdr::PublicKey::PublicKeyTypeEd25519(Uint256(
+            [3; 32],
+        )))
+    };
+    let assets = [
+        Asset::CreditAlphanum4(AlphaNum4 {
+            asset_code: AssetCode4(*b"\"SD\0"),
+            issuer: issuer(),
+        }),
+        Asset::CreditAlphanum4(AlphaNum4 {
+            asset_code: AssetCode4(*b"A\"\"\""),
+            issuer: issuer(),
+        }),
+        Asset::CreditAlphanum12(AlphaNum12 {
+            asset_code: AssetCode12(*b"\"LONG\"CODE\0\0"),
+            issuer: issuer(),
+        }),
+    ];
+    for asset in assets {
+        let env = envelope_of(OperationBody::Payment(PaymentOp {
+            destination: MuxedAccount::Ed25519(Uint256([2; 32])),
+            asset,
+            amount: 1,
+        }));
+        let text = airgap::txrep::to_txrep(&env).expect("to_txrep");
+        assert_eq!(airgap::txrep::from_txrep(&text), Ok(env), "{text}");
+    }
+}

@@ -34,10 +34,10 @@ pub fn horizon(data: &[u8]) {
     if let Ok(account) = serde_json::from_slice::<Account>(body) {
         let _ = account.sequence();
         let _ = account.flags.names();
-        if let Some(b) = account.balances.first() {
-            let code = b.asset_code.clone().unwrap_or_default();
-            let issuer = b.asset_issuer.clone().unwrap_or_default();
-            assert!(account.trustline(&code, &issuer).is_some() || b.asset_code.is_none());
+        for b in &account.balances {
+            if let (Some(code), Some(issuer)) = (&b.asset_code, &b.asset_issuer) {
+                assert!(account.trustline(code, issuer).is_some());
+            }
         }
     }
 }

@@ -357,7 +357,7 @@ pub struct CustodyArgs {
     pub policy: Option<PathBuf>,
     /// An account's signers and thresholds (docs/signers.md): the JSON of `airgap-relay account
     /// G… --json`, to show the weight present and missing. Repeatable, one file per account.
-    #[arg(long = "signers", value_name = "FILE", help_heading = CUSTODY)]
+    #[arg(long = "signers", id = "signer_sets", value_name = "FILE", help_heading = CUSTODY)]
     pub signers: Vec<PathBuf>,
     /// Refuse to sign while any network interface other than loopback is up (or when that
     /// cannot be told).

@@ -189,3 +189,13 @@ impl Custody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        // Catches clashing argument names (--signer of set-options and --signers) at test time.
+        use clap::CommandFactory;
+        crate::cli::Cli::command().debug_assert();
+    }
+}

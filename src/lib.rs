@@ -10,6 +10,8 @@ pub mod amount;
 pub mod asset;
 pub mod build;
 pub mod envelope;
+pub mod feebump;
+pub mod files;
 pub mod frames;
 pub mod keys;
 pub mod merge;

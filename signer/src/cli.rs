@@ -223,6 +223,15 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Write an existing envelope as QR output (--qr, --qr-frames, --qr-terminal) without signing.
+    Qr {
+        /// A file holding a base64 envelope, or - for stdin.
+        input: String,
+        #[command(flatten)]
+        network: NetworkArg,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Make keys and show public keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -330,14 +339,36 @@ pub enum Format {
     Sep7,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum QrContent {
+    /// The base64 envelope.
+    Xdr,
+    /// A SEP-7 web+stellar:tx URI, for wallets that speak SEP-7.
+    Sep7,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct OutputArgs {
     /// Write the base64 envelope and a newline to this file (atomically; refuses to overwrite without --force).
     #[arg(long, value_name = "PATH", help_heading = OUT)]
     pub out: Option<PathBuf>,
-    /// Write the envelope as a QR code image (.png or .svg).
+    /// Write the envelope as a QR code: .png or .svg holds one standard code (the base64 envelope,
+    /// readable by any scanner); .gif is an animated loop of multi-part frames for a screen.
     #[arg(long, value_name = "PATH", help_heading = OUT)]
     pub qr: Option<PathBuf>,
+    /// Write the envelope as numbered PNG frames (multi-part UR with fountain codes) into DIR, for
+    /// envelopes too large for one code; frames may be read in any order, with gaps and repeats.
+    #[arg(long, value_name = "DIR", help_heading = OUT)]
+    pub qr_frames: Option<PathBuf>,
+    /// Frame density: low (small codes, more frames: for poor cameras), medium, high.
+    #[arg(long, value_name = "DENSITY", default_value = "medium", help_heading = OUT)]
+    pub qr_density: String,
+    /// What the single code of --qr/--qr-terminal holds: the base64 envelope (xdr) or a SEP-7 URI.
+    #[arg(long, value_enum, default_value = "xdr", help_heading = OUT)]
+    pub qr_content: QrContent,
+    /// Draw the code on the terminal (stderr) with Unicode half-blocks.
+    #[arg(long, help_heading = OUT)]
+    pub qr_terminal: bool,
     /// Print to stdout in this format.
     #[arg(long, value_enum, help_heading = OUT)]
     pub format: Option<Format>,

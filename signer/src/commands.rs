@@ -247,6 +247,19 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             signers,
             output,
         } => merge(&inputs, &network, &signers, &output),
+        Command::Qr {
+            input,
+            network,
+            output,
+        } => {
+            let env = envelope::decode(&read_input(&input)?).map_err(|e| in_file(&input, e))?;
+            let network = network_of(&network)?;
+            if output.qr.is_none() && output.qr_frames.is_none() && !output.qr_terminal {
+                return Err(Failure::new("`qr` needs somewhere to put the code")
+                    .remedy("pass --qr FILE.png|.svg|.gif, --qr-frames DIR or --qr-terminal"));
+            }
+            output::write_qr_outputs(&env, &envelope::encode(&env), &network, &output)
+        }
         Command::Keys(k) => keys_command(k),
     }
 }
@@ -467,6 +480,11 @@ fn confirm(yes: bool) -> Result<(), Failure> {
 }
 
 fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
+    let o = &common.output;
+    if o.qr.is_some() || o.qr_terminal || o.format.is_some_and(|f| f != crate::cli::Format::Json) {
+        return Err(Failure::new("batch writes JSON Lines (--out or stdout) and frames (--qr-frames DIR), one set per transaction")
+            .remedy("drop --qr/--qr-terminal/--format, or sign the transactions one by one with `plan`"));
+    }
     let text = read_input(file)?;
     let keys = keysource::resolve(&common.keys)?;
     let now = now();
@@ -508,14 +526,20 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
         custody.guard()?;
         confirm(common.output.yes)?;
     }
-    let mut out = String::with_capacity(txs.len() * 400);
-    for ((spec, mut env), r) in txs.into_iter().zip(&reviews) {
-        for k in &keys {
-            envelope::sign(&mut env, &spec.network, &k.seed)?;
-        }
-        let line = serde_json::json!({"hash": r.hash, "sequence": r.sequence, "envelope": envelope::encode(&env)});
+    let seeds: Vec<airgap::keys::SecretSeed> = keys.into_iter().map(|k| k.seed).collect();
+    let mut items: Vec<(TransactionEnvelope, Network)> = txs
+        .into_iter()
+        .map(|(spec, env)| (env, spec.network))
+        .collect();
+    envelope::sign_all(&mut items, &seeds)?;
+    let mut out = String::with_capacity(items.len() * 400);
+    for ((env, _), r) in items.iter().zip(&reviews) {
+        let line = serde_json::json!({"hash": r.hash, "sequence": r.sequence, "envelope": envelope::encode(env)});
         out.push_str(&line.to_string());
         out.push('\n');
+    }
+    if let Some(dir) = &common.output.qr_frames {
+        write_batch_frames(dir, &items, &common.output)?;
     }
     match &common.output.out {
         Some(path) => {
@@ -568,6 +592,39 @@ fn merge(
         );
     }
     output::emit(&merged, &network, &r, out)
+}
+
+/// Frames for each transaction of a batch, in `DIR/<sequence>/`; the whole directory appears at once.
+fn write_batch_frames(
+    dir: &std::path::Path,
+    items: &[(TransactionEnvelope, Network)],
+    out: &OutputArgs,
+) -> Result<(), Failure> {
+    let density = out
+        .qr_density
+        .parse()
+        .map_err(|e: airgap::qr::encode::QrEncodeError| Failure::new(e.to_string()))?;
+    let mut failure = None;
+    let written = airgap::files::write_dir_atomic(dir, out.force, |tmp| {
+        for (env, _) in items {
+            let sub = tmp.join(envelope::sequence(env).to_string());
+            if let Err(f) = output::write_frames(&sub, env, density, false) {
+                failure = Some(f);
+                return Err(airgap::files::FileError::Exists(sub));
+            }
+        }
+        Ok(())
+    });
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    written.map_err(output::file_failure)?;
+    eprintln!(
+        "Wrote QR frames for {} transactions under {}",
+        items.len(),
+        dir.display()
+    );
+    Ok(())
 }
 
 /// The batch review: one line per transaction, then every distinct finding once.

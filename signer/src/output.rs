@@ -1,43 +1,26 @@
 //! Where a signed envelope goes: files (written atomically), stdout, QR images.
-use crate::cli::{Format, OutputArgs};
+use crate::cli::{Format, OutputArgs, QrContent};
 use crate::failure::Failure;
+use airgap::frames;
 use airgap::network::Network;
+use airgap::qr::encode::{self, QrDensity};
 use airgap::review::Review;
 use std::io::Write;
 use std::path::Path;
 use stellar_xdr::TransactionEnvelope;
 
-/// Write `bytes` to `path` so that the file is either absent or complete: write a temporary file
-/// in the same directory, flush it to disk, then rename it into place. Refuses to replace an
-/// existing file unless `force`.
+/// Write a file atomically (see `airgap::files`); an existing file is kept unless `force`.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> {
-    let cannot =
-        |e: &dyn std::fmt::Display| Failure::new(format!("cannot write {}: {e}", path.display()));
-    if !force && path.exists() {
-        return Err(Failure::new(format!("{} already exists", path.display()))
-            .remedy("choose another file, or pass --force to replace it"));
+    airgap::files::write_atomic(path, bytes, force).map_err(file_failure)
+}
+
+pub fn file_failure(e: airgap::files::FileError) -> Failure {
+    match e {
+        airgap::files::FileError::Exists(_) => {
+            Failure::new(e.to_string()).remedy("choose another name, or pass --force to replace it")
+        }
+        _ => Failure::new(e.to_string()),
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".airgap-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| cannot(&e))?;
-    tmp.write_all(bytes).map_err(|e| cannot(&e))?;
-    tmp.as_file().sync_all().map_err(|e| cannot(&e))?;
-    if force {
-        tmp.persist(path).map_err(|e| cannot(&e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| cannot(&e.error))?;
-    }
-    // Make the rename itself durable.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// Send the envelope everywhere the operator asked; stdout gets it when nothing else was asked.
@@ -52,11 +35,11 @@ pub fn emit(
         write_atomic(path, format!("{b64}\n").as_bytes(), out.force)?;
         eprintln!("Wrote the envelope to {}", path.display());
     }
-    if let Some(path) = &out.qr {
-        write_qr(path, &b64, out.force)?;
-        eprintln!("Wrote a QR code of the envelope to {}", path.display());
-    }
-    let format = match (out.format, out.out.is_some() || out.qr.is_some()) {
+    write_qr_outputs(env, &b64, network, out)?;
+    let format = match (
+        out.format,
+        out.out.is_some() || out.qr.is_some() || out.qr_frames.is_some() || out.qr_terminal,
+    ) {
         (Some(f), _) => Some(f),
         (None, false) => Some(Format::Xdr),
         (None, true) => None,
@@ -97,26 +80,93 @@ fn render(
     })
 }
 
-fn write_qr(path: &Path, b64: &str, force: bool) -> Result<(), Failure> {
-    use airgap::qr::encode;
-    let code = encode::single_qr(b64).map_err(|e| {
-        Failure::new(e.to_string())
-            .remedy("use --qr-frames DIR for a multi-frame code, or carry the --out file by USB")
-    })?;
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let bytes = match ext.as_str() {
-        "png" => encode::render_png(&code).map_err(|e| Failure::new(e.to_string()))?,
-        "svg" => encode::render_svg(&code).into_bytes(),
-        _ => {
-            return Err(
-                Failure::new(format!("{} does not end in .png or .svg", path.display()))
-                    .remedy("name the QR file NAME.png or NAME.svg"),
-            )
+/// The single-code text: the base64 envelope, or a SEP-7 URI.
+fn qr_text(b64: &str, network: &Network, out: &OutputArgs) -> String {
+    match out.qr_content {
+        QrContent::Xdr => b64.to_string(),
+        QrContent::Sep7 => airgap::sep7::tx_uri(b64, Some(network.passphrase())),
+    }
+}
+
+fn density(out: &OutputArgs) -> Result<QrDensity, Failure> {
+    out.qr_density
+        .parse()
+        .map_err(|e: encode::QrEncodeError| Failure::new(e.to_string()))
+}
+
+/// `--qr`, `--qr-frames`, `--qr-terminal`.
+pub fn write_qr_outputs(
+    env: &TransactionEnvelope,
+    b64: &str,
+    network: &Network,
+    out: &OutputArgs,
+) -> Result<(), Failure> {
+    if let Some(path) = &out.qr {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let bytes = match ext.as_str() {
+            "gif" => {
+                let parts = frames::encode_frames(&airgap::envelope::to_bytes(env), density(out)?)
+                    .map_err(|e| Failure::new(e.to_string()))?;
+                frames::frames_gif(&parts, density(out)?)
+                    .map_err(|e| Failure::new(e.to_string()))?
+            }
+            "png" | "svg" => {
+                let code = single_code(&qr_text(b64, network, out))?;
+                if ext == "png" {
+                    encode::render_png(&code).map_err(|e| Failure::new(e.to_string()))?
+                } else {
+                    encode::render_svg(&code).into_bytes()
+                }
+            }
+            _ => return Err(Failure::new(format!(
+                "{} does not end in .png, .svg or .gif",
+                path.display()
+            ))
+            .remedy(
+                "name the QR file NAME.png or NAME.svg (one code) or NAME.gif (animated frames)",
+            )),
+        };
+        write_atomic(path, &bytes, out.force)?;
+        eprintln!("Wrote a QR code of the envelope to {}", path.display());
+    }
+    if let Some(dir) = &out.qr_frames {
+        let n = write_frames(dir, env, density(out)?, out.force)?;
+        eprintln!("Wrote {n} QR frames to {} (show them in any order; a reader needs about a third of them)", dir.display());
+    }
+    if out.qr_terminal {
+        let code = single_code(&qr_text(b64, network, out))?;
+        eprint!("{}", encode::render_terminal(&code));
+    }
+    Ok(())
+}
+
+fn single_code(text: &str) -> Result<qrcode::QrCode, Failure> {
+    encode::single_qr(text).map_err(|e| {
+        Failure::new(e.to_string()).remedy("use --qr-frames DIR or --qr NAME.gif for a multi-frame code, or carry the --out file by USB")
+    })
+}
+
+/// Write numbered PNG frames (and the `ur:` parts as text, one per line) into a new directory
+/// that appears whole or not at all.
+pub fn write_frames(
+    dir: &Path,
+    env: &TransactionEnvelope,
+    density: QrDensity,
+    force: bool,
+) -> Result<usize, Failure> {
+    let parts = frames::encode_frames(&airgap::envelope::to_bytes(env), density)
+        .map_err(|e| Failure::new(e.to_string()))?;
+    let pngs = frames::frames_png(&parts, density).map_err(|e| Failure::new(e.to_string()))?;
+    airgap::files::write_dir_atomic(dir, force, |tmp| {
+        for (i, png) in pngs.iter().enumerate() {
+            airgap::files::write_in(tmp, &format!("frame-{:03}.png", i + 1), png)?;
         }
-    };
-    write_atomic(path, &bytes, force)
+        airgap::files::write_in(tmp, "parts.txt", (parts.join("\n") + "\n").as_bytes())
+    })
+    .map_err(file_failure)?;
+    Ok(pngs.len())
 }

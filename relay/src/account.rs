@@ -1,0 +1,173 @@
+//! `account G…`: what the signer needs to know about an account, read from Horizon.
+use crate::horizon::{Account, HorizonError};
+use crate::online::{self, Online};
+use airgap::account::AccountId;
+use airgap::amount::Amount;
+use airgap::review::escape_bytes;
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountError {
+    #[error("account {0} does not exist on {1}")]
+    NotFound(AccountId, String),
+    #[error(transparent)]
+    Horizon(#[from] HorizonError),
+}
+
+/// The account as the relay reports it (`--json`), with `next_sequence` for `--sequence`.
+#[derive(Debug, Serialize)]
+pub struct AccountReport {
+    pub account_id: String,
+    pub network: String,
+    pub sequence: String,
+    /// What the signer's `--sequence` wants for the next transaction: sequence + 1.
+    pub next_sequence: String,
+    pub thresholds: crate::horizon::Thresholds,
+    pub signers: Vec<crate::horizon::Signer>,
+    pub flags: Vec<&'static str>,
+    pub home_domain: Option<String>,
+    pub subentry_count: u32,
+    pub balances: Vec<BalanceReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BalanceReport {
+    /// `XLM` or `CODE:ISSUER`.
+    pub asset: String,
+    pub balance: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    /// Trustlines: `authorized`, `maintain_liabilities` or `unauthorized`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clawback_enabled: Option<bool>,
+}
+
+/// Horizon strings are untrusted: printable and short before they reach a terminal.
+fn clean(s: &str, max: usize) -> String {
+    escape_bytes(&s.as_bytes()[..s.len().min(max)])
+}
+
+/// Horizon writes amounts with 7 decimals; show them through the one amount parser we have.
+fn amount(s: &str) -> String {
+    s.parse::<Amount>()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| clean(s, 40))
+}
+
+pub fn report(
+    online: &Online,
+    id: &AccountId,
+    deadline: Instant,
+) -> Result<AccountReport, AccountError> {
+    let acct: Account = online::retry(deadline, |t| online.horizon.account(id, t))?
+        .map(|(a, _)| a)
+        .ok_or_else(|| AccountError::NotFound(*id, online.network.to_string()))?;
+    let seq = acct.sequence()?;
+    let balances = acct
+        .balances
+        .iter()
+        .map(|b| {
+            let is_native = b.asset_type == "native";
+            let asset = if is_native {
+                "XLM".to_string()
+            } else {
+                format!(
+                    "{}:{}",
+                    clean(b.asset_code.as_deref().unwrap_or("?"), 12),
+                    clean(b.asset_issuer.as_deref().unwrap_or("?"), 56)
+                )
+            };
+            let authorization = (!is_native).then(|| {
+                if b.is_authorized == Some(true) {
+                    "authorized"
+                } else if b.is_authorized_to_maintain_liabilities == Some(true) {
+                    "maintain_liabilities"
+                } else {
+                    "unauthorized"
+                }
+            });
+            BalanceReport {
+                asset,
+                balance: amount(&b.balance),
+                limit: b.limit.as_deref().map(amount),
+                authorization,
+                clawback_enabled: (!is_native).then(|| b.is_clawback_enabled == Some(true)),
+            }
+        })
+        .collect();
+    Ok(AccountReport {
+        account_id: id.to_string(),
+        network: online.network.name().to_string(),
+        sequence: seq.to_string(),
+        next_sequence: seq.saturating_add(1).to_string(),
+        thresholds: acct.thresholds,
+        signers: acct
+            .signers
+            .iter()
+            .map(|s| crate::horizon::Signer {
+                key: clean(&s.key, 100),
+                weight: s.weight,
+                kind: clean(&s.kind, 40),
+            })
+            .collect(),
+        flags: acct.flags.names(),
+        home_domain: acct.home_domain.as_deref().map(|d| clean(d, 64)),
+        subentry_count: acct.subentry_count,
+        balances,
+    })
+}
+
+impl AccountReport {
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(s, "Account {} on {}", self.account_id, self.network);
+        let _ = writeln!(s, "  sequence       {}", self.sequence);
+        let _ = writeln!(
+            s,
+            "  next_sequence  {}   (pass this to airgap-signer --sequence)",
+            self.next_sequence
+        );
+        let t = &self.thresholds;
+        let _ = writeln!(
+            s,
+            "  thresholds     low {}, medium {}, high {}",
+            t.low_threshold, t.med_threshold, t.high_threshold
+        );
+        let flags = if self.flags.is_empty() {
+            "none".to_string()
+        } else {
+            self.flags.join(", ")
+        };
+        let _ = writeln!(s, "  flags          {flags}");
+        let _ = writeln!(
+            s,
+            "  home domain    {}",
+            self.home_domain.as_deref().unwrap_or("none")
+        );
+        let _ = writeln!(s, "  subentries     {}", self.subentry_count);
+        let _ = writeln!(s, "Signers ({}):", self.signers.len());
+        for sg in &self.signers {
+            let _ = writeln!(s, "  {} weight {} ({})", sg.key, sg.weight, sg.kind);
+        }
+        let _ = writeln!(s, "Balances ({}):", self.balances.len());
+        for b in &self.balances {
+            let mut line = format!("  {} {}", b.balance, b.asset);
+            if let Some(l) = &b.limit {
+                line.push_str(&format!(", limit {l}"));
+            }
+            if let Some(a) = b.authorization {
+                line.push_str(&format!(", {a}"));
+            }
+            if b.clawback_enabled == Some(true) {
+                line.push_str(", clawback enabled");
+            }
+            let _ = writeln!(s, "{line}");
+        }
+        s
+    }
+}

@@ -1,0 +1,220 @@
+//! From parsed arguments to work: resolve options, run the command, return the exit code.
+use crate::cli::{AccountArgs, Command, InspectArgs, JournalArgs, Shared, SubmitArgs};
+use crate::inputs::{self, InputError};
+use crate::journal::{Journal, JournalError};
+use crate::keysource::{self, KeySourceError};
+use crate::online::{self, ConnectError};
+use crate::{account, inspect, submit};
+use airgap::account::{AccountId, AccountIdError};
+use airgap::network::{Network, NetworkError};
+use std::time::{Duration, Instant};
+
+/// What stops a command before it has per-input results.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    #[error(transparent)]
+    Duration(#[from] airgap::build::BuildError),
+    #[error(transparent)]
+    Account(#[from] AccountIdError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Key(#[from] KeySourceError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Submit(#[from] submit::SubmitError),
+    #[error(transparent)]
+    AccountQuery(#[from] account::AccountError),
+    #[error(transparent)]
+    Inspect(#[from] inspect::InspectError),
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    #[error(transparent)]
+    Rehearse(#[from] crate::rehearse::RehearseError),
+    #[error("--max-fee must be a positive number of stroops")]
+    BadMaxFee,
+}
+
+impl AppError {
+    /// The second sentence: what to do.
+    pub fn remedy(&self) -> String {
+        match self {
+            AppError::Network(_) => "Pass --network with one of the names above.".into(),
+            AppError::Duration(_) => "Write --timeout as 30s, 2m or 1h.".into(),
+            AppError::Account(_) => "Copy the account ID again from a trusted source.".into(),
+            AppError::Connect(e) => e.remedy().into(),
+            AppError::Input(_) => "Check the paths; nothing was sent.".into(),
+            AppError::Key(_) => "Fix the fee key source; nothing was sent.".into(),
+            AppError::Journal(JournalError::Busy { .. }) => {
+                "Wait for the submit run to finish, then list the journal again.".into()
+            }
+            AppError::Submit(submit::SubmitError::Journal(JournalError::Busy { .. })) => {
+                "Wait for the other run to finish; nothing was sent by this one.".into()
+            }
+            AppError::Journal(JournalError::Missing(_)) => {
+                "Name the journal file, or a directory a submit run used.".into()
+            }
+            AppError::Journal(_) => "Check the journal path and its permissions.".into(),
+            AppError::Submit(_) => {
+                "Check stdout; the journal has every outcome recorded so far.".into()
+            }
+            AppError::AccountQuery(account::AccountError::NotFound(..)) => {
+                "Fund (create) the account first, or check --network.".into()
+            }
+            AppError::AccountQuery(_) | AppError::Inspect(_) => {
+                "Check --horizon and run again.".into()
+            }
+            AppError::Sandbox(_) => {
+                "Check --listen (a free loopback port), --state and --fault.".into()
+            }
+            AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
+            AppError::Rehearse(crate::rehearse::RehearseError::DirNotEmpty(_)) => {
+                "Pass --dir with a new or empty directory.".into()
+            }
+            AppError::Rehearse(_) => {
+                "This is a bug or a broken install: please report it with the output above.".into()
+            }
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        let transient = |e: &crate::horizon::HorizonError| e.is_transient();
+        match self {
+            AppError::Connect(ConnectError::Horizon(e)) if transient(e) => 3,
+            AppError::AccountQuery(account::AccountError::Horizon(e)) if transient(e) => 3,
+            AppError::Inspect(inspect::InspectError::Horizon(e)) if transient(e) => 3,
+            _ => 1,
+        }
+    }
+}
+
+fn timeout(shared: &Shared) -> Result<Duration, AppError> {
+    Ok(Duration::from_secs(
+        airgap::build::parse_duration(&shared.timeout)?.max(1),
+    ))
+}
+
+fn network(shared: &Shared) -> Result<Option<Network>, AppError> {
+    Ok(shared.network.as_deref().map(str::parse).transpose()?)
+}
+
+fn connect(shared: &Shared, deadline: Instant) -> Result<online::Online, AppError> {
+    let net = network(shared)?;
+    let url = online::horizon_url(shared.horizon.as_deref(), net.as_ref())?;
+    Ok(online::connect(&url, net.as_ref(), deadline)?)
+}
+
+pub fn run(command: Command) -> Result<u8, AppError> {
+    match command {
+        Command::Account(a) => run_account(a),
+        Command::Inspect(a) => run_inspect(a),
+        Command::Submit(a) => run_submit(a),
+        Command::Journal(a) => run_journal(a),
+        Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
+        Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
+    }
+}
+
+fn run_account(a: AccountArgs) -> Result<u8, AppError> {
+    let id: AccountId = a.account.parse()?;
+    let deadline = Instant::now() + timeout(&a.shared)?;
+    let online = connect(&a.shared, deadline)?;
+    let report = account::report(&online, &id, deadline)?;
+    // Room for `--qr PATH` (written from the same report) when it lands.
+    if a.shared.json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(0)
+}
+
+fn run_inspect(a: InspectArgs) -> Result<u8, AppError> {
+    let t = timeout(&a.shared)?;
+    let inputs = inputs::read(&a.inputs)?;
+    let online = if a.offline {
+        None
+    } else {
+        Some(connect(&a.shared, Instant::now() + t)?)
+    };
+    let net = match &online {
+        Some(o) => o.network.clone(),
+        None => network(&a.shared)?.ok_or(NetworkError::Missing)?,
+    };
+    Ok(inspect::run(
+        &inputs,
+        &net,
+        online.as_ref(),
+        t,
+        a.shared.json,
+    )?)
+}
+
+fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
+    let t = timeout(&a.shared)?;
+    let inputs = inputs::read(&a.inputs)?;
+    let fee_bump = match (&a.fee_bump_key, a.max_fee) {
+        (Some(src), Some(max)) => {
+            if max <= 0 {
+                return Err(AppError::BadMaxFee);
+            }
+            Some(submit::FeeBump {
+                seed: keysource::load(src)?,
+                max_fee: max,
+            })
+        }
+        _ => None,
+    };
+    let journal = a.journal.clone().or_else(|| {
+        inputs
+            .directory
+            .as_ref()
+            .map(|d| d.join(inputs::DIR_JOURNAL))
+    });
+    let online = connect(&a.shared, Instant::now() + t)?;
+    let code = submit::run(
+        submit::Options {
+            online,
+            timeout: t,
+            json: a.shared.json,
+            fee_bump,
+            journal,
+        },
+        inputs,
+    )?;
+    Ok(code)
+}
+
+fn run_journal(a: JournalArgs) -> Result<u8, AppError> {
+    let path = if a.path.is_dir() {
+        a.path.join(inputs::DIR_JOURNAL)
+    } else {
+        a.path.clone()
+    };
+    let j = Journal::open_read(&path)?;
+    for e in j.list()? {
+        if a.json {
+            println!("{}", serde_json::to_string(&e).unwrap_or_default());
+        } else {
+            println!(
+                "{:<8} {} seq {} attempts {}{} {}",
+                e.state.as_str(),
+                e.hash,
+                e.sequence,
+                e.attempts,
+                e.ledger.map(|l| format!(" ledger {l}")).unwrap_or_default(),
+                e.input
+            );
+            if let Some(m) = &e.message {
+                println!("         {m}");
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,247 @@
+//! Reading blobs: files of base64 envelope text, `-` for stdin, or a directory of them.
+use airgap::account::AccountId;
+use airgap::envelope::{self, EnvelopeError, MAX_BASE64_LEN};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use stellar_xdr::TransactionEnvelope;
+
+/// Sub-directories of a blob directory where finished blobs are moved.
+pub const DONE_DIR: &str = "done";
+pub const FAILED_DIR: &str = "failed";
+/// The journal a directory run keeps by default.
+pub const DIR_JOURNAL: &str = ".airgap-journal.sqlite";
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0} is larger than any envelope ({MAX_BASE64_LEN} characters); it is not a blob")]
+    TooLarge(String),
+    #[error("a directory must be the only input; got {0} inputs including a directory")]
+    DirectoryNotAlone(usize),
+    #[error("the directory {0} holds no blob files")]
+    EmptyDirectory(String),
+    #[error("no input given; name blob files, a directory, or - for stdin")]
+    NoInput,
+}
+
+/// One blob as read. `envelope` is `Err` when the text is not an envelope: the caller refuses it.
+pub struct Blob {
+    /// How the operator named it (path, or `-`).
+    pub input: String,
+    /// The file it came from (none for stdin).
+    pub path: Option<PathBuf>,
+    /// The base64 text, whitespace removed.
+    pub text: String,
+    pub envelope: Result<TransactionEnvelope, EnvelopeError>,
+}
+
+impl Blob {
+    pub fn source(&self) -> Option<AccountId> {
+        self.envelope.as_ref().ok().map(envelope::source)
+    }
+}
+
+/// What the operator asked for.
+pub struct Inputs {
+    pub blobs: Vec<Blob>,
+    /// Set when the input was one directory: finished blobs are moved under it.
+    pub directory: Option<PathBuf>,
+}
+
+fn read_bounded(mut r: impl Read, name: &str) -> Result<String, InputError> {
+    let mut buf = Vec::new();
+    // A wrapped file has line breaks; allow for them before calling it too large.
+    let cap = (MAX_BASE64_LEN as u64) * 2;
+    r.by_ref()
+        .take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(|source| InputError::Read {
+            path: name.to_string(),
+            source,
+        })?;
+    if buf.len() as u64 > cap {
+        return Err(InputError::TooLarge(name.to_string()));
+    }
+    // Not UTF-8 is not base64 either; let the envelope decoder say so.
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+fn blob(input: String, path: Option<PathBuf>, raw: &str) -> Blob {
+    let text: String = raw.split_ascii_whitespace().collect();
+    let envelope = envelope::decode(&text);
+    Blob {
+        input,
+        path,
+        text,
+        envelope,
+    }
+}
+
+fn read_file(path: &Path) -> Result<Blob, InputError> {
+    let name = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|source| InputError::Read {
+        path: name.clone(),
+        source,
+    })?;
+    let raw = read_bounded(f, &name)?;
+    Ok(blob(name, Some(path.to_path_buf()), &raw))
+}
+
+/// Read every input. Unparseable blobs are returned (with their error) so that every input gets
+/// a record; I/O failures stop here.
+pub fn read(args: &[String]) -> Result<Inputs, InputError> {
+    if args.is_empty() {
+        return Err(InputError::NoInput);
+    }
+    let dirs = args
+        .iter()
+        .filter(|a| *a != "-" && Path::new(a).is_dir())
+        .count();
+    if dirs > 0 {
+        if args.len() > 1 {
+            return Err(InputError::DirectoryNotAlone(args.len()));
+        }
+        let dir = PathBuf::from(&args[0]);
+        let blobs = read_dir(&dir)?;
+        return Ok(Inputs {
+            blobs,
+            directory: Some(dir),
+        });
+    }
+    let mut blobs = Vec::new();
+    for a in args {
+        if a == "-" {
+            let raw = read_bounded(std::io::stdin().lock(), "stdin")?;
+            blobs.push(blob("-".into(), None, &raw));
+        } else {
+            blobs.push(read_file(Path::new(a))?);
+        }
+    }
+    Ok(Inputs {
+        blobs,
+        directory: None,
+    })
+}
+
+/// Every regular, non-hidden file directly in `dir` (not `done/`, `failed/`, or the journal),
+/// ordered by file name, then re-ordered so that each source account's blobs go in sequence order.
+fn read_dir(dir: &Path) -> Result<Vec<Blob>, InputError> {
+    let name = dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|source| InputError::Read {
+        path: name.clone(),
+        source,
+    })?;
+    let mut paths = Vec::new();
+    for e in entries {
+        let e = e.map_err(|source| InputError::Read {
+            path: name.clone(),
+            source,
+        })?;
+        let file_name = e.file_name();
+        let hidden = file_name.to_string_lossy().starts_with('.');
+        let ft = e.file_type().map_err(|source| InputError::Read {
+            path: e.path().display().to_string(),
+            source,
+        })?;
+        if ft.is_file() && !hidden {
+            paths.push(e.path());
+        }
+    }
+    if paths.is_empty() {
+        return Err(InputError::EmptyDirectory(name));
+    }
+    paths.sort();
+    let blobs = paths
+        .iter()
+        .map(|p| read_file(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(sequence_order(blobs))
+}
+
+/// Keep the operator's order (by file name) between accounts, but within one source account put
+/// the blobs in sequence order: each account's slots are refilled with its blobs sorted by
+/// sequence. Unparseable blobs keep their place.
+pub fn sequence_order(blobs: Vec<Blob>) -> Vec<Blob> {
+    let mut by_source: BTreeMap<AccountId, Vec<usize>> = BTreeMap::new();
+    for (i, b) in blobs.iter().enumerate() {
+        if let Some(s) = b.source() {
+            by_source.entry(s).or_default().push(i);
+        }
+    }
+    let mut slots: Vec<Option<Blob>> = blobs.into_iter().map(Some).collect();
+    let mut order: Vec<usize> = (0..slots.len()).collect();
+    for idxs in by_source.values() {
+        let mut sorted = idxs.clone();
+        sorted.sort_by_key(|&i| {
+            slots[i]
+                .as_ref()
+                .and_then(|b| b.envelope.as_ref().ok())
+                .map_or(0, envelope::sequence)
+        });
+        for (slot, src) in idxs.iter().zip(sorted) {
+            order[*slot] = src;
+        }
+    }
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// Move a finished blob to `DIR/done/` or `DIR/failed/`, never overwriting a file already there.
+pub fn move_finished(dir: &Path, path: &Path, success: bool) -> std::io::Result<PathBuf> {
+    let sub = dir.join(if success { DONE_DIR } else { FAILED_DIR });
+    std::fs::create_dir_all(&sub)?;
+    let file_name = path.file_name().unwrap_or_default();
+    let mut target = sub.join(file_name);
+    let mut n = 1;
+    while target.exists() {
+        target = sub.join(format!("{}.{n}", file_name.to_string_lossy()));
+        n += 1;
+    }
+    std::fs::rename(path, &target)?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use airgap::build::{self, MemoSpec, OpBody, OpSpec, TimeWindow, TxSpec};
+    use airgap::keys::SecretSeed;
+    use airgap::network::Network;
+
+    fn blob_for(seed: &SecretSeed, seq: i64, name: &str) -> Blob {
+        let spec = TxSpec {
+            network: Network::Standalone,
+            source: seed.public_key(),
+            sequence: seq,
+            base_fee: 100,
+            time: TimeWindow::default(),
+            memo: MemoSpec::None,
+            operations: vec![OpSpec::new(OpBody::BumpSequence { to: 0 })],
+        };
+        let text = envelope::encode(&build::envelope(build::build(&spec).unwrap()));
+        blob(name.into(), None, &text)
+    }
+
+    #[test]
+    fn each_source_in_sequence_order_between_accounts_by_name() {
+        let (a, b) = (
+            SecretSeed::generate().unwrap(),
+            SecretSeed::generate().unwrap(),
+        );
+        let blobs = vec![
+            blob_for(&a, 12, "1"),
+            blob_for(&b, 7, "2"),
+            blob("3".into(), None, "junk"),
+            blob_for(&a, 10, "4"),
+            blob_for(&a, 11, "5"),
+            blob_for(&b, 6, "6"),
+        ];
+        let order: Vec<String> = sequence_order(blobs).into_iter().map(|b| b.input).collect();
+        assert_eq!(order, ["4", "6", "3", "5", "1", "2"]);
+    }
+}

@@ -1,0 +1,370 @@
+//! The submission journal: a SQLite file (WAL, synchronous=FULL) recording every blob a run has
+//! seen, what was sent, and what came back, so an interrupted run resumes without losing or
+//! double-reporting anything. One run at a time holds it (exclusive lock for the run's lifetime).
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    #[error("the journal {path} is in use by another airgap-relay run")]
+    Busy { path: String },
+    #[error("the journal {path} cannot be used: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("there is no journal at {0}")]
+    Missing(String),
+}
+
+/// Where a blob stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Seen, nothing sent yet.
+    New,
+    /// A request was (or may have been) sent; the outcome is not known.
+    Sending,
+    /// Sent; no outcome within the run's timeout.
+    Pending,
+    Success,
+    Failed,
+    /// Refused by Horizon without being applied (malformed, submission disabled, …).
+    Error,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::New => "new",
+            State::Sending => "sending",
+            State::Pending => "pending",
+            State::Success => "success",
+            State::Failed => "failed",
+            State::Error => "error",
+        }
+    }
+
+    fn parse(s: &str) -> State {
+        match s {
+            "new" => State::New,
+            "sending" => State::Sending,
+            "pending" => State::Pending,
+            "success" => State::Success,
+            "failed" => State::Failed,
+            _ => State::Error,
+        }
+    }
+
+    /// A decided outcome that no later run changes.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Success | State::Failed)
+    }
+}
+
+/// One journal row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// The hash of the blob as read (for a fee bump: of the inner transaction).
+    pub hash: String,
+    pub input: String,
+    pub source: String,
+    pub sequence: String,
+    pub state: State,
+    pub attempts: i64,
+    /// The hash actually submitted (the fee bump's, when one was made).
+    pub submitted_hash: Option<String>,
+    /// The exact base64 bytes sent, so a resumed run sends the same bytes.
+    #[serde(skip)]
+    pub submitted: Option<String>,
+    pub ledger: Option<i64>,
+    pub result_codes: Option<serde_json::Value>,
+    pub message: Option<String>,
+    pub last_response: Option<String>,
+    /// True once the outcome has been printed by a run.
+    pub reported: bool,
+    pub moved_to: Option<String>,
+    pub updated: String,
+}
+
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS blobs (
+    hash            TEXT PRIMARY KEY,
+    input           TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    sequence        TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    submitted_hash  TEXT,
+    submitted       TEXT,
+    ledger          INTEGER,
+    result_codes    TEXT,
+    message         TEXT,
+    last_response   TEXT,
+    reported        INTEGER NOT NULL DEFAULT 0,
+    moved_to        TEXT,
+    first_seen      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+    updated         TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+);";
+
+/// The most bytes of a Horizon answer kept in the journal.
+const MAX_RESPONSE: usize = 16 * 1024;
+
+fn now_sql() -> &'static str {
+    "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+}
+
+impl Journal {
+    fn err(&self, source: rusqlite::Error) -> JournalError {
+        sql_err(&self.path, source)
+    }
+
+    /// Open (creating if needed) for a submit run, and take the run's exclusive lock.
+    pub fn open(path: &Path) -> Result<Journal, JournalError> {
+        let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
+        // Another run holding the journal is reported at once, not waited for.
+        conn.busy_timeout(std::time::Duration::from_millis(200))
+            .map_err(|e| sql_err(path, e))?;
+        let j = Journal {
+            conn,
+            path: path.to_path_buf(),
+        };
+        // Exclusive locking before WAL: no shared-memory index, and the lock is held until this
+        // process exits (the OS drops it if the process is killed).
+        j.conn
+            .execute_batch(
+                "PRAGMA locking_mode=EXCLUSIVE;
+                 PRAGMA journal_mode=WAL;
+                 PRAGMA synchronous=FULL;",
+            )
+            .map_err(|e| busy_or(path, e))?;
+        j.conn
+            .execute_batch(&format!("BEGIN EXCLUSIVE; {SCHEMA} COMMIT;"))
+            .map_err(|e| busy_or(path, e))?;
+        Ok(j)
+    }
+
+    /// Open an existing journal to read it.
+    pub fn open_read(path: &Path) -> Result<Journal, JournalError> {
+        if !path.exists() {
+            return Err(JournalError::Missing(path.display().to_string()));
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| sql_err(path, e))?;
+        Ok(Journal {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn get(&self, hash: &str) -> Result<Option<Entry>, JournalError> {
+        self.conn
+            .query_row(
+                &format!("{SELECT} WHERE hash = ?1"),
+                params![hash],
+                row_to_entry,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn list(&self) -> Result<Vec<Entry>, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{SELECT} ORDER BY first_seen, rowid"))
+            .map_err(|e| busy_or(&self.path, e))?;
+        let rows = stmt
+            .query_map([], row_to_entry)
+            .map_err(|e| busy_or(&self.path, e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| busy_or(&self.path, e))
+    }
+
+    /// Record a blob the first time it is seen.
+    pub fn insert(
+        &self,
+        hash: &str,
+        input: &str,
+        source: &str,
+        sequence: &str,
+    ) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO blobs (hash, input, source, sequence, state)
+                 VALUES (?1, ?2, ?3, ?4, 'new')",
+                params![hash, input, source, sequence],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// About to send `submitted` (hash `submitted_hash`): durable before the request goes out.
+    pub fn sending(
+        &self,
+        hash: &str,
+        submitted_hash: &str,
+        submitted: &str,
+    ) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                &format!(
+                    "UPDATE blobs SET state = 'sending', attempts = attempts + 1,
+                     submitted_hash = ?2, submitted = ?3, updated = {} WHERE hash = ?1",
+                    now_sql()
+                ),
+                params![hash, submitted_hash, submitted],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Record the latest answer (kept short) without deciding anything.
+    pub fn response(&self, hash: &str, response: &str) -> Result<(), JournalError> {
+        let r: String = response.chars().take(MAX_RESPONSE).collect();
+        self.conn
+            .execute(
+                &format!(
+                    "UPDATE blobs SET last_response = ?2, updated = {} WHERE hash = ?1",
+                    now_sql()
+                ),
+                params![hash, r],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Record an outcome (durable when this returns).
+    pub fn outcome(
+        &self,
+        hash: &str,
+        state: State,
+        ledger: Option<u64>,
+        result_codes: Option<&serde_json::Value>,
+        message: &str,
+    ) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                &format!(
+                    "UPDATE blobs SET state = ?2, ledger = ?3, result_codes = ?4, message = ?5,
+                     updated = {} WHERE hash = ?1",
+                    now_sql()
+                ),
+                params![
+                    hash,
+                    state.as_str(),
+                    ledger.map(|l| l as i64),
+                    result_codes.map(|v| v.to_string()),
+                    message
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn reported(&self, hash: &str) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                "UPDATE blobs SET reported = 1 WHERE hash = ?1",
+                params![hash],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn moved(&self, hash: &str, to: &Path) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                "UPDATE blobs SET moved_to = ?2 WHERE hash = ?1",
+                params![hash, to.display().to_string()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
+
+const SELECT: &str = "SELECT hash, input, source, sequence, state, attempts, submitted_hash,
+    submitted, ledger, result_codes, message, last_response, reported, moved_to, updated FROM blobs";
+
+fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let codes: Option<String> = r.get(9)?;
+    Ok(Entry {
+        hash: r.get(0)?,
+        input: r.get(1)?,
+        source: r.get(2)?,
+        sequence: r.get(3)?,
+        state: State::parse(&r.get::<_, String>(4)?),
+        attempts: r.get(5)?,
+        submitted_hash: r.get(6)?,
+        submitted: r.get(7)?,
+        ledger: r.get(8)?,
+        result_codes: codes.and_then(|c| serde_json::from_str(&c).ok()),
+        message: r.get(10)?,
+        last_response: r.get(11)?,
+        reported: r.get::<_, i64>(12)? != 0,
+        moved_to: r.get(13)?,
+        updated: r.get(14)?,
+    })
+}
+
+fn sql_err(path: &Path, source: rusqlite::Error) -> JournalError {
+    JournalError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn busy_or(path: &Path, e: rusqlite::Error) -> JournalError {
+    let busy = matches!(
+        &e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    if busy {
+        JournalError::Busy {
+            path: path.display().to_string(),
+        }
+    } else {
+        sql_err(path, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_survive_reopening_and_lock_out_a_second_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        {
+            let j = Journal::open(&path).unwrap();
+            j.insert("aa", "blob1", "GA", "5").unwrap();
+            j.insert("aa", "blob1-again", "GA", "5").unwrap();
+            j.sending("aa", "aa", "AAAA").unwrap();
+            assert!(matches!(
+                Journal::open(&path),
+                Err(JournalError::Busy { .. })
+            ));
+            j.outcome("aa", State::Success, Some(7), None, "ok")
+                .unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        let e = j.get("aa").unwrap().unwrap();
+        assert_eq!(e.input, "blob1");
+        assert_eq!(e.state, State::Success);
+        assert_eq!(e.attempts, 1);
+        assert_eq!(e.ledger, Some(7));
+        assert_eq!(e.submitted.as_deref(), Some("AAAA"));
+        assert!(!e.reported);
+        drop(j);
+        let r = Journal::open_read(&path).unwrap();
+        assert_eq!(r.list().unwrap().len(), 1);
+    }
+}

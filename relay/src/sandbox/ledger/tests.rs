@@ -1,0 +1,699 @@
+//! Unit tests of the ledger rules. Expected codes are stellar-core's (as named in the Horizon
+//! reference §10), never values produced by this code.
+
+use super::*;
+use stellar_xdr::{
+    AlphaNum4, AssetCode4, ChangeTrustAsset, DataValue, Signer, String64, TimeBounds, TimePoint,
+    TransactionV1Envelope,
+};
+
+const NOW: u64 = 1_700_000_000;
+const XLM: i64 = 10_000_000;
+
+fn key(n: u8) -> SigningKey {
+    SigningKey::from_bytes(&[n; 32])
+}
+
+fn id(k: &SigningKey) -> [u8; 32] {
+    k.verifying_key().to_bytes()
+}
+
+fn account_id(k: &SigningKey) -> AccountId {
+    AccountId(PublicKey::PublicKeyTypeEd25519(Uint256(id(k))))
+}
+
+fn muxed(k: &SigningKey) -> MuxedAccount {
+    MuxedAccount::Ed25519(Uint256(id(k)))
+}
+
+fn op(source: Option<&SigningKey>, body: OperationBody) -> Operation {
+    Operation {
+        source_account: source.map(muxed),
+        body,
+    }
+}
+
+fn usd(issuer: &SigningKey) -> Asset {
+    Asset::CreditAlphanum4(AlphaNum4 {
+        asset_code: AssetCode4(*b"USD\0"),
+        issuer: account_id(issuer),
+    })
+}
+
+fn usd_line(issuer: &SigningKey) -> ChangeTrustAsset {
+    ChangeTrustAsset::CreditAlphanum4(AlphaNum4 {
+        asset_code: AssetCode4(*b"USD\0"),
+        issuer: account_id(issuer),
+    })
+}
+
+fn usd_key(issuer: &SigningKey) -> AssetKey {
+    AssetKey {
+        code: "USD".into(),
+        issuer: id(issuer),
+    }
+}
+
+struct Tx {
+    source: SigningKey,
+    seq: i64,
+    fee: u32,
+    cond: Preconditions,
+    ops: Vec<Operation>,
+}
+
+fn sign(ledger: &Ledger, tx: Tx, signers: &[&SigningKey]) -> (TransactionEnvelope, [u8; 32]) {
+    let tx = Transaction {
+        source_account: muxed(&tx.source),
+        fee: tx.fee,
+        seq_num: SequenceNumber(tx.seq),
+        cond: tx.cond,
+        memo: Memo::None,
+        operations: tx.ops.try_into().unwrap(),
+        ext: TransactionExt::V0,
+    };
+    let unsigned = TransactionEnvelope::Tx(TransactionV1Envelope {
+        tx: tx.clone(),
+        signatures: Default::default(),
+    });
+    let hash = airgap::envelope::hash(&unsigned, &Network::from_passphrase(&ledger.passphrase));
+    let sigs: Vec<DecoratedSignature> = signers
+        .iter()
+        .map(|k| DecoratedSignature {
+            hint: SignatureHint(hint_of(&id(k))),
+            signature: stellar_xdr::Signature(
+                k.sign(&hash).to_bytes().to_vec().try_into().unwrap(),
+            ),
+        })
+        .collect();
+    (
+        TransactionEnvelope::Tx(TransactionV1Envelope {
+            tx,
+            signatures: sigs.try_into().unwrap(),
+        }),
+        hash,
+    )
+}
+
+struct World {
+    ledger: Ledger,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            ledger: Ledger::genesis(super::super::PASSPHRASE, NOW),
+        }
+    }
+
+    fn seq(&self, k: &SigningKey) -> i64 {
+        self.ledger.state.accounts[&id(k)].seq_num
+    }
+
+    fn acc(&self, k: &SigningKey) -> &Account {
+        &self.ledger.state.accounts[&id(k)]
+    }
+
+    /// Submit with the next sequence number and the minimum fee; commit when included.
+    fn submit(
+        &mut self,
+        source: &SigningKey,
+        ops: Vec<Operation>,
+        signers: &[&SigningKey],
+    ) -> Verdict {
+        let fee = 100 * u32::try_from(ops.len()).unwrap();
+        let tx = Tx {
+            source: source.clone(),
+            seq: self.seq(source) + 1,
+            fee,
+            cond: Preconditions::None,
+            ops,
+        };
+        self.submit_tx(tx, signers)
+    }
+
+    fn submit_tx(&mut self, tx: Tx, signers: &[&SigningKey]) -> Verdict {
+        let (env, hash) = sign(&self.ledger, tx, signers);
+        let verdict = self.ledger.evaluate(&env, "", hash, NOW).unwrap();
+        if let Verdict::Included(closed) = &verdict {
+            self.ledger.commit(closed);
+        }
+        verdict
+    }
+
+    fn fund(&mut self, k: &SigningKey, amount: i64) {
+        let root = root_key(&self.ledger.network_id);
+        let v = self.submit(
+            &root.clone(),
+            vec![op(
+                None,
+                OperationBody::CreateAccount(CreateAccountOp {
+                    destination: account_id(k),
+                    starting_balance: amount,
+                }),
+            )],
+            &[&root],
+        );
+        assert_eq!(codes(&v), ("tx_success", vec!["op_success"]));
+    }
+}
+
+/// (transaction code, operation codes) of a verdict.
+fn codes(v: &Verdict) -> (&'static str, Vec<&'static str>) {
+    let result = match v {
+        Verdict::Rejected(r) => r.clone(),
+        Verdict::Included(c) => {
+            TransactionResult::from_xdr_base64(&c.tx.result_xdr, Limits::none()).unwrap()
+        }
+    };
+    (
+        results::tx_code(&result),
+        results::op_codes(&result).unwrap_or_default(),
+    )
+}
+
+fn included(v: &Verdict) -> bool {
+    matches!(v, Verdict::Included(_))
+}
+
+use stellar_xdr::ReadXdr;
+
+fn payment(to: &SigningKey, asset: Asset, amount: i64) -> OperationBody {
+    OperationBody::Payment(PaymentOp {
+        destination: muxed(to),
+        asset,
+        amount,
+    })
+}
+
+fn set_flags(flags: u32) -> OperationBody {
+    OperationBody::SetOptions(SetOptionsOp {
+        set_flags: Some(flags),
+        ..Default::default()
+    })
+}
+
+fn trust(issuer: &SigningKey, limit: i64) -> OperationBody {
+    OperationBody::ChangeTrust(ChangeTrustOp {
+        line: usd_line(issuer),
+        limit,
+    })
+}
+
+#[test]
+fn genesis_and_create_account() {
+    let mut w = World::new();
+    let root = w.ledger.root_id();
+    assert_eq!(w.ledger.state.accounts[&root].balance, TOTAL_COINS);
+    let a = key(1);
+    w.fund(&a, 100 * XLM);
+    // created in ledger 2: sequence number ledger << 32
+    assert_eq!(w.seq(&a), 2i64 << 32);
+    assert_eq!(w.acc(&a).balance, 100 * XLM);
+    assert_eq!(w.ledger.header.ledger_seq, 2);
+    assert_eq!(w.ledger.header.fee_pool, 100);
+}
+
+#[test]
+fn rejected_transactions_change_nothing() {
+    let mut w = World::new();
+    let a = key(1);
+    w.fund(&a, 100 * XLM);
+    let before = w.ledger.state.clone();
+    let bump = || {
+        vec![op(
+            None,
+            OperationBody::BumpSequence(BumpSequenceOp {
+                bump_to: SequenceNumber(0),
+            }),
+        )]
+    };
+
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: w.seq(&a) + 2,
+            fee: 100,
+            cond: Preconditions::None,
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_bad_seq", vec![]));
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: w.seq(&a) + 1,
+            fee: 99,
+            cond: Preconditions::None,
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_insufficient_fee", vec![]));
+    let late = Preconditions::Time(TimeBounds {
+        min_time: TimePoint(0),
+        max_time: TimePoint(NOW - 1),
+    });
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: w.seq(&a) + 1,
+            fee: 100,
+            cond: late,
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_too_late", vec![]));
+    let early = Preconditions::Time(TimeBounds {
+        min_time: TimePoint(NOW + 60),
+        max_time: TimePoint(0),
+    });
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: w.seq(&a) + 1,
+            fee: 100,
+            cond: early,
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_too_early", vec![]));
+    let v = w.submit(&a, bump(), &[&key(9)]);
+    assert_eq!(codes(&v), ("tx_bad_auth", vec![]));
+    let v = w.submit(&a, bump(), &[&a, &key(9)]);
+    assert_eq!(codes(&v), ("tx_bad_auth_extra", vec![]));
+    let v = w.submit_tx(
+        Tx {
+            source: key(7),
+            seq: 1,
+            fee: 100,
+            cond: Preconditions::None,
+            ops: bump(),
+        },
+        &[&key(7)],
+    );
+    assert_eq!(codes(&v), ("tx_no_source_account", vec![]));
+    // malformed operation: rejected at validation with tx_failed, not applied
+    let v = w.submit(
+        &a,
+        vec![op(
+            None,
+            OperationBody::ManageData(ManageDataOp {
+                data_name: String64("".try_into().unwrap()),
+                data_value: None,
+            }),
+        )],
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_data_invalid_name"]));
+    assert!(!included(&v));
+    assert_eq!(w.ledger.state, before);
+    assert_eq!(w.ledger.header.ledger_seq, 2);
+}
+
+#[test]
+fn failed_transaction_consumes_fee_and_sequence_and_rolls_back_ops() {
+    let mut w = World::new();
+    let (a, b) = (key(1), key(2));
+    w.fund(&a, 100 * XLM);
+    w.fund(&b, 100 * XLM);
+    let seq = w.seq(&a);
+    let v = w.submit(
+        &a,
+        vec![
+            op(None, payment(&b, Asset::Native, XLM)),
+            op(None, payment(&b, Asset::Native, 1000 * XLM)),
+        ],
+        &[&a],
+    );
+    assert_eq!(
+        codes(&v),
+        ("tx_failed", vec!["op_success", "op_underfunded"])
+    );
+    assert!(included(&v));
+    assert_eq!(w.seq(&a), seq + 1);
+    assert_eq!(w.acc(&a).balance, 100 * XLM - 200);
+    assert_eq!(w.acc(&b).balance, 100 * XLM);
+}
+
+#[test]
+fn thresholds_and_op_source_signatures() {
+    let mut w = World::new();
+    let (a, b, cosigner) = (key(1), key(2), key(3));
+    w.fund(&a, 100 * XLM);
+    w.fund(&b, 100 * XLM);
+    let add_signer = OperationBody::SetOptions(SetOptionsOp {
+        signer: Some(Signer {
+            key: SignerKey::Ed25519(Uint256(id(&cosigner))),
+            weight: 1,
+        }),
+        med_threshold: Some(2),
+        high_threshold: Some(2),
+        ..Default::default()
+    });
+    assert!(included(&w.submit(&a, vec![op(None, add_signer)], &[&a])));
+    assert_eq!(w.acc(&a).num_sub_entries, 1);
+    // medium op with one key: op_bad_auth, rejected
+    let v = w.submit(&a, vec![op(None, payment(&b, Asset::Native, XLM))], &[&a]);
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_bad_auth"]));
+    assert!(!included(&v));
+    let v = w.submit(
+        &a,
+        vec![op(None, payment(&b, Asset::Native, XLM))],
+        &[&a, &cosigner],
+    );
+    assert_eq!(codes(&v), ("tx_success", vec!["op_success"]));
+    // low op (bump_sequence) with one key is enough
+    let v = w.submit(
+        &a,
+        vec![op(
+            None,
+            OperationBody::BumpSequence(BumpSequenceOp {
+                bump_to: SequenceNumber(0),
+            }),
+        )],
+        &[&a],
+    );
+    assert!(included(&v));
+    // an op with another source account needs that account's signature
+    let v = w.submit(
+        &a,
+        vec![op(
+            Some(&b),
+            OperationBody::BumpSequence(BumpSequenceOp {
+                bump_to: SequenceNumber(0),
+            }),
+        )],
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_bad_auth"]));
+    let v = w.submit(
+        &a,
+        vec![op(
+            Some(&b),
+            OperationBody::BumpSequence(BumpSequenceOp {
+                bump_to: SequenceNumber(0),
+            }),
+        )],
+        &[&a, &b],
+    );
+    assert!(included(&v));
+}
+
+#[test]
+fn reserves_for_accounts_and_subentries() {
+    let mut w = World::new();
+    let (a, issuer) = (key(1), key(2));
+    w.fund(&issuer, 100 * XLM);
+    let v = w.submit(
+        &issuer,
+        vec![op(
+            None,
+            OperationBody::CreateAccount(CreateAccountOp {
+                destination: account_id(&a),
+                starting_balance: XLM - 1,
+            }),
+        )],
+        &[&issuer],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_low_reserve"]));
+    // exactly (2 + 0) × 0.5 XLM, plus one fee: cannot afford a trustline (needs 1.5 XLM)
+    w.fund(&a, XLM + 100);
+    let v = w.submit(&a, vec![op(None, trust(&issuer, i64::MAX))], &[&a]);
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_low_reserve"]));
+    assert_eq!(w.acc(&a).balance, XLM);
+    assert_eq!(min_balance(w.acc(&a)), XLM);
+}
+
+#[test]
+fn trust_authorization_and_payments() {
+    let mut w = World::new();
+    let (issuer, holder) = (key(1), key(2));
+    w.fund(&issuer, 100 * XLM);
+    w.fund(&holder, 100 * XLM);
+    let v = w.submit(
+        &issuer,
+        vec![op(None, payment(&holder, usd(&issuer), 5))],
+        &[&issuer],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_no_trust"]));
+    assert!(included(&w.submit(
+        &issuer,
+        vec![op(None, set_flags(AUTH_REQUIRED))],
+        &[&issuer]
+    )));
+    assert!(included(&w.submit(
+        &holder,
+        vec![op(None, trust(&issuer, 1000))],
+        &[&holder]
+    )));
+    assert_eq!(
+        w.ledger.state.trustlines[&(id(&holder), usd_key(&issuer))].flags,
+        0
+    );
+    let v = w.submit(
+        &issuer,
+        vec![op(None, payment(&holder, usd(&issuer), 5))],
+        &[&issuer],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_not_authorized"]));
+    let allow = |authorize| {
+        OperationBody::AllowTrust(AllowTrustOp {
+            trustor: account_id(&holder),
+            asset: AssetCode::CreditAlphanum4(AssetCode4(*b"USD\0")),
+            authorize,
+        })
+    };
+    assert!(included(&w.submit(
+        &issuer,
+        vec![op(None, allow(TL_AUTHORIZED))],
+        &[&issuer]
+    )));
+    let v = w.submit(
+        &issuer,
+        vec![op(None, payment(&holder, usd(&issuer), 1001))],
+        &[&issuer],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_line_full"]));
+    let v = w.submit(
+        &issuer,
+        vec![op(None, payment(&holder, usd(&issuer), 600))],
+        &[&issuer],
+    );
+    assert_eq!(codes(&v), ("tx_success", vec!["op_success"]));
+    // holder pays back to the issuer (burn), cannot overspend
+    let v = w.submit(
+        &holder,
+        vec![op(None, payment(&issuer, usd(&issuer), 601))],
+        &[&holder],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_underfunded"]));
+    assert!(included(&w.submit(
+        &holder,
+        vec![op(None, payment(&issuer, usd(&issuer), 100))],
+        &[&holder]
+    )));
+    assert_eq!(
+        w.ledger.state.trustlines[&(id(&holder), usd_key(&issuer))].balance,
+        500
+    );
+    // not revocable: revoking is refused
+    let v = w.submit(&issuer, vec![op(None, allow(0))], &[&issuer]);
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_cant_revoke"]));
+    // cannot lower the limit under the balance, cannot delete a funded line
+    let v = w.submit(&holder, vec![op(None, trust(&issuer, 0))], &[&holder]);
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_invalid_limit"]));
+    // trusting one's own asset is malformed
+    let v = w.submit(&issuer, vec![op(None, trust(&issuer, 10))], &[&issuer]);
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_malformed"]));
+}
+
+#[test]
+fn issuer_flags_clawback_and_immutability() {
+    let mut w = World::new();
+    let (issuer, holder) = (key(1), key(2));
+    w.fund(&issuer, 100 * XLM);
+    w.fund(&holder, 100 * XLM);
+    let v = w.submit(
+        &issuer,
+        vec![op(None, set_flags(AUTH_CLAWBACK_ENABLED))],
+        &[&issuer],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_auth_revocable_required"]));
+    assert!(included(&w.submit(
+        &issuer,
+        vec![op(None, set_flags(AUTH_REVOCABLE | AUTH_CLAWBACK_ENABLED))],
+        &[&issuer]
+    )));
+    assert!(included(&w.submit(
+        &holder,
+        vec![op(None, trust(&issuer, i64::MAX))],
+        &[&holder]
+    )));
+    let line = &w.ledger.state.trustlines[&(id(&holder), usd_key(&issuer))];
+    assert_eq!(line.flags, TL_AUTHORIZED | TL_CLAWBACK_ENABLED);
+    assert!(included(&w.submit(
+        &issuer,
+        vec![op(None, payment(&holder, usd(&issuer), 50))],
+        &[&issuer]
+    )));
+    let claw = |amount| {
+        OperationBody::Clawback(ClawbackOp {
+            asset: usd(&issuer),
+            from: muxed(&holder),
+            amount,
+        })
+    };
+    let v = w.submit(&issuer, vec![op(None, claw(51))], &[&issuer]);
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_underfunded"]));
+    let v = w.submit(&issuer, vec![op(None, claw(20))], &[&issuer]);
+    assert_eq!(codes(&v), ("tx_success", vec!["op_success"]));
+    // set_trust_line_flags: both auth flags at once is an invalid state; revoking is allowed now
+    let stlf = |set, clear| {
+        OperationBody::SetTrustLineFlags(SetTrustLineFlagsOp {
+            trustor: account_id(&holder),
+            asset: usd(&issuer),
+            clear_flags: clear,
+            set_flags: set,
+        })
+    };
+    let v = w.submit(
+        &issuer,
+        vec![op(None, stlf(TL_AUTHORIZED_TO_MAINTAIN_LIABILITIES, 0))],
+        &[&issuer],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_invalid_state"]));
+    let v = w.submit(&issuer, vec![op(None, stlf(0, TL_AUTHORIZED))], &[&issuer]);
+    assert!(included(&v));
+    let v = w.submit(
+        &issuer,
+        vec![op(None, stlf(TL_CLAWBACK_ENABLED, 0))],
+        &[&issuer],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_malformed"]));
+    // immutable: no flag can change any more, and the account cannot merge
+    assert!(included(&w.submit(
+        &issuer,
+        vec![op(None, set_flags(AUTH_IMMUTABLE))],
+        &[&issuer]
+    )));
+    let clear = OperationBody::SetOptions(SetOptionsOp {
+        clear_flags: Some(AUTH_REVOCABLE),
+        ..Default::default()
+    });
+    let v = w.submit(&issuer, vec![op(None, clear)], &[&issuer]);
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_cant_change"]));
+    let v = w.submit(
+        &issuer,
+        vec![op(None, OperationBody::AccountMerge(muxed(&holder)))],
+        &[&issuer],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_immutable_set"]));
+}
+
+#[test]
+fn data_bump_and_merge() {
+    let mut w = World::new();
+    let (a, b) = (key(1), key(2));
+    w.fund(&a, 100 * XLM);
+    w.fund(&b, 100 * XLM);
+    let data = |v: Option<&[u8]>| {
+        OperationBody::ManageData(ManageDataOp {
+            data_name: String64("note".try_into().unwrap()),
+            data_value: v.map(|v| DataValue(v.to_vec().try_into().unwrap())),
+        })
+    };
+    let v = w.submit(&a, vec![op(None, data(None))], &[&a]);
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_data_name_not_found"]));
+    assert!(included(&w.submit(
+        &a,
+        vec![op(None, data(Some(b"x")))],
+        &[&a]
+    )));
+    assert_eq!(w.acc(&a).num_sub_entries, 1);
+    let v = w.submit(
+        &a,
+        vec![op(None, OperationBody::AccountMerge(muxed(&b)))],
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_has_sub_entries"]));
+    assert!(included(&w.submit(&a, vec![op(None, data(None))], &[&a])));
+    assert_eq!(w.acc(&a).num_sub_entries, 0);
+    // bumping into the current ledger's starting sequence blocks merging
+    let far = starting_sequence(w.ledger.header.ledger_seq + 2);
+    assert!(included(&w.submit(
+        &a,
+        vec![op(
+            None,
+            OperationBody::BumpSequence(BumpSequenceOp {
+                bump_to: SequenceNumber(far)
+            })
+        )],
+        &[&a]
+    )));
+    assert_eq!(w.seq(&a), far);
+    let v = w.submit(
+        &a,
+        vec![op(None, OperationBody::AccountMerge(muxed(&b)))],
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_seq_num_too_far"]));
+    // a fresh account merges; a later op sourced by it then has no account
+    let c = key(3);
+    w.fund(&c, 10 * XLM);
+    let v = w.submit(
+        &c,
+        vec![
+            op(None, OperationBody::AccountMerge(muxed(&b))),
+            op(
+                None,
+                OperationBody::BumpSequence(BumpSequenceOp {
+                    bump_to: SequenceNumber(0),
+                }),
+            ),
+        ],
+        &[&c],
+    );
+    assert_eq!(
+        codes(&v),
+        ("tx_failed", vec!["op_success", "op_no_source_account"])
+    );
+    let b_before = w.acc(&b).balance;
+    let v = w.submit(
+        &c,
+        vec![op(None, OperationBody::AccountMerge(muxed(&b)))],
+        &[&c],
+    );
+    assert_eq!(codes(&v), ("tx_success", vec!["op_success"]));
+    assert!(!w.ledger.state.accounts.contains_key(&id(&c)));
+    assert_eq!(w.acc(&b).balance, b_before + 10 * XLM - 200 - 100);
+}
+
+#[test]
+fn hostile_envelopes_do_not_panic() {
+    let w = World::new();
+    let a = key(1);
+    let tx = Tx {
+        source: a.clone(),
+        seq: i64::MAX,
+        fee: u32::MAX,
+        cond: Preconditions::None,
+        ops: vec![op(None, payment(&a, Asset::Native, i64::MAX))],
+    };
+    let (env, hash) = sign(&w.ledger, tx, &[&a]);
+    assert!(w.ledger.evaluate(&env, "", hash, u64::MAX).is_ok());
+    let root = root_key(&w.ledger.network_id);
+    let tx = Tx {
+        source: root.clone(),
+        seq: 1,
+        fee: 100,
+        cond: Preconditions::None,
+        ops: vec![op(None, payment(&a, Asset::Native, i64::MAX))],
+    };
+    let (env, hash) = sign(&w.ledger, tx, &[&root]);
+    let v = w.ledger.evaluate(&env, "", hash, NOW).unwrap();
+    assert_eq!(codes(&v), ("tx_failed", vec!["op_no_destination"]));
+}

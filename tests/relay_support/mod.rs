@@ -1,0 +1,225 @@
+//! Helpers for the relay's end-to-end tests: find `airgap-relay`, start its sandbox on loopback,
+//! fund accounts with friendbot, and build and sign blobs with the library.
+#![allow(dead_code)]
+
+use airgap::account::AccountId;
+use airgap::build::{self, MemoSpec, OpSpec, TimeWindow, TxSpec};
+use airgap::envelope;
+use airgap::keys::SecretSeed;
+use airgap::network::Network;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `airgap-relay`: `AIRGAP_RELAY_BIN` if set, else next to the test executable (as ripgrep's
+/// tests/util.rs does: `target/<profile>/deps/<test>` → `target/<profile>/airgap-relay`).
+pub fn relay_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("AIRGAP_RELAY_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut dir = exe.parent().expect("test exe has a parent").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(format!("airgap-relay{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} does not exist: run `cargo build -p airgap-relay` first",
+        path.display()
+    );
+    path
+}
+
+/// `airgap-signer`: `AIRGAP_SIGNER_BIN` if set, else next to the test executable.
+pub fn signer_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("AIRGAP_SIGNER_BIN") {
+        return PathBuf::from(p);
+    }
+    let relay = relay_bin();
+    let path = relay.with_file_name(format!("airgap-signer{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} does not exist: run `cargo build -p airgap-signer` first",
+        path.display()
+    );
+    path
+}
+
+/// A command for the relay with a scrubbed environment (no HORIZON_URL / STELLAR_NETWORK leaking
+/// in from the developer's shell).
+pub fn relay() -> Command {
+    let mut c = Command::new(relay_bin());
+    c.env_remove("HORIZON_URL")
+        .env_remove("STELLAR_NETWORK")
+        .stdin(Stdio::null());
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    relay().args(args).output().expect("run airgap-relay")
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code (not killed by a signal)")
+}
+
+/// The JSON records on stdout, one per line.
+pub fn records(o: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+pub fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A sandbox process, killed when dropped.
+pub struct Sandbox {
+    child: Child,
+    pub url: String,
+}
+
+impl Sandbox {
+    pub fn start(extra: &[&str]) -> Sandbox {
+        Sandbox::start_on("127.0.0.1:0", extra)
+    }
+
+    /// A sandbox on a given loopback address (to restart one where it was).
+    pub fn start_on(listen: &str, extra: &[&str]) -> Sandbox {
+        let mut child = relay()
+            .args(["sandbox", "--listen", listen])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the sandbox");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("sandbox address line");
+        let url = line.trim().rsplit(' ').next().expect("address").to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "sandbox said {line:?}"
+        );
+        Sandbox { child, url }
+    }
+
+    /// Fund a new account with friendbot (through Python's standard library: the test crate has
+    /// no HTTP client of its own). Retries, since a sandbox with faults may refuse the first try.
+    pub fn fund(&self, id: &AccountId) {
+        let script = r#"
+import sys, urllib.request, time
+err = None
+for i in range(50):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/friendbot?addr=" + sys.argv[2], timeout=10).read()
+        sys.exit(0)
+    except Exception as e:
+        err = e
+        time.sleep(0.2)
+sys.exit("friendbot: %s" % err)
+"#;
+        let o = Command::new("python3")
+            .args(["-c", script, &self.url, &id.to_string()])
+            .output()
+            .expect("python3 for friendbot");
+        assert!(o.status.success(), "friendbot failed: {}", show(&o));
+    }
+
+    /// The account as `airgap-relay account --json` reports it.
+    pub fn account(&self, id: &AccountId) -> Value {
+        let o = run(&[
+            "account",
+            "--horizon",
+            &self.url,
+            "--json",
+            "--timeout",
+            "30s",
+            &id.to_string(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", show(&o));
+        records(&o).remove(0)
+    }
+
+    pub fn next_sequence(&self, id: &AccountId) -> i64 {
+        self.account(id)["next_sequence"]
+            .as_str()
+            .expect("next_sequence")
+            .parse()
+            .expect("number")
+    }
+
+    /// Kill the sandbox process now (it is also killed on drop).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+/// Build and sign a transaction of `ops` from `seed`'s account at `sequence`, valid for an hour.
+pub fn blob(seed: &SecretSeed, sequence: i64, ops: Vec<OpSpec>, network: &Network) -> String {
+    blob_with_fee(seed, sequence, ops, network, 100)
+}
+
+pub fn blob_with_fee(
+    seed: &SecretSeed,
+    sequence: i64,
+    ops: Vec<OpSpec>,
+    network: &Network,
+    base_fee: u32,
+) -> String {
+    let spec = TxSpec {
+        network: network.clone(),
+        source: seed.public_key(),
+        sequence,
+        base_fee,
+        time: TimeWindow {
+            min: 0,
+            max: now() + 3600,
+        },
+        memo: MemoSpec::None,
+        operations: ops,
+    };
+    let mut env = build::envelope(build::build(&spec).expect("build"));
+    envelope::sign(&mut env, network, seed).expect("sign");
+    envelope::encode(&env)
+}
+
+/// The hash of a blob, as Horizon computes it.
+pub fn hash_of(blob: &str, network: &Network) -> String {
+    hex::encode(envelope::hash(
+        &envelope::decode(blob).expect("decode"),
+        network,
+    ))
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{text}\n")).expect("write blob");
+    p
+}

@@ -688,11 +688,15 @@ fn read_envelope(dir: &TestDir, name: &str) -> String {
         .to_string()
 }
 
+/// The signer of each signature according to the Python and the JS SDK (which must agree).
 fn sdk_signers(envelope: &str) -> Vec<Value> {
-    let v = oracle_json(
-        "verify",
-        &json!({"envelope": envelope, "network": "testnet",
-                "public_keys": ALL_KEYS.iter().map(|k| k.public).collect::<Vec<_>>()}),
+    let input = json!({"envelope": envelope, "network": "testnet",
+            "public_keys": ALL_KEYS.iter().map(|k| k.public).collect::<Vec<_>>()});
+    let v = oracle_json("verify", &input);
+    assert_eq!(
+        v,
+        common::js_verify(&input),
+        "the Python and JS SDKs disagree"
     );
     v["signatures"]
         .as_array()

@@ -182,6 +182,37 @@ fn two_of_three_issuer_merge_inspect_and_submit() {
         .expect("merged envelope");
     assert_eq!(airgap::envelope::signatures(&merged).len(), 2);
 
+    // A copy of another transaction (one more stroop) is refused, the field named.
+    let mut other =
+        airgap::envelope::decode(&std::fs::read_to_string(d.join("K_A1.xdr")).unwrap()).unwrap();
+    if let stellar_xdr::TransactionEnvelope::Tx(e) = &mut other {
+        let mut ops = e.tx.operations.to_vec();
+        if let stellar_xdr::OperationBody::Payment(p) = &mut ops[0].body {
+            p.amount += 1;
+        }
+        e.tx.operations = ops.try_into().unwrap();
+    }
+    write(d, "other.xdr", &airgap::envelope::encode(&other));
+    let o = relay_in(
+        d,
+        &[
+            "merge",
+            "K_ISSUER.xdr",
+            "other.xdr",
+            "--network",
+            "standalone",
+        ],
+    );
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(
+            "copy 2 holds a different transaction than copy 1: the first difference is tx.operations[0].body.paymentOp.amount"
+        ),
+        "{}",
+        show(&o)
+    );
+    assert!(o.stdout.is_empty());
+
     // One signature is refused by the ledger, two succeed.
     let o = relay_in(d, &["submit", "--horizon", &sb.url, "--json", "K_A2.xdr"]);
     assert_eq!(code(&o), 2, "{}", show(&o));

@@ -27,7 +27,8 @@ pub const MAX_MESSAGE_LEN: usize = 256 * 1024;
 
 /// Time each frame of [`frames_gif`] stays on screen: 200 ms, five frames a second. A phone
 /// camera delivers 30 images a second and its decoder keeps up with a few of them, so each frame
-/// stays long enough to be caught; a 10 KB envelope at `Medium` (170 frames) loops in 34 s.
+/// stays long enough to be caught. A 10 KB envelope at `Medium` is 84 fragments, 252 frames; a
+/// reader needs about 100 of them, some 20 s.
 pub const GIF_FRAME_DELAY_MS: u32 = 200;
 
 /// Pixels per module in [`frames_gif`]: 8, as in [`frames_png`], so a version-11 frame is 552 px
@@ -53,8 +54,8 @@ impl fmt::Display for MessageId {
 /// Errors from encoding or reassembling frames.
 #[derive(Debug, thiserror::Error)]
 pub enum FramesError {
-    /// Nothing to encode.
-    #[error("the envelope is empty, so there is nothing to encode")]
+    /// Nothing to encode: an empty envelope or no frames.
+    #[error("there is nothing to encode")]
     Empty,
     /// The envelope is larger than [`MAX_MESSAGE_LEN`].
     #[error("the message is {len} bytes but frames carry at most {max}")]
@@ -282,9 +283,12 @@ impl FrameAssembler {
 
     /// Feeds one frame's text (`ur:bytes/…`, any case, surrounding white space ignored).
     ///
-    /// Errors leave the assembler as it was, so a caller may report a bad frame and go on
-    /// feeding. A part of another message is an error that names both messages. Feeding after
-    /// completion checks that the part belongs to the message and changes nothing.
+    /// A bad part is an error that leaves the assembler as it was, so a caller may report it and
+    /// go on feeding; a part of another message is an error that names both messages. Feeding
+    /// after completion checks that the part belongs to the message and changes nothing. The
+    /// exception: when the last fragment arrives and the whole message fails its CRC-32 or is not
+    /// a CBOR byte string, the error ([`FramesError::MessageChecksum`],
+    /// [`FramesError::NotByteString`]) comes back for every later part; start a new assembler.
     pub fn feed(&mut self, part: &str) -> Result<Progress, FramesError> {
         let text = part.trim();
         let lower = text.to_ascii_lowercase();
@@ -393,6 +397,9 @@ pub fn decode_frames<S: AsRef<str>>(
 /// QR codes for the frames, all of one version (the smallest that holds the longest part) so
 /// every frame has the same size.
 fn frame_codes(parts: &[String], density: QrDensity) -> Result<Vec<QrCode>, FramesError> {
+    if parts.is_empty() {
+        return Err(FramesError::Empty);
+    }
     let level = density.ec_level();
     let upper: Vec<String> = parts.iter().map(|p| p.to_ascii_uppercase()).collect();
     let mut version = Version::Normal(1);
@@ -483,6 +490,40 @@ mod tests {
         assert_eq!(frames.len(), 1);
         assert!(frames[0].starts_with("UR:BYTES/"));
         assert_eq!(decode_frames(&frames).ok(), Some(b"short".to_vec()));
+    }
+
+    #[test]
+    fn damaged_text_is_an_error_not_a_panic() {
+        let envelope: Vec<u8> = (0..700u32).map(|i| (i * 7 + 3) as u8).collect();
+        let frames = encode_frames(&envelope, QrDensity::Low).expect("encodes");
+        let part = &frames[frames.len() - 1];
+        let mut inputs: Vec<String> = (0..part.len()).map(|i| part[..i].to_string()).collect();
+        for (i, c) in part.char_indices().step_by(7) {
+            for replacement in ["", "/", "-", "0", "Z", "é", "99999999999"] {
+                let mut t = part.clone();
+                t.replace_range(i..i + c.len_utf8(), replacement);
+                inputs.push(t);
+            }
+        }
+        inputs.extend(
+            [
+                "ur:bytes/",
+                "ur:bytes//",
+                "ur:bytes/0-0/aeae",
+                "ur:bytes/4294967295-4294967295/aeae",
+                "ur:bytes/1-1",
+                "ur:/x",
+                "UR:BYTES/é",
+            ]
+            .map(String::from),
+        );
+        for input in &inputs {
+            let mut a = FrameAssembler::new();
+            a.feed(&frames[0]).expect("valid part");
+            if a.feed(input).is_ok() {
+                assert_eq!(a.progress().parts_needed, frames.len() / 3, "{input}");
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod account;
 pub mod amount;
 pub mod asset;
 pub mod build;
+pub mod carry;
 pub mod envelope;
 pub mod feebump;
 pub mod files;

@@ -1,8 +1,10 @@
 //! Blob formats end to end: UR frames, GIF, single QR codes, SEP-7.
 //!
 //! Independent oracles: rqrr and zxing-cpp read our QR codes, the `image` crate's GIF decoder
-//! reads our GIF, and the Stellar Python SDK (stellar-sdk) builds envelopes and reads and writes
-//! SEP-7 URIs. Tests that need Python fail with an install hint when a package is missing.
+//! reads our GIF, the Stellar Python SDK (stellar-sdk) builds envelopes and reads and writes
+//! SEP-7 URIs, and the reference JavaScript UR library (@ngraveio/bc-ur, under Node.js) reads
+//! and writes UR frames. Tests that need Python or Node.js packages fail with an install hint
+//! when a package is missing.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -224,7 +226,7 @@ fn parts_of_two_envelopes_are_an_error_naming_both() {
 #[test]
 fn frame_pngs_decode_with_rqrr() {
     let mut rng = StdRng::seed_from_u64(5);
-    let envelope = random_bytes(&mut rng, 1500);
+    let envelope = random_bytes(&mut rng, 700);
     for density in DENSITIES {
         let frames = encode_frames(&envelope, density).expect("encodes");
         let pngs = frames_png(&frames, density).expect("renders");
@@ -245,7 +247,7 @@ fn frame_pngs_decode_with_rqrr() {
 fn gif_frames_decode_back_to_the_envelope() {
     use image::AnimationDecoder;
     let mut rng = StdRng::seed_from_u64(6);
-    let envelope = random_bytes(&mut rng, 2000);
+    let envelope = random_bytes(&mut rng, 1000);
     let frames = encode_frames(&envelope, QrDensity::Medium).expect("encodes");
     let gif = frames_gif(&frames, QrDensity::Medium).expect("renders");
     let decoder =
@@ -281,15 +283,17 @@ fn sample_frames(density: QrDensity) -> (Vec<String>, Vec<GrayImage>) {
     let mut rng = StdRng::seed_from_u64(10_000);
     let envelope = random_bytes(&mut rng, 10_000);
     let frames = encode_frames(&envelope, density).expect("encodes");
-    let pngs = frames_png(&frames, density).expect("renders");
     let n = frames.len();
-    [0, n / 3, n / 2, n - 2, n - 1]
+    let sample: Vec<String> = [0, n / 3, n / 2, n - 2, n - 1]
         .iter()
-        .map(|&i| {
-            let img = image::load_from_memory(&pngs[i]).expect("PNG").to_luma8();
-            (frames[i].clone(), img)
-        })
-        .unzip()
+        .map(|&i| frames[i].clone())
+        .collect();
+    let images = frames_png(&sample, density)
+        .expect("renders")
+        .iter()
+        .map(|png| image::load_from_memory(png).expect("PNG").to_luma8())
+        .collect();
+    (sample, images)
 }
 
 #[test]
@@ -359,6 +363,89 @@ print(json.dumps(out))
         &serde_json::to_string(paths).expect("JSON"),
     );
     serde_json::from_str(&out).expect("zxing output is JSON")
+}
+
+/// Runs a Node.js script with `@ngraveio/bc-ur`, the Blockchain Commons UR implementation that
+/// Keystone's libraries build on.
+fn node(script: &str, stdin: &str) -> String {
+    let modules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/node_modules");
+    let mut child = Command::new("node")
+        .env("NODE_PATH", modules)
+        .arg("-e")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node (Node.js) must be installed to run this test");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes())
+        .expect("write to node");
+    let out = child.wait_with_output().expect("node runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("Cannot find module") {
+        panic!(
+            "the UR oracle is missing; install the JS oracles with `npm ci --prefix tests/js`:\n{stderr}"
+        );
+    }
+    assert!(out.status.success(), "node failed:\n{stderr}");
+    String::from_utf8(out.stdout).expect("node prints UTF-8")
+}
+
+#[test]
+fn frames_interoperate_with_the_reference_ur_library() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let long = random_bytes(&mut rng, 3000);
+    let short = random_bytes(&mut rng, 40);
+    let mut ours = Vec::new();
+    for (envelope, density) in [(&long, QrDensity::Medium), (&short, QrDensity::Medium)] {
+        let mut frames = encode_frames(envelope, density).expect("encodes");
+        frames.shuffle(&mut rng);
+        ours.push(frames);
+    }
+    let input = serde_json::json!({
+        "ours": ours,
+        "envelopes": [hex::encode(&long), hex::encode(&short)],
+    });
+    let out = node(
+        r#"
+const { UR, UREncoder, URDecoder } = require("@ngraveio/bc-ur");
+const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const decoded = d.ours.map((frames) => {
+  const dec = new URDecoder();
+  for (const f of frames) { dec.receivePart(f); if (dec.isComplete()) break; }
+  if (!dec.isSuccess()) return "failed: " + dec.resultError();
+  const ur = dec.resultUR();
+  return ur.type + ":" + ur.decodeCBOR().toString("hex");
+});
+const theirs = d.envelopes.map((hex) => {
+  const enc = new UREncoder(UR.fromBuffer(Buffer.from(hex, "hex")), 120);
+  const n = enc.fragmentsLength;
+  return Array.from({ length: n === 1 ? 1 : 3 * n }, () => enc.nextPart());
+});
+console.log(JSON.stringify({ decoded, theirs }));
+"#,
+        &input.to_string(),
+    );
+    let o: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    // The reference decoder reads our frames as `bytes` holding the envelope.
+    assert_eq!(o["decoded"][0], format!("bytes:{}", hex::encode(&long)));
+    assert_eq!(o["decoded"][1], format!("bytes:{}", hex::encode(&short)));
+    // We read the reference encoder's frames (lower case, its own fountain parts), shuffled.
+    for (i, envelope) in [&long, &short].into_iter().enumerate() {
+        let mut theirs: Vec<String> = o["theirs"][i]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|v| v.as_str().expect("string").to_string())
+            .collect();
+        assert!(theirs[0].starts_with("ur:bytes/"), "{}", theirs[0]);
+        theirs.shuffle(&mut rng);
+        assert_eq!(decode_frames(&theirs).ok().as_ref(), Some(envelope));
+    }
 }
 
 // ---------------------------------------------------------------- single QR codes
@@ -633,4 +720,71 @@ fn minicbor_wrap(data: &[u8]) -> Vec<u8> {
     let mut e = minicbor::Encoder::new(Vec::new());
     e.bytes(data).expect("CBOR into a Vec");
     e.into_writer()
+}
+
+/// Prints the single-code error-correction measurement of docs/formats.md: base64 texts of
+/// several lengths at levels L and M, read by rqrr through the camera simulation, clean and with
+/// a smudge (a light square over 4 % of the code, off the finder patterns). Run with
+/// `cargo test --test blobs -- --ignored --nocapture measure_single_ec`.
+#[test]
+#[ignore = "measurement, prints a table"]
+fn measure_single_ec() {
+    use base64::Engine;
+    let mut rng = StdRng::seed_from_u64(99);
+    let sides = [400u32, 600, 800];
+    println!("| base64 chars | EC | version | modules | rqrr clean at {sides:?} px | rqrr smudged at {sides:?} px |");
+    for raw in [300usize, 750, 1300, 1740] {
+        let text = base64::engine::general_purpose::STANDARD.encode(random_bytes(&mut rng, raw));
+        for ec in [qrcode::EcLevel::L, qrcode::EcLevel::M] {
+            let Ok(code) = qrcode::QrCode::with_error_correction_level(&text, ec) else {
+                continue;
+            };
+            let img: GrayImage = code
+                .render::<image::Luma<u8>>()
+                .quiet_zone(true)
+                .module_dimensions(8, 8)
+                .build();
+            let mut smudged = img.clone();
+            let (w, m) = (img.width(), code.width() as u32 + 8);
+            let patch = w / 5;
+            let (x0, y0) = (w / 2 - patch / 2, w / 2 - patch / 2 + w / m * 6);
+            for y in y0..(y0 + patch).min(w) {
+                for x in x0..(x0 + patch).min(w) {
+                    smudged.put_pixel(x, y, image::Luma([255]));
+                }
+            }
+            let mut cells = Vec::new();
+            for source in [&img, &smudged] {
+                let row: Vec<&str> = sides
+                    .iter()
+                    .map(|&s| {
+                        if rqrr_read(&camera(source, s, 1.0)) == vec![text.clone()] {
+                            "yes"
+                        } else {
+                            "no"
+                        }
+                    })
+                    .collect();
+                cells.push(row.join(" "));
+            }
+            if let Ok(dir) = std::env::var("AIRGAP_MEASURE_DUMP") {
+                img.save(format!("{dir}/single_{}_{ec:?}_clean.png", text.len()))
+                    .expect("save");
+                smudged
+                    .save(format!("{dir}/single_{}_{ec:?}_smudged.png", text.len()))
+                    .expect("save");
+                std::fs::write(format!("{dir}/single_{}.txt", text.len()), &text).expect("save");
+            }
+            let v = match code.version() {
+                qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => v,
+            };
+            println!(
+                "| {} | {ec:?} | {v} | {} | {} | {} |",
+                text.len(),
+                17 + 4 * v,
+                cells[0],
+                cells[1]
+            );
+        }
+    }
 }

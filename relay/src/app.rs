@@ -7,6 +7,7 @@ use crate::online::{self, ConnectError};
 use crate::{account, inspect, submit};
 use airgap::account::{AccountId, AccountIdError};
 use airgap::network::{Network, NetworkError};
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 /// What stops a command before it has per-input results.
@@ -39,6 +40,8 @@ pub enum AppError {
     Rehearse(#[from] crate::rehearse::RehearseError),
     #[error(transparent)]
     Merge(#[from] crate::merge::MergeCmdError),
+    #[error("cannot write the QR code: {0}")]
+    Qr(String),
     #[error("--max-fee must be a positive number of stroops")]
     BadMaxFee,
 }
@@ -82,6 +85,9 @@ impl AppError {
             }
             AppError::Merge(_) => {
                 "Check the inputs and --signers files; nothing was written.".into()
+            }
+            AppError::Qr(_) => {
+                "Check the --qr path; the account report is also on stdout with --json.".into()
             }
             AppError::Rehearse(crate::rehearse::RehearseError::DirNotEmpty(_)) => {
                 "Pass --dir with a new or empty directory.".into()
@@ -128,7 +134,110 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
         Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
         Command::Merge(a) => Ok(crate::merge::run(&a)?),
+        Command::Decode(a) => run_decode(a),
     }
+}
+
+/// `decode`: every envelope found, one line each (or JSON); anything unreadable is named on
+/// stderr and makes the exit code 1.
+fn run_decode(a: crate::cli::DecodeArgs) -> Result<u8, AppError> {
+    let given: Option<Network> = a.network.as_deref().map(str::parse).transpose()?;
+    let inputs = inputs::read(&a.inputs)?;
+    let mut code = 0;
+    let mut out = std::io::stdout().lock();
+    for blob in &inputs.blobs {
+        let env = match &blob.envelope {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!(
+                    "airgap-relay: {}: {}.",
+                    blob.input,
+                    e.to_string().trim_end_matches('.')
+                );
+                if a.json {
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({"input": blob.input, "error": e.to_string()})
+                    );
+                }
+                code = 1;
+                continue;
+            }
+        };
+        let b64 = airgap::envelope::encode(env);
+        if !a.json {
+            let _ = writeln!(out, "{b64}");
+            continue;
+        }
+        let named = blob.sep7_passphrase.as_ref().map(|p| match p {
+            Some(p) => Network::from_passphrase(p),
+            None => Network::Pubnet,
+        });
+        if let (Some(g), Some(n)) = (&given, &named) {
+            if g != n {
+                eprintln!(
+                    "airgap-relay: {}: the SEP-7 URI names {n}, but --network is {g}.",
+                    blob.input
+                );
+                code = 1;
+                continue;
+            }
+        }
+        let network = named.or_else(|| given.clone());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "input": blob.input,
+                "envelope": b64,
+                "hash": network.as_ref().map(|n| hex::encode(airgap::envelope::hash(env, n))),
+                "network": network.as_ref().map(|n| n.name().to_string()),
+                "network_passphrase": network.as_ref().map(|n| n.passphrase().to_string()),
+            })
+        );
+    }
+    Ok(code)
+}
+
+/// The account report as a QR code: the same JSON `--json` prints, in one code when it fits.
+fn write_account_qr(
+    path: &std::path::Path,
+    report: &account::AccountReport,
+) -> Result<(), AppError> {
+    use airgap::qr::encode;
+    let text = serde_json::to_string(report).unwrap_or_default();
+    let qr_failed = |e: &dyn std::fmt::Display| AppError::Qr(e.to_string());
+    match encode::single_qr(&text) {
+        Ok(code) => {
+            let png = encode::render_png(&code).map_err(|e| qr_failed(&e))?;
+            airgap::files::write_atomic(path, &png, true).map_err(|e| qr_failed(&e))?;
+            eprintln!(
+                "airgap-relay: wrote the account as a QR code to {}",
+                path.display()
+            );
+        }
+        Err(encode::QrEncodeError::TooLarge { .. }) => {
+            let density = encode::QrDensity::Medium;
+            let parts = airgap::frames::encode_frames(text.as_bytes(), density)
+                .map_err(|e| qr_failed(&e))?;
+            let pngs = airgap::frames::frames_png(&parts, density).map_err(|e| qr_failed(&e))?;
+            airgap::files::write_dir_atomic(path, true, |dir| {
+                for (i, png) in pngs.iter().enumerate() {
+                    airgap::files::write_in(dir, &format!("frame-{:03}.png", i + 1), png)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| qr_failed(&e))?;
+            eprintln!(
+                "airgap-relay: the account does not fit one QR code; wrote {} frames into {}",
+                pngs.len(),
+                path.display()
+            );
+        }
+        Err(e) => return Err(qr_failed(&e)),
+    }
+    Ok(())
 }
 
 fn run_account(a: AccountArgs) -> Result<u8, AppError> {
@@ -136,7 +245,9 @@ fn run_account(a: AccountArgs) -> Result<u8, AppError> {
     let deadline = Instant::now() + timeout(&a.shared)?;
     let online = connect(&a.shared, deadline)?;
     let report = account::report(&online, &id, deadline)?;
-    // Room for `--qr PATH` (written from the same report) when it lands.
+    if let Some(path) = &a.qr {
+        write_account_qr(path, &report)?;
+    }
     if a.shared.json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {

@@ -37,6 +37,9 @@ pub enum Command {
     Submit(SubmitArgs),
     /// List a submission journal.
     Journal(JournalArgs),
+    /// Read envelopes back from whatever crossed the gap (files, QR photos, GIFs, frames, SEP-7)
+    /// and print each as one line of base64 (offline: nothing is sent).
+    Decode(DecodeArgs),
     /// Rehearse a whole issuing ceremony against an in-process sandbox: no network needed.
     ///
     /// Starts the sandbox, funds a fresh issuer, then for each step (issuer flags and home domain,
@@ -90,6 +93,11 @@ pub struct Shared {
 pub struct AccountArgs {
     /// The account (G…).
     pub account: String,
+    /// Also write the account (its JSON, as --json prints it) as a QR code PNG, for the trip to
+    /// the offline machine; falls back to PNG frames in a directory of that name when it does
+    /// not fit one code.
+    #[arg(long, value_name = "PATH.png")]
+    pub qr: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub shared: Shared,
 }
@@ -160,4 +168,19 @@ pub struct MergeArgs {
     /// Replace an existing --out file.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DecodeArgs {
+    /// Blob files, QR photos or scans (PNG/JPEG), animated GIFs, text files of `ur:` frames or a
+    /// SEP-7 URI, directories of any of these, or - for stdin. Frames may come in any order,
+    /// with gaps and repeats, across several files.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// The network, for the hash in --json (a SEP-7 URI names its own).
+    #[arg(long, env = "STELLAR_NETWORK")]
+    pub network: Option<String>,
+    /// One JSON object per envelope: input, envelope, hash, network.
+    #[arg(long)]
+    pub json: bool,
 }

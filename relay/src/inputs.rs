@@ -1,6 +1,9 @@
-//! Reading blobs: files of base64 envelope text, `-` for stdin, or a directory of them.
+//! Reading blobs: files of base64 envelope text, photos and scans of QR codes, animated GIFs,
+//! `ur:` frames in any order (as images or text), SEP-7 URIs; `-` for stdin; or a directory of
+//! any of these. What the bytes hold is read by `airgap::carry`.
 use airgap::account::AccountId;
-use airgap::envelope::{self, EnvelopeError, MAX_BASE64_LEN};
+use airgap::carry::{self, CarryError, Piece};
+use airgap::envelope::{self, MAX_BASE64_LEN};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -38,7 +41,10 @@ pub struct Blob {
     pub path: Option<PathBuf>,
     /// The base64 text, whitespace removed.
     pub text: String,
-    pub envelope: Result<TransactionEnvelope, EnvelopeError>,
+    pub envelope: Result<TransactionEnvelope, CarryError>,
+    /// The passphrase named by a SEP-7 URI, when the blob was one (`Some(None)`: none named,
+    /// which SEP-7 defines as the public network).
+    pub sep7_passphrase: Option<Option<String>>,
 }
 
 impl Blob {
@@ -54,46 +60,114 @@ pub struct Inputs {
     pub directory: Option<PathBuf>,
 }
 
-fn read_bounded(mut r: impl Read, name: &str) -> Result<String, InputError> {
+/// The most bytes read from one input: photos are large; envelopes are not.
+const MAX_IMAGE_BYTES: u64 = 64 << 20;
+
+fn read_bounded(mut r: impl Read, name: &str) -> Result<Vec<u8>, InputError> {
     let mut buf = Vec::new();
-    // A wrapped file has line breaks; allow for them before calling it too large.
-    let cap = (MAX_BASE64_LEN as u64) * 2;
     r.by_ref()
-        .take(cap + 1)
+        .take(MAX_IMAGE_BYTES + 1)
         .read_to_end(&mut buf)
         .map_err(|source| InputError::Read {
             path: name.to_string(),
             source,
         })?;
-    if buf.len() as u64 > cap {
+    // A wrapped text file has line breaks; allow for them before calling it too large.
+    let text_cap = (MAX_BASE64_LEN as u64) * 2;
+    let image = carry::is_image(&buf);
+    if buf.len() as u64 > MAX_IMAGE_BYTES || (!image && buf.len() as u64 > text_cap) {
         return Err(InputError::TooLarge(name.to_string()));
     }
-    // Not UTF-8 is not base64 either; let the envelope decoder say so.
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+    Ok(buf)
 }
 
-fn blob(input: String, path: Option<PathBuf>, raw: &str) -> Blob {
-    let text: String = raw.split_ascii_whitespace().collect();
-    let envelope = envelope::decode(&text);
-    Blob {
+/// Turn one input's bytes into blobs; `ur:` parts go to `frames` to be assembled with others.
+fn collect(
+    input: String,
+    path: Option<PathBuf>,
+    bytes: &[u8],
+    frames: &mut carry::Frames,
+    out: &mut Vec<Blob>,
+) {
+    let failed = |input: String, path, e| Blob {
         input,
         path,
-        text,
-        envelope,
+        text: String::new(),
+        envelope: Err(e),
+        sep7_passphrase: None,
+    };
+    let pieces = match carry::pieces(bytes) {
+        Ok(p) => p,
+        Err(e) => return out.push(failed(input, path, e)),
+    };
+    let envelopes = pieces
+        .iter()
+        .filter(|p| matches!(p, Piece::Envelope { .. }))
+        .count();
+    for piece in pieces {
+        match piece {
+            Piece::Envelope {
+                base64,
+                sep7_passphrase,
+            } => out.push(Blob {
+                input: input.clone(),
+                // Only a file that is one blob is moved to done/ or failed/ after its run.
+                path: if envelopes == 1 { path.clone() } else { None },
+                envelope: envelope::decode(&base64).map_err(CarryError::from),
+                text: base64,
+                sep7_passphrase,
+            }),
+            Piece::Part(part) => {
+                if let Err(e) = frames.feed(&part, &input) {
+                    return out.push(failed(input, None, e));
+                }
+            }
+        }
     }
 }
 
-fn read_file(path: &Path) -> Result<Blob, InputError> {
+/// The envelope assembled from every `ur:` part read, as one more blob.
+fn finish_frames(frames: carry::Frames, out: &mut Vec<Blob>) {
+    if frames.is_empty() {
+        return;
+    }
+    let inputs = frames.inputs();
+    let name = match inputs {
+        [one] => format!("{one} (frames)"),
+        many => format!(
+            "frames from {} inputs ({} … {})",
+            many.len(),
+            many[0],
+            many[many.len() - 1]
+        ),
+    };
+    let envelope = frames.finish();
+    let text = envelope.as_ref().map(envelope::encode).unwrap_or_default();
+    out.push(Blob {
+        input: name,
+        path: None,
+        text,
+        envelope,
+        sep7_passphrase: None,
+    });
+}
+
+fn read_file(
+    path: &Path,
+    frames: &mut carry::Frames,
+    out: &mut Vec<Blob>,
+) -> Result<(), InputError> {
     let name = path.display().to_string();
     let f = std::fs::File::open(path).map_err(|source| InputError::Read {
         path: name.clone(),
         source,
     })?;
-    let raw = read_bounded(f, &name)?;
-    Ok(blob(name, Some(path.to_path_buf()), &raw))
+    let bytes = read_bounded(f, &name)?;
+    collect(name, Some(path.to_path_buf()), &bytes, frames, out);
+    Ok(())
 }
 
-/// Read every input. Unparseable blobs are returned (with their error) so that every input gets
+/// Read every input. Unreadable blobs are returned (with their error) so that every input gets
 /// a record; I/O failures stop here.
 pub fn read(args: &[String]) -> Result<Inputs, InputError> {
     if args.is_empty() {
@@ -115,14 +189,16 @@ pub fn read(args: &[String]) -> Result<Inputs, InputError> {
         });
     }
     let mut blobs = Vec::new();
+    let mut frames = carry::Frames::new();
     for a in args {
         if a == "-" {
-            let raw = read_bounded(std::io::stdin().lock(), "stdin")?;
-            blobs.push(blob("-".into(), None, &raw));
+            let bytes = read_bounded(std::io::stdin().lock(), "stdin")?;
+            collect("-".into(), None, &bytes, &mut frames, &mut blobs);
         } else {
-            blobs.push(read_file(Path::new(a))?);
+            read_file(Path::new(a), &mut frames, &mut blobs)?;
         }
     }
+    finish_frames(frames, &mut blobs);
     Ok(Inputs {
         blobs,
         directory: None,
@@ -157,10 +233,12 @@ fn read_dir(dir: &Path) -> Result<Vec<Blob>, InputError> {
         return Err(InputError::EmptyDirectory(name));
     }
     paths.sort();
-    let blobs = paths
-        .iter()
-        .map(|p| read_file(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut blobs = Vec::new();
+    let mut frames = carry::Frames::new();
+    for p in &paths {
+        read_file(p, &mut frames, &mut blobs)?;
+    }
+    finish_frames(frames, &mut blobs);
     Ok(sequence_order(blobs))
 }
 
@@ -224,7 +302,19 @@ mod tests {
             operations: vec![OpSpec::new(OpBody::BumpSequence { to: 0 })],
         };
         let text = envelope::encode(&build::envelope(build::build(&spec).unwrap()));
-        blob(name.into(), None, &text)
+        text_blob(name, &text)
+    }
+
+    fn text_blob(name: &str, text: &str) -> Blob {
+        let mut out = Vec::new();
+        collect(
+            name.into(),
+            None,
+            text.as_bytes(),
+            &mut carry::Frames::new(),
+            &mut out,
+        );
+        out.remove(0)
     }
 
     #[test]
@@ -236,7 +326,7 @@ mod tests {
         let blobs = vec![
             blob_for(&a, 12, "1"),
             blob_for(&b, 7, "2"),
-            blob("3".into(), None, "junk"),
+            text_blob("3", "junk"),
             blob_for(&a, 10, "4"),
             blob_for(&a, 11, "5"),
             blob_for(&b, 6, "6"),

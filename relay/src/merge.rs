@@ -16,7 +16,7 @@ pub enum MergeCmdError {
     #[error("{input}: {source}")]
     Blob {
         input: String,
-        source: airgap::envelope::EnvelopeError,
+        source: airgap::carry::CarryError,
     },
     #[error("the signers file {path}: {source}")]
     Signers { path: String, source: WeightsError },

@@ -14,6 +14,12 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// The Python with Stellar's SDK: `$AIRGAP_TEST_PYTHON`, else `python3` (as the workspace's
+/// other SDK tests).
+fn python() -> std::ffi::OsString {
+    std::env::var_os("AIRGAP_TEST_PYTHON").unwrap_or_else(|| "python3".into())
+}
+
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -47,7 +53,7 @@ fn start_sandbox(extra: &[&str]) -> (KillOnDrop, String) {
 #[test]
 fn python_sdk_against_sandbox() {
     let (_sandbox, url) = start_sandbox(&[]);
-    let status = Command::new("python3")
+    let status = Command::new(python())
         .args([
             "-m",
             "pytest",
@@ -64,7 +70,7 @@ fn python_sdk_against_sandbox() {
 }
 
 fn pytest(file: &str, url: &str, phase: &str, workdir: &std::path::Path) -> Command {
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(python());
     cmd.args(["-m", "pytest", file, "-q", "-p", "no:cacheprovider"])
         .current_dir(workspace_root())
         .env("HORIZON_URL", url)

@@ -214,6 +214,9 @@ const DOUBLE_MAX_PIXELS: u64 = 1_000_000;
 /// enlarged noise): it never sees more pixels than this, larger images are scaled down for it,
 /// and it is never given an enlarged image.
 const RQRR_MAX_PIXELS: u64 = 1_600_000;
+/// The first attempt works on the photo scaled down to at most this many pixels (a 16-megapixel
+/// phone photo is read at full size; a 100-megapixel one would take seconds per attempt).
+const FIRST_MAX_PIXELS: u64 = 16_000_000;
 /// Every attempt after the first works on a copy of the photo scaled down to at most this many
 /// pixels (a 12-megapixel photo to about 2,300 × 1,700).
 const WORK_MAX_PIXELS: u64 = 4_000_000;
@@ -224,14 +227,16 @@ fn decode_gray(gray: &GrayImage) -> Vec<Vec<u8>> {
     if gray.width() == 0 || gray.height() == 0 {
         return Vec::new();
     }
-    // The first attempt sees every pixel; the rest work on a copy of at most WORK_MAX_PIXELS,
-    // which bounds the time spent on a large photo that holds no readable code.
+    // The first attempt sees every pixel of any ordinary photo (up to FIRST_MAX_PIXELS); the rest
+    // work on a copy of at most WORK_MAX_PIXELS, which bounds the time spent on a large photo
+    // that holds no readable code.
+    let first = fit(gray, FIRST_MAX_PIXELS);
     let mut reduced: Option<GrayImage> = None;
     for (index, (preps, engine)) in ATTEMPTS.iter().enumerate() {
         let source = if index == 0 {
-            gray
+            &first
         } else {
-            reduced.get_or_insert_with(|| fit(gray, WORK_MAX_PIXELS))
+            reduced.get_or_insert_with(|| fit(&first, WORK_MAX_PIXELS))
         };
         let Some(prepared) = prepare(source, preps) else {
             continue;
@@ -261,10 +266,11 @@ pub fn decode_step(bytes: &[u8], index: usize) -> Result<Vec<Vec<u8>>, QrDecodeE
     let Some((preps, engine)) = ATTEMPTS.get(index) else {
         return Err(QrDecodeError::NoQrCode);
     };
+    let first = fit(&gray, FIRST_MAX_PIXELS);
     let source = if index == 0 {
-        gray
+        first
     } else {
-        fit(&gray, WORK_MAX_PIXELS)
+        fit(&first, WORK_MAX_PIXELS)
     };
     let found = prepare(&source, preps)
         .map(|p| detect(&p, *engine))

@@ -56,13 +56,14 @@ pub enum QrEncodeError {
 /// The fragment sizes and error-correction levels were chosen by measurement; see docs/formats.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum QrDensity {
-    /// Version-8 codes that even a weak decoder reads from a small camera image; the most
-    /// frames (about 250 for 10 KB).
+    /// 80-byte fragments in version-8 codes (level M), which even a weak decoder reads from a
+    /// small camera image. A 10 KB envelope is 126 fragments.
     Low,
-    /// The default: version-9 codes; about 170 frames for 10 KB.
+    /// The default: 120-byte fragments in version-9 codes (level L); 84 fragments for 10 KB.
     #[default]
     Medium,
-    /// Version-11 codes for phone decoders (ZXing class); about 100 frames for 10 KB.
+    /// 200-byte fragments in version-11 codes (level L), for phone decoders (ZXing class);
+    /// 51 fragments for 10 KB.
     High,
 }
 

@@ -62,6 +62,9 @@ def check_fault_shape(r):
         assert body["type"] == PROBLEM + "transaction_submission_timeout"
         assert len(body["extras"]["hash"]) == 64
         return "504-submission-timeout"
+    if r.status_code == 200:
+        assert r.headers["X-Ratelimit-Limit"] == "101"
+        assert 0 < int(r.headers["X-Ratelimit-Remaining"]) <= 100
     return str(r.status_code)
 
 

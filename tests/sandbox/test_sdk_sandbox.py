@@ -7,6 +7,7 @@ status codes, resource fields), not output captured from the sandbox.
 
 import base64
 import os
+import time
 
 import pytest
 import requests
@@ -428,3 +429,245 @@ def test_async_submission(server):
     r = requests.post(f"{HORIZON_URL}/transactions_async", data={"tx": tx.to_xdr()}, timeout=10)
     assert r.json()["tx_status"] == "ERROR"
     assert r.json()["error_result_xdr"] == "AAAAAAAAAGT////7AAAAAA=="
+
+
+def test_fee_bump_pays_for_an_offline_signed_envelope(server):
+    issuer = funded()
+    holder = funded()
+    relay = funded()
+    inner = builder(server, issuer).append_payment_op(holder.public_key, Asset.native(), "3").build()
+    inner.sign(issuer)
+    bump = TransactionBuilder.build_fee_bump_transaction(relay.public_key, 200, inner, PASSPHRASE)
+    bump.sign(relay)
+    resp = server.submit_transaction(bump)
+    assert resp["successful"] is True
+    assert resp["hash"] == bump.hash_hex()
+    assert resp["fee_account"] == relay.public_key
+    assert resp["source_account"] == issuer.public_key
+    assert resp["max_fee"] == "400"
+    assert resp["fee_charged"] == "200"
+    assert resp["fee_bump_transaction"]["hash"] == bump.hash_hex()
+    assert resp["inner_transaction"]["hash"] == inner.hash_hex()
+    assert resp["inner_transaction"]["max_fee"] == "100"
+    # the issuer paid 3 XLM and no fee; the relay paid the fee
+    assert native_balance(server, issuer.public_key) == "9997.0000000"
+    assert native_balance(server, relay.public_key) == "9999.9999800"
+    # the inner hash resolves too, and resubmitting the inner envelope gets the stored answer
+    by_inner = server.transactions().transaction(inner.hash_hex()).call()
+    assert by_inner["hash"] == inner.hash_hex()
+    assert by_inner["ledger"] == resp["ledger"]
+    again = server.submit_transaction(inner)
+    assert again["hash"] == inner.hash_hex()
+    assert native_balance(server, holder.public_key) == "10003.0000000"
+
+    # an inner failure is reported with both codes
+    inner = builder(server, issuer).append_payment_op(holder.public_key, Asset.native(), "20000").build()
+    inner.sign(issuer)
+    bump = TransactionBuilder.build_fee_bump_transaction(relay.public_key, 200, inner, PASSPHRASE)
+    bump.sign(relay)
+    with pytest.raises(BadRequestError) as e:
+        server.submit_transaction(bump)
+    assert result_codes(e) == {
+        "transaction": "tx_fee_bump_inner_failed",
+        "inner_transaction": "tx_failed",
+        "operations": ["op_underfunded"],
+    }
+
+
+def deep_envelope(depth):
+    """A Soroban invoke envelope whose argument nests `depth` SCVal vectors (decodes, or trips
+    the XDR depth limit)."""
+    from stellar_sdk import Account, scval
+
+    kp = Keypair.random()
+    tx = (
+        TransactionBuilder(Account(kp.public_key, 1), PASSPHRASE, base_fee=100)
+        .set_timeout(30)
+        .append_invoke_contract_function_op(
+            "CA3D5KRYM6CB7OWQ6TWYRR3Z4T7GNZLKERYNZGGA5SOAOPIFY6YQGAXE", "f", [scval.to_uint32(0xDEADBEEF)]
+        )
+        .build()
+    )
+    raw = tx.to_xdr_object().to_xdr_bytes()
+    marker = bytes.fromhex("00000003deadbeef")
+    assert raw.count(marker) == 1
+    vec_of_one = bytes.fromhex("00000010" "00000001" "00000001")  # SCV_VEC, present, length 1
+    nested = vec_of_one * depth + bytes.fromhex("00000001")  # ... SCV_VOID
+    return base64.b64encode(raw.replace(marker, nested)).decode()
+
+
+def test_hostile_requests_get_horizon_errors(server):
+    url = HORIZON_URL
+    r = requests.post(f"{url}/transactions", data={"tx": "A" * (300 * 1024)}, timeout=10)
+    assert r.status_code == 400 and r.json()["type"].endswith("transaction_malformed")
+    kp = funded()
+    tx = builder(server, kp).append_bump_sequence_op(0).build()
+    tx.sign(kp)
+    trailing = base64.b64encode(base64.b64decode(tx.to_xdr()) + b"\0\0\0\0").decode()
+    r = requests.post(f"{url}/transactions", data={"tx": trailing}, timeout=10)
+    assert r.status_code == 400 and r.json()["type"].endswith("transaction_malformed")
+    r = requests.post(f"{url}/transactions", data={"tx": deep_envelope(5000)}, timeout=10)
+    assert r.status_code == 400 and r.json()["type"].endswith("transaction_malformed")
+    r = requests.post(f"{url}/transactions", data={"tx": deep_envelope(20)}, timeout=10)
+    assert r.status_code == 400 and r.json()["type"].endswith("transaction_failed")
+    r = requests.post(f"{url}/transactions_async", data={"tx": "%%%"}, timeout=10)
+    assert r.status_code == 400 and "error" in r.json()["extras"]
+    r = requests.post(f"{url}/transactions", timeout=10)
+    assert r.status_code == 400 and r.json()["extras"]["envelope_xdr"] == ""
+    for path in ["/" + "x" * 8000, "/accounts/", "/transactions/%00", "/../../etc/passwd", "/ledgers?limit=abc", "/ledgers?order=up", "/friendbot?addr=%FF"]:
+        r = requests.get(url + path, timeout=10)
+        assert r.status_code in (400, 404), path
+        assert r.headers["Content-Type"].startswith("application/problem+json"), path
+    assert requests.delete(f"{url}/", timeout=10).status_code == 404
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"\x00\xff GARBAGE \r\n\r\n")
+        s.recv(1024)
+    # the sandbox still answers, and tx submission works
+    assert server.root().call()["network_passphrase"] == PASSPHRASE
+    assert server.submit_transaction(tx)["successful"] is True
+
+
+def test_sep29_memo_required_is_seen_by_the_sdk(server):
+    from stellar_sdk.sep.exceptions import AccountRequiresMemoError
+
+    exchange = funded()
+    sender = funded()
+    tx = builder(server, exchange).append_manage_data_op("config.memo_required", b"1").build()
+    tx.sign(exchange)
+    server.submit_transaction(tx)
+    assert server.accounts().account_id(exchange.public_key).call()["data"]["config.memo_required"] == "MQ=="
+    tx = builder(server, sender).append_payment_op(exchange.public_key, Asset.native(), "1").build()
+    tx.sign(sender)
+    with pytest.raises(AccountRequiresMemoError):
+        server.submit_transaction(tx)
+    tx = builder(server, sender).add_text_memo("deposit 42").append_payment_op(exchange.public_key, Asset.native(), "1").build()
+    tx.sign(sender)
+    resp = server.submit_transaction(tx)
+    assert resp["memo_type"] == "text"
+    assert resp["memo"] == "deposit 42"
+    assert resp["memo_bytes"] == base64.b64encode(b"deposit 42").decode()
+
+
+def test_concurrent_clients_each_close_one_ledger_per_transaction(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sink = funded()
+    senders = [funded() for _ in range(8)]
+    start = server.root().call()["history_latest_ledger"]
+
+    def run(kp):
+        client = Server(HORIZON_URL)
+        hashes = []
+        for _ in range(4):
+            tx = builder(client, kp).append_payment_op(sink.public_key, Asset.native(), "1").build()
+            tx.sign(kp)
+            resp = client.submit_transaction(tx)
+            assert resp["successful"] is True
+            hashes.append((resp["ledger"], resp["hash"]))
+        return hashes
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = [h for hs in pool.map(run, senders) for h in hs]
+    ledgers = sorted(ledger for ledger, _ in results)
+    assert len(set(ledgers)) == 32  # one transaction per ledger, applied serially
+    assert server.root().call()["history_latest_ledger"] == start + 32
+    assert native_balance(server, sink.public_key) == "10032.0000000"
+    page = server.ledgers().order(desc=True).limit(1).call()["_embedded"]["records"][0]
+    assert page["sequence"] == start + 32
+    assert page["successful_transaction_count"] == 1
+
+
+def test_payments_page_and_stream(server):
+    import threading
+
+    a, b = funded(), funded()
+    # the SDK's own streaming client, from "now"
+    got = []
+
+    def listen():
+        for record in Server(HORIZON_URL).payments().for_account(b.public_key).cursor("now").stream():
+            got.append(record)
+            return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    time.sleep(0.5)
+    tx = builder(server, a).append_payment_op(b.public_key, Asset.native(), "7").build()
+    tx.sign(a)
+    server.submit_transaction(tx)
+    listener.join(10)
+    assert got, "no payment streamed"
+    assert got[0]["type"] == "payment" and got[0]["type_i"] == 1
+    assert got[0]["from"] == a.public_key and got[0]["to"] == b.public_key
+    assert got[0]["amount"] == "7.0000000" and got[0]["asset_type"] == "native"
+    assert got[0]["transaction_hash"] == tx.hash_hex()
+
+    # the HAL page: friendbot's create_account, then the payment
+    records = server.payments().for_account(b.public_key).call()["_embedded"]["records"]
+    assert [r["type"] for r in records] == ["create_account", "payment"]
+    assert records[0]["account"] == b.public_key and records[0]["starting_balance"] == "10000.0000000"
+    newest = server.payments().for_account(b.public_key).order(desc=True).limit(1).call()
+    assert newest["_embedded"]["records"][0]["paging_token"] == got[0]["paging_token"]
+
+    # Horizon's wire framing: hello, one event per record with its paging token, byebye after limit
+    r = requests.get(
+        f"{HORIZON_URL}/accounts/{b.public_key}/payments?limit=2",
+        headers={"Accept": "text/event-stream"},
+        timeout=10,
+    )
+    assert r.headers["Content-Type"] == "text/event-stream; charset=utf-8"
+    text = r.text
+    assert text.startswith('retry: 1000\nevent: open\ndata: "hello"\n\n')
+    assert text.endswith('retry: 10\nevent: close\ndata: "byebye"\n\n')
+    assert f"id: {records[0]['paging_token']}\ndata: {{" in text
+    assert f"id: {records[1]['paging_token']}\ndata: {{" in text
+    # Last-Event-ID resumes after the given record
+    r = requests.get(
+        f"{HORIZON_URL}/accounts/{b.public_key}/payments?limit=1",
+        headers={"Accept": "text/event-stream", "Last-Event-ID": records[0]["paging_token"]},
+        timeout=10,
+    )
+    assert f"id: {records[1]['paging_token']}\n" in r.text
+
+
+def test_transaction_meta_decodes_and_matches_the_ledger(server):
+    from stellar_sdk import xdr
+
+    a, b = funded(), funded()
+    before_a = stroops(native_balance(server, a.public_key))
+    tx = builder(server, a).append_payment_op(b.public_key, Asset.native(), "5").build()
+    tx.sign(a)
+    resp = server.submit_transaction(tx)
+
+    def account_balances(changes, kind):
+        out = {}
+        for change in changes:
+            if change.type != kind:
+                continue
+            entry = change.updated if kind == xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED else change.state
+            acc = entry.data.account
+            if acc is not None:
+                out[Keypair.from_raw_ed25519_public_key(acc.account_id.account_id.ed25519.uint256).public_key] = acc.balance.int64
+        return out
+
+    fee = xdr.LedgerEntryChanges.from_xdr(resp["fee_meta_xdr"]).ledger_entry_changes
+    assert account_balances(fee, xdr.LedgerEntryChangeType.LEDGER_ENTRY_STATE) == {a.public_key: before_a}
+    assert account_balances(fee, xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED) == {a.public_key: before_a - 100}
+
+    meta = xdr.TransactionMeta.from_xdr(resp["result_meta_xdr"])
+    assert meta.v == 3
+    before = meta.v3.tx_changes_before.ledger_entry_changes
+    seq_update = [c.updated.data.account for c in before if c.type == xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED]
+    assert seq_update[0].seq_num.sequence_number.int64 == tx.transaction.sequence
+    assert len(meta.v3.operations) == 1
+    op_changes = meta.v3.operations[0].changes.ledger_entry_changes
+    updated = account_balances(op_changes, xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED)
+    assert updated[a.public_key] == stroops(native_balance(server, a.public_key))
+    assert updated[b.public_key] == stroops(native_balance(server, b.public_key)) == 10_005 * 10_000_000
+    for change in op_changes:
+        entry = change.updated if change.type == xdr.LedgerEntryChangeType.LEDGER_ENTRY_UPDATED else None
+        if entry is not None:
+            assert entry.last_modified_ledger_seq.uint32 == resp["ledger"]

@@ -165,16 +165,28 @@ pub fn rate_limited() -> Value {
     )
 }
 
-/// 400 `transaction_failed` for a result (rejected, or failed in a ledger).
+/// 400 `transaction_failed` for a result (rejected, or failed in a ledger). For a fee bump,
+/// `inner_view` is true when the inner transaction's hash was submitted: then only the inner code
+/// is reported, as Horizon does.
 pub fn transaction_failed(
     envelope_xdr: &str,
     result: &TransactionResult,
+    inner_view: bool,
 ) -> Result<Value, JsonError> {
     let mut codes = Map::new();
-    codes.insert(
-        "transaction".into(),
-        Value::String(results::tx_code(result).into()),
-    );
+    let outer = results::tx_code(result);
+    match results::inner_tx_code(result) {
+        Some(inner) if inner_view => {
+            codes.insert("transaction".into(), Value::String(inner.into()));
+        }
+        Some(inner) => {
+            codes.insert("transaction".into(), Value::String(outer.into()));
+            codes.insert("inner_transaction".into(), Value::String(inner.into()));
+        }
+        None => {
+            codes.insert("transaction".into(), Value::String(outer.into()));
+        }
+    }
     if let Some(ops) = results::op_codes(result) {
         codes.insert("operations".into(), json!(ops));
     }
@@ -206,17 +218,47 @@ fn toid(ledger: u32, tx_order: u32) -> i64 {
     (i64::from(ledger) << 32) | (i64::from(tx_order) << 12)
 }
 
-/// The `Transaction` resource of `GET /transactions/{hash}` and a 200 submission.
-pub fn transaction(base: &str, tx: &StoredTx) -> Result<Value, JsonError> {
+fn signatures_json(sigs: &[stellar_xdr::DecoratedSignature]) -> Value {
+    Value::Array(
+        sigs.iter()
+            .map(|s| Value::String(b64(s.signature.0.as_slice())))
+            .collect(),
+    )
+}
+
+/// The `Transaction` resource of `GET /transactions/{hash}` and a 200 submission, seen through
+/// `requested` (for a fee bump, the outer or the inner hash).
+pub fn transaction(base: &str, tx: &StoredTx, requested: [u8; 32]) -> Result<Value, JsonError> {
     let env = TransactionEnvelope::from_xdr_base64(&tx.envelope_xdr, Limits::none())?;
-    let hash = hex::encode(tx.hash);
+    let (inner_env, fee_bump) = match &env {
+        TransactionEnvelope::Tx(e) => (e.clone(), None),
+        TransactionEnvelope::TxFeeBump(fb) => {
+            let stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) = &fb.tx.inner_tx;
+            (inner.clone(), Some(fb))
+        }
+        TransactionEnvelope::TxV0(e) => (
+            stellar_xdr::TransactionV1Envelope {
+                tx: airgap::envelope::v0_as_v1(e),
+                signatures: e.signatures.clone(),
+            },
+            None,
+        ),
+    };
+    let inner_view = fee_bump.is_none() || tx.inner_hash == Some(requested);
+    let hash = hex::encode(if fee_bump.is_some() {
+        requested
+    } else {
+        tx.hash
+    });
     let paging = toid(tx.ledger, 1).to_string();
+    let t = &inner_env.tx;
+    let source = g_address(&muxed_bytes(&t.source_account));
     let mut m = Map::new();
     m.insert(
         "_links".into(),
         json!({
             "self": link(format!("{base}/transactions/{hash}")),
-            "account": link(String::new()),
+            "account": link(format!("{base}/accounts/{source}")),
             "ledger": link(format!("{base}/ledgers/{}", tx.ledger)),
             "operations": templated(format!("{base}/transactions/{hash}/operations{{?cursor,limit,order}}")),
             "effects": templated(format!("{base}/transactions/{hash}/effects{{?cursor,limit,order}}")),
@@ -231,76 +273,106 @@ pub fn transaction(base: &str, tx: &StoredTx) -> Result<Value, JsonError> {
     m.insert("hash".into(), Value::String(hash));
     m.insert("ledger".into(), Value::from(tx.ledger));
     m.insert("created_at".into(), Value::String(rfc3339(tx.close_time)));
+    m.insert("source_account".into(), Value::String(source.clone()));
+    if let stellar_xdr::MuxedAccount::MuxedEd25519(med) = &t.source_account {
+        let muxed = stellar_strkey::ed25519::MuxedAccount {
+            ed25519: med.ed25519.0,
+            id: med.id,
+        };
+        m.insert(
+            "account_muxed".into(),
+            Value::String(muxed.to_string().to_string()),
+        );
+        m.insert("account_muxed_id".into(), Value::String(med.id.to_string()));
+    }
+    m.insert(
+        "source_account_sequence".into(),
+        Value::String(t.seq_num.0.to_string()),
+    );
     m.insert(
         "fee_charged".into(),
         Value::String(tx.fee_charged.to_string()),
     );
+    m.insert("operation_count".into(), Value::from(t.operations.len()));
     m.insert(
         "envelope_xdr".into(),
         Value::String(tx.envelope_xdr.clone()),
     );
     m.insert("result_xdr".into(), Value::String(tx.result_xdr.clone()));
-    // No transaction meta is produced by the sandbox: an empty LedgerEntryChanges.
-    m.insert("fee_meta_xdr".into(), Value::String("AAAAAA==".into()));
-    if let TransactionEnvelope::Tx(e) = &env {
-        let t = &e.tx;
-        let source = g_address(&muxed_bytes(&t.source_account));
-        if let stellar_xdr::MuxedAccount::MuxedEd25519(med) = &t.source_account {
-            let muxed = stellar_strkey::ed25519::MuxedAccount {
-                ed25519: med.ed25519.0,
-                id: med.id,
-            };
-            m.insert(
-                "account_muxed".into(),
-                Value::String(muxed.to_string().to_string()),
-            );
-            m.insert("account_muxed_id".into(), Value::String(med.id.to_string()));
-        }
-        if let Some(Value::Object(links)) = m.get_mut("_links") {
-            links.insert("account".into(), link(format!("{base}/accounts/{source}")));
-        }
-        m.insert("source_account".into(), Value::String(source.clone()));
+    if !tx.result_meta_xdr.is_empty() {
         m.insert(
-            "source_account_sequence".into(),
-            Value::String(t.seq_num.0.to_string()),
+            "result_meta_xdr".into(),
+            Value::String(tx.result_meta_xdr.clone()),
         );
-        m.insert("fee_account".into(), Value::String(source));
-        m.insert("max_fee".into(), Value::String(t.fee.to_string()));
-        m.insert("operation_count".into(), Value::from(t.operations.len()));
-        match &t.memo {
-            Memo::None => {
-                m.insert("memo_type".into(), Value::String("none".into()));
-            }
-            Memo::Text(text) => {
-                m.insert("memo_type".into(), Value::String("text".into()));
-                m.insert(
-                    "memo".into(),
-                    Value::String(String::from_utf8_lossy(text.as_slice()).into_owned()),
-                );
-                m.insert("memo_bytes".into(), Value::String(b64(text.as_slice())));
-            }
-            Memo::Id(id) => {
-                m.insert("memo_type".into(), Value::String("id".into()));
-                m.insert("memo".into(), Value::String(id.to_string()));
-            }
-            Memo::Hash(h) => {
-                m.insert("memo_type".into(), Value::String("hash".into()));
-                m.insert("memo".into(), Value::String(b64(&h.0)));
-            }
-            Memo::Return(h) => {
-                m.insert("memo_type".into(), Value::String("return".into()));
-                m.insert("memo".into(), Value::String(b64(&h.0)));
-            }
+    }
+    let fee_meta = if tx.fee_meta_xdr.is_empty() {
+        "AAAAAA==" // an empty LedgerEntryChanges, for transactions stored before meta existed
+    } else {
+        tx.fee_meta_xdr.as_str()
+    };
+    m.insert("fee_meta_xdr".into(), Value::String(fee_meta.to_string()));
+    match fee_bump {
+        None => {
+            m.insert("fee_account".into(), Value::String(source));
+            m.insert("max_fee".into(), Value::String(t.fee.to_string()));
+            m.insert("signatures".into(), signatures_json(&inner_env.signatures));
         }
-        let sigs: Vec<Value> = e
-            .signatures
-            .iter()
-            .map(|s| Value::String(b64(s.signature.0.as_slice())))
-            .collect();
-        m.insert("signatures".into(), Value::Array(sigs));
-        if let Some(p) = preconditions(&t.cond) {
-            m.insert("preconditions".into(), p);
+        Some(fb) => {
+            m.insert(
+                "fee_account".into(),
+                Value::String(g_address(&muxed_bytes(&fb.tx.fee_source))),
+            );
+            m.insert("max_fee".into(), Value::String(fb.tx.fee.to_string()));
+            m.insert(
+                "fee_bump_transaction".into(),
+                json!({
+                    "hash": hex::encode(tx.hash),
+                    "signatures": signatures_json(&fb.signatures),
+                }),
+            );
+            m.insert(
+                "inner_transaction".into(),
+                json!({
+                    "hash": hex::encode(tx.inner_hash.unwrap_or_default()),
+                    "signatures": signatures_json(&inner_env.signatures),
+                    "max_fee": t.fee.to_string(),
+                }),
+            );
+            let sigs = if inner_view {
+                signatures_json(&inner_env.signatures)
+            } else {
+                signatures_json(&fb.signatures)
+            };
+            m.insert("signatures".into(), sigs);
         }
+    }
+    match &t.memo {
+        Memo::None => {
+            m.insert("memo_type".into(), Value::String("none".into()));
+        }
+        Memo::Text(text) => {
+            m.insert("memo_type".into(), Value::String("text".into()));
+            m.insert(
+                "memo".into(),
+                Value::String(String::from_utf8_lossy(text.as_slice()).into_owned()),
+            );
+            m.insert("memo_bytes".into(), Value::String(b64(text.as_slice())));
+        }
+        Memo::Id(id) => {
+            m.insert("memo_type".into(), Value::String("id".into()));
+            m.insert("memo".into(), Value::String(id.to_string()));
+        }
+        Memo::Hash(h) => {
+            m.insert("memo_type".into(), Value::String("hash".into()));
+            m.insert("memo".into(), Value::String(b64(&h.0)));
+        }
+        Memo::Return(h) => {
+            m.insert("memo_type".into(), Value::String("return".into()));
+            m.insert("memo".into(), Value::String(b64(&h.0)));
+        }
+    }
+    if let Some(p) = preconditions(&t.cond) {
+        m.insert("preconditions".into(), p);
     }
     Ok(Value::Object(m))
 }
@@ -641,6 +713,168 @@ pub fn ledgers_page(base: &str, records: &[&LedgerRecord], order: &str, limit: u
             "self": link(format!("{base}/ledgers?cursor=&limit={limit}&order={order}")),
             "next": link(format!("{base}/ledgers?cursor={}&limit={limit}&order={order}", cursor(records.last()))),
             "prev": link(format!("{base}/ledgers?cursor={}&limit={limit}&order={reverse}", cursor(records.first()))),
+        },
+        "_embedded": { "records": recs },
+    })
+}
+
+/// A payment-type operation (`create_account`, `payment`, `account_merge`) of a transaction.
+pub struct PaymentOp {
+    /// The operation's id and paging token (TOID).
+    pub token: i64,
+    /// Accounts taking part (source, destination, funder, created or merged account).
+    pub participants: Vec<[u8; 32]>,
+    pub record: Value,
+}
+
+fn asset_fields(m: &mut Map<String, Value>, asset: &stellar_xdr::Asset) {
+    match asset {
+        stellar_xdr::Asset::Native => {
+            m.insert("asset_type".into(), Value::String("native".into()));
+        }
+        stellar_xdr::Asset::CreditAlphanum4(a) => {
+            let code: String = a
+                .asset_code
+                .0
+                .iter()
+                .take_while(|b| **b != 0)
+                .map(|b| char::from(*b))
+                .collect();
+            m.insert(
+                "asset_type".into(),
+                Value::String("credit_alphanum4".into()),
+            );
+            m.insert("asset_code".into(), Value::String(code));
+            m.insert(
+                "asset_issuer".into(),
+                Value::String(g_address(&super::ledger::account_id_bytes(&a.issuer))),
+            );
+        }
+        stellar_xdr::Asset::CreditAlphanum12(a) => {
+            let code: String = a
+                .asset_code
+                .0
+                .iter()
+                .take_while(|b| **b != 0)
+                .map(|b| char::from(*b))
+                .collect();
+            m.insert(
+                "asset_type".into(),
+                Value::String("credit_alphanum12".into()),
+            );
+            m.insert("asset_code".into(), Value::String(code));
+            m.insert(
+                "asset_issuer".into(),
+                Value::String(g_address(&super::ledger::account_id_bytes(&a.issuer))),
+            );
+        }
+    }
+}
+
+/// The payment-type operations of a stored transaction, as Horizon's operation records
+/// (only for successful transactions: Horizon's `include_failed` defaults to false).
+pub fn payment_ops(base: &str, tx: &StoredTx) -> Vec<PaymentOp> {
+    let Ok(env) = TransactionEnvelope::from_xdr_base64(&tx.envelope_xdr, Limits::none()) else {
+        return Vec::new();
+    };
+    let t = match &env {
+        TransactionEnvelope::Tx(e) => e.tx.clone(),
+        TransactionEnvelope::TxFeeBump(fb) => {
+            let stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) = &fb.tx.inner_tx;
+            inner.tx.clone()
+        }
+        TransactionEnvelope::TxV0(e) => airgap::envelope::v0_as_v1(e),
+    };
+    let tx_source = muxed_bytes(&t.source_account);
+    let hash = hex::encode(tx.hash);
+    let mut out = Vec::new();
+    for (i, op) in t.operations.iter().enumerate() {
+        let index = i64::try_from(i).unwrap_or(0) + 1;
+        let token = toid(tx.ledger, 1) | index;
+        let source = op.source_account.as_ref().map_or(tx_source, muxed_bytes);
+        let mut m = Map::new();
+        let participants = match &op.body {
+            stellar_xdr::OperationBody::CreateAccount(c) => {
+                let account = super::ledger::account_id_bytes(&c.destination);
+                m.insert("type".into(), Value::String("create_account".into()));
+                m.insert("type_i".into(), Value::from(0));
+                m.insert(
+                    "starting_balance".into(),
+                    Value::String(amount(c.starting_balance)),
+                );
+                m.insert("funder".into(), Value::String(g_address(&source)));
+                m.insert("account".into(), Value::String(g_address(&account)));
+                vec![source, account]
+            }
+            stellar_xdr::OperationBody::Payment(p) => {
+                let to = muxed_bytes(&p.destination);
+                m.insert("type".into(), Value::String("payment".into()));
+                m.insert("type_i".into(), Value::from(1));
+                asset_fields(&mut m, &p.asset);
+                m.insert("from".into(), Value::String(g_address(&source)));
+                m.insert("to".into(), Value::String(g_address(&to)));
+                m.insert("amount".into(), Value::String(amount(p.amount)));
+                vec![source, to]
+            }
+            stellar_xdr::OperationBody::AccountMerge(dest) => {
+                let into = muxed_bytes(dest);
+                m.insert("type".into(), Value::String("account_merge".into()));
+                m.insert("type_i".into(), Value::from(8));
+                m.insert("account".into(), Value::String(g_address(&source)));
+                m.insert("into".into(), Value::String(g_address(&into)));
+                vec![source, into]
+            }
+            _ => continue,
+        };
+        let id = token.to_string();
+        m.insert(
+            "_links".into(),
+            json!({
+                "self": link(format!("{base}/operations/{id}")),
+                "transaction": link(format!("{base}/transactions/{hash}")),
+                "effects": link(format!("{base}/operations/{id}/effects")),
+                "succeeds": link(format!("{base}/effects?order=desc&cursor={id}")),
+                "precedes": link(format!("{base}/effects?order=asc&cursor={id}")),
+            }),
+        );
+        m.insert("id".into(), Value::String(id.clone()));
+        m.insert("paging_token".into(), Value::String(id));
+        m.insert("transaction_successful".into(), Value::Bool(tx.successful));
+        m.insert("source_account".into(), Value::String(g_address(&source)));
+        m.insert("created_at".into(), Value::String(rfc3339(tx.close_time)));
+        m.insert("transaction_hash".into(), Value::String(hash.clone()));
+        out.push(PaymentOp {
+            token,
+            participants,
+            record: Value::Object(m),
+        });
+    }
+    out
+}
+
+/// A HAL page of operation records.
+pub fn operations_page(
+    base: &str,
+    path: &str,
+    records: &[(i64, Value)],
+    order: &str,
+    limit: usize,
+) -> Value {
+    let reverse = if order == "asc" { "desc" } else { "asc" };
+    let last = records
+        .last()
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_default();
+    let first = records
+        .first()
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_default();
+    let recs: Vec<Value> = records.iter().map(|(_, v)| v.clone()).collect();
+    json!({
+        "_links": {
+            "self": link(format!("{base}{path}?cursor=&limit={limit}&order={order}")),
+            "next": link(format!("{base}{path}?cursor={last}&limit={limit}&order={order}")),
+            "prev": link(format!("{base}{path}?cursor={first}&limit={limit}&order={reverse}")),
         },
         "_embedded": { "records": recs },
     })

@@ -13,14 +13,16 @@ use sha2::{Digest, Sha256};
 use stellar_xdr::{
     AccountId, AccountMergeResult, AllowTrustOp, AllowTrustResult, Asset, AssetCode,
     BumpSequenceOp, BumpSequenceResult, ChangeTrustAsset, ChangeTrustOp, ChangeTrustResult,
-    ClawbackOp, ClawbackResult, CreateAccountOp, CreateAccountResult, DecoratedSignature, Limits,
+    ClawbackOp, ClawbackResult, CreateAccountOp, CreateAccountResult, DecoratedSignature,
+    FeeBumpTransactionEnvelope, FeeBumpTransactionInnerTx, LedgerEntryChanges, Limits,
     ManageDataOp, ManageDataResult, Memo, MuxedAccount, Operation, OperationBody, OperationResult,
     OperationResultTr, PaymentOp, PaymentResult, Preconditions, PublicKey, SequenceNumber,
     SetOptionsOp, SetOptionsResult, SetTrustLineFlagsOp, SetTrustLineFlagsResult, SignatureHint,
-    SignerKey, Transaction, TransactionEnvelope, TransactionExt, TransactionResult,
-    TransactionResultResult, TransactionV1Envelope, Uint256, WriteXdr,
+    SignerKey, Transaction, TransactionEnvelope, TransactionExt, TransactionMeta,
+    TransactionResult, TransactionResultResult, TransactionV1Envelope, Uint256, WriteXdr,
 };
 
+use super::meta::{self, MetaError};
 use super::results::{self, ResultsError};
 
 /// Base fee per operation, in stroops.
@@ -59,6 +61,8 @@ pub enum LedgerError {
     Xdr(#[from] stellar_xdr::Error),
     #[error("ledger sequence exhausted")]
     LedgerSequenceExhausted,
+    #[error(transparent)]
+    Meta(#[from] MetaError),
 }
 
 /// A key that may sign for an account.
@@ -153,12 +157,21 @@ pub struct LedgerRecord {
 /// A transaction included in a ledger (successful or failed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredTx {
+    /// The submitted envelope's hash (outer hash for a fee bump).
     pub hash: [u8; 32],
+    /// The inner transaction's hash of a fee bump.
+    #[serde(default)]
+    pub inner_hash: Option<[u8; 32]>,
     pub ledger: u32,
     pub close_time: u64,
     /// The envelope as submitted (base64 XDR).
     pub envelope_xdr: String,
     pub result_xdr: String,
+    /// Base64 `TransactionMeta` (v3) and fee `LedgerEntryChanges`.
+    #[serde(default)]
+    pub result_meta_xdr: String,
+    #[serde(default)]
+    pub fee_meta_xdr: String,
     pub successful: bool,
     pub fee_charged: i64,
 }
@@ -438,6 +451,7 @@ impl<'a> SigChecker<'a> {
 /// Per-transaction values the operations need.
 struct TxCtx {
     ledger_seq: u32,
+    close_time: u64,
 }
 
 fn inner(tr: OperationResultTr) -> OperationResult {
@@ -531,7 +545,8 @@ fn check_op_valid(source: [u8; 32], body: &OperationBody) -> Option<OperationRes
             })
         }
         OperationBody::Clawback(op) => {
-            let bad = muxed_bytes(&op.from) == source
+            // core compares the muxed account as given: an M-address of the issuer is not "self"
+            let bad = op.from == MuxedAccount::Ed25519(Uint256(source))
                 || op.amount < 1
                 || match asset_key(&op.asset) {
                     Some(Ok(key)) => key.issuer != source,
@@ -670,7 +685,7 @@ impl State {
                 .manage_data(source, op)
                 .unwrap_or_else(|r| inner(OperationResultTr::ManageData(r))),
             OperationBody::BumpSequence(op) => inner(OperationResultTr::BumpSequence(
-                self.bump_sequence(source, op),
+                self.bump_sequence(ctx, source, op),
             )),
             OperationBody::AccountMerge(dest) => inner(OperationResultTr::AccountMerge(
                 self.merge(ctx, source, dest),
@@ -1056,11 +1071,19 @@ impl State {
         )))
     }
 
-    fn bump_sequence(&mut self, source: [u8; 32], op: &BumpSequenceOp) -> BumpSequenceResult {
+    fn bump_sequence(
+        &mut self,
+        ctx: &TxCtx,
+        source: [u8; 32],
+        op: &BumpSequenceOp,
+    ) -> BumpSequenceResult {
         if let Some(acc) = self.accounts.get_mut(&source) {
             if op.bump_to.0 > acc.seq_num {
                 acc.seq_num = op.bump_to.0;
             }
+            // protocol >= 19: the sequence metadata is refreshed even when nothing is bumped
+            acc.seq_ledger = ctx.ledger_seq;
+            acc.seq_time = ctx.close_time;
         }
         BumpSequenceResult::Success
     }
@@ -1166,6 +1189,76 @@ fn rejected(fee: i64, code: TransactionResultResult) -> Result<Verdict, LedgerEr
     Ok(Verdict::Rejected(results::tx_error(fee, code)))
 }
 
+/// A transaction applied to a copy of the state, before its ledger is closed.
+struct Applied {
+    state: State,
+    result: TransactionResult,
+    fee: i64,
+    failed: bool,
+    fee_changes: LedgerEntryChanges,
+    meta: TransactionMeta,
+}
+
+/// Stamp `last_modified_*` on what changed since `before`, and return the changes as XDR.
+fn settle(
+    before: &State,
+    after: &mut State,
+    at: Closing,
+) -> Result<LedgerEntryChanges, LedgerError> {
+    after.stamp_changes(before, at.next_seq, at.close_time);
+    Ok(meta::changes(before, after)?)
+}
+
+/// The ledger being closed.
+#[derive(Clone, Copy, Debug)]
+struct Closing {
+    next_seq: u32,
+    close_time: u64,
+}
+
+/// Why a transaction is invalid: a tx-level code, or the per-op results of `tx_failed`.
+enum Invalid {
+    Tx(TransactionResultResult),
+    Ops(Vec<OperationResult>),
+}
+
+impl Invalid {
+    fn into_result(self, fee: i64) -> Result<TransactionResult, LedgerError> {
+        Ok(match self {
+            Invalid::Tx(code) => results::tx_error(fee, code),
+            Invalid::Ops(ops) => results::tx_with_ops(fee, true, ops)?,
+        })
+    }
+}
+
+/// `base fee × max(1, operations + extra)` (a fee bump counts as one more operation).
+fn fee_for_ops(ops: usize, extra: usize) -> i64 {
+    let n = i64::try_from(ops.saturating_add(extra)).unwrap_or(i64::MAX);
+    BASE_FEE.saturating_mul(n.max(1))
+}
+
+/// Charge `min(max_fee, min_fee)` (never more than the balance) to `payer`; returns the fee.
+fn charge_fee(state: &mut State, payer: [u8; 32], max_fee: i64, min_fee: i64) -> i64 {
+    let mut fee = max_fee.min(min_fee).max(0);
+    if let Some(acc) = state.accounts.get_mut(&payer) {
+        fee = fee.min(acc.balance).max(0);
+        acc.balance -= fee;
+    } else {
+        fee = 0;
+    }
+    fee
+}
+
+/// Remove a pre-authorized-transaction signer for `hash` from `account`, if present.
+fn remove_one_time_signer(state: &mut State, account: [u8; 32], hash: [u8; 32]) {
+    if let Some(acc) = state.accounts.get_mut(&account) {
+        let before = acc.signers.len();
+        acc.signers.retain(|s| s.key != SignerKind::PreAuthTx(hash));
+        let removed = u32::try_from(before - acc.signers.len()).unwrap_or(0);
+        acc.num_sub_entries = acc.num_sub_entries.saturating_sub(removed);
+    }
+}
+
 impl Ledger {
     /// Ledger 1: the root account holds every lumen, as in stellar-core's genesis.
     pub fn genesis(passphrase: &str, now: u64) -> Ledger {
@@ -1251,40 +1344,134 @@ impl Ledger {
         hash: [u8; 32],
         now: u64,
     ) -> Result<Verdict, LedgerError> {
-        let (tx, sigs) = match env {
-            TransactionEnvelope::Tx(TransactionV1Envelope { tx, signatures }) => {
-                (tx, signatures.as_slice())
-            }
-            TransactionEnvelope::TxV0(e) => {
-                let n = i64::try_from(e.tx.operations.len()).unwrap_or(i64::MAX);
-                return rejected(
-                    BASE_FEE.saturating_mul(n.max(1)),
-                    TransactionResultResult::TxNotSupported,
-                );
-            }
-            TransactionEnvelope::TxFeeBump(e) => {
-                let n = match &e.tx.inner_tx {
-                    stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) => inner.tx.operations.len(),
-                };
-                let n = i64::try_from(n).unwrap_or(i64::MAX);
-                return rejected(
-                    BASE_FEE.saturating_mul(n.saturating_add(1)),
-                    TransactionResultResult::TxNotSupported,
-                );
-            }
-        };
-        let n_ops = i64::try_from(tx.operations.len()).unwrap_or(i64::MAX);
-        let min_fee = BASE_FEE.saturating_mul(n_ops.max(1));
         let next_seq = self
             .header
             .ledger_seq
             .checked_add(1)
             .ok_or(LedgerError::LedgerSequenceExhausted)?;
         let close_time = now.max(self.header.close_time);
+        let at = Closing {
+            next_seq,
+            close_time,
+        };
+        match env {
+            TransactionEnvelope::TxV0(e) => rejected(
+                fee_for_ops(e.tx.operations.len(), 0),
+                TransactionResultResult::TxNotSupported,
+            ),
+            TransactionEnvelope::Tx(e) => {
+                let min_fee = fee_for_ops(e.tx.operations.len(), 0);
+                if let Some(invalid) = self.validate(&e.tx, &e.signatures, hash, true, at) {
+                    return Ok(Verdict::Rejected(invalid.into_result(min_fee)?));
+                }
+                let mut state = self.state.clone();
+                let source = muxed_bytes(&e.tx.source_account);
+                let fee = charge_fee(&mut state, source, i64::from(e.tx.fee), min_fee);
+                let fee_changes = settle(&self.state, &mut state, at)?;
+                let pre = state.clone();
+                let (failed, ops, meta) = self.apply_tx(&mut state, &pre, &e.tx, hash, at)?;
+                let result = results::tx_with_ops(fee, failed, ops)?;
+                let applied = Applied {
+                    state,
+                    result,
+                    fee,
+                    failed,
+                    fee_changes,
+                    meta,
+                };
+                self.close(applied, &e.tx, envelope_xdr, hash, None, at)
+            }
+            TransactionEnvelope::TxFeeBump(e) => self.evaluate_fee_bump(e, envelope_xdr, hash, at),
+        }
+    }
 
+    /// stellar-core's `FeeBumpTransactionFrame::checkValid` and apply.
+    fn evaluate_fee_bump(
+        &self,
+        env: &FeeBumpTransactionEnvelope,
+        envelope_xdr: &str,
+        hash: [u8; 32],
+        at: Closing,
+    ) -> Result<Verdict, LedgerError> {
+        let FeeBumpTransactionInnerTx::Tx(inner) = &env.tx.inner_tx;
+        let inner_tx = &inner.tx;
+        let inner_hash =
+            airgap::envelope::tx_hash(inner_tx, &Network::from_passphrase(&self.passphrase));
+        let n_inner = inner_tx.operations.len();
+        let min_outer = fee_for_ops(n_inner, 1);
+        let min_inner = fee_for_ops(n_inner, 0);
+        let outer_fee = env.tx.fee;
+        if outer_fee < 0 {
+            return rejected(min_outer, TransactionResultResult::TxMalformed);
+        }
+        if outer_fee < min_outer {
+            return rejected(min_outer, TransactionResultResult::TxInsufficientFee);
+        }
+        // the outer fee rate must be at least the inner one
+        let v1 = i128::from(outer_fee) * i128::from(min_inner);
+        let v2 = i128::from(inner_tx.fee) * i128::from(min_outer);
+        if v1 < v2 {
+            let needed = (v2 + i128::from(min_inner) - 1) / i128::from(min_inner.max(1));
+            let needed = i64::try_from(needed).unwrap_or(i64::MAX);
+            return rejected(needed, TransactionResultResult::TxInsufficientFee);
+        }
+        let fee_source = muxed_bytes(&env.tx.fee_source);
+        let Some(fee_acc) = self.state.accounts.get(&fee_source) else {
+            return rejected(min_outer, TransactionResultResult::TxNoAccount);
+        };
+        let mut checker = SigChecker::new(hash, &env.signatures);
+        if !checker.check(&signers_of(fee_acc), needed_weight(fee_acc, Threshold::Low)) {
+            return rejected(min_outer, TransactionResultResult::TxBadAuth);
+        }
+        if available(fee_acc) < outer_fee {
+            return rejected(min_outer, TransactionResultResult::TxInsufficientBalance);
+        }
+        if !checker.all_used() {
+            return rejected(min_outer, TransactionResultResult::TxBadAuthExtra);
+        }
+        if let Some(invalid) = self.validate(inner_tx, &inner.signatures, inner_hash, false, at) {
+            let inner_result = invalid.into_result(0)?;
+            let result = results::fee_bump(min_outer, false, inner_hash, inner_result)?;
+            return Ok(Verdict::Rejected(result));
+        }
+        let mut state = self.state.clone();
+        let fee = charge_fee(&mut state, fee_source, outer_fee, min_outer);
+        let fee_changes = settle(&self.state, &mut state, at)?;
+        let pre = state.clone();
+        remove_one_time_signer(&mut state, fee_source, hash);
+        let (failed, ops, meta) = self.apply_tx(&mut state, &pre, inner_tx, inner_hash, at)?;
+        let inner_fee = i64::from(inner_tx.fee).min(min_inner);
+        let inner_result = results::tx_with_ops(inner_fee, failed, ops)?;
+        let result = results::fee_bump(fee, !failed, inner_hash, inner_result)?;
+        let applied = Applied {
+            state,
+            result,
+            fee,
+            failed,
+            fee_changes,
+            meta,
+        };
+        self.close(applied, inner_tx, envelope_xdr, hash, Some(inner_hash), at)
+    }
+
+    /// stellar-core's `checkValid` for one transaction (`charge_fee == false` for the inner
+    /// transaction of a fee bump). `None` when valid.
+    fn validate(
+        &self,
+        tx: &Transaction,
+        sigs: &[DecoratedSignature],
+        hash: [u8; 32],
+        charge_fee: bool,
+        at: Closing,
+    ) -> Option<Invalid> {
+        let Closing {
+            next_seq,
+            close_time,
+        } = at;
+        let min_fee = fee_for_ops(tx.operations.len(), 0);
         // commonValidPreSeqNum
         if !matches!(tx.ext, TransactionExt::V0) {
-            return rejected(min_fee, TransactionResultResult::TxMalformed);
+            return Some(Invalid::Tx(TransactionResultResult::TxMalformed));
         }
         let cond = conditions(&tx.cond);
         if cond.extra_signers.len() == 2 && cond.extra_signers.first() == cond.extra_signers.get(1)
@@ -1292,25 +1479,25 @@ impl Ledger {
                 |s| matches!(s, SignerKind::SignedPayload { payload, .. } if payload.is_empty()),
             )
         {
-            return rejected(min_fee, TransactionResultResult::TxMalformed);
+            return Some(Invalid::Tx(TransactionResultResult::TxMalformed));
         }
         if tx.operations.is_empty() {
-            return rejected(min_fee, TransactionResultResult::TxMissingOperation);
+            return Some(Invalid::Tx(TransactionResultResult::TxMissingOperation));
         }
         if (cond.min_time != 0 && cond.min_time > close_time) || cond.min_ledger > next_seq {
-            return rejected(min_fee, TransactionResultResult::TxTooEarly);
+            return Some(Invalid::Tx(TransactionResultResult::TxTooEarly));
         }
         if (cond.max_time != 0 && cond.max_time < close_time)
             || (cond.max_ledger != 0 && cond.max_ledger <= next_seq)
         {
-            return rejected(min_fee, TransactionResultResult::TxTooLate);
+            return Some(Invalid::Tx(TransactionResultResult::TxTooLate));
         }
-        if i64::from(tx.fee) < min_fee {
-            return rejected(min_fee, TransactionResultResult::TxInsufficientFee);
+        if charge_fee && i64::from(tx.fee) < min_fee {
+            return Some(Invalid::Tx(TransactionResultResult::TxInsufficientFee));
         }
         let source = muxed_bytes(&tx.source_account);
         let Some(source_acc) = self.state.accounts.get(&source) else {
-            return rejected(min_fee, TransactionResultResult::TxNoAccount);
+            return Some(Invalid::Tx(TransactionResultResult::TxNoAccount));
         };
 
         // commonValid
@@ -1322,14 +1509,14 @@ impl Ledger {
                 None => current == i64::MAX || current + 1 != seq,
             };
         if bad_seq {
-            return rejected(min_fee, TransactionResultResult::TxBadSeq);
+            return Some(Invalid::Tx(TransactionResultResult::TxBadSeq));
         }
         let too_early_for_account = cond.min_seq_age > close_time
             || close_time - cond.min_seq_age < source_acc.seq_time
             || cond.min_seq_ledger_gap > next_seq
             || next_seq - cond.min_seq_ledger_gap < source_acc.seq_ledger;
         if too_early_for_account {
-            return rejected(min_fee, TransactionResultResult::TxBadMinSeqAgeOrGap);
+            return Some(Invalid::Tx(TransactionResultResult::TxBadMinSeqAgeOrGap));
         }
         let mut checker = SigChecker::new(hash, sigs);
         let low = needed_weight(source_acc, Threshold::Low);
@@ -1341,10 +1528,10 @@ impl Ledger {
             authorized = checker.check(&extra, needed);
         }
         if !authorized {
-            return rejected(min_fee, TransactionResultResult::TxBadAuth);
+            return Some(Invalid::Tx(TransactionResultResult::TxBadAuth));
         }
-        if available(source_acc) < i64::from(tx.fee) {
-            return rejected(min_fee, TransactionResultResult::TxInsufficientBalance);
+        if charge_fee && available(source_acc) < i64::from(tx.fee) {
+            return Some(Invalid::Tx(TransactionResultResult::TxInsufficientBalance));
         }
 
         // operations: signatures per source account and threshold, then doCheckValid
@@ -1358,16 +1545,13 @@ impl Ledger {
                 if let Some(slot) = op_results.get_mut(i) {
                     *slot = err;
                 }
-                return Ok(Verdict::Rejected(results::tx_with_ops(
-                    min_fee, true, op_results,
-                )?));
+                return Some(Invalid::Ops(op_results));
             }
         }
         if !checker.all_used() {
-            return rejected(min_fee, TransactionResultResult::TxBadAuthExtra);
+            return Some(Invalid::Tx(TransactionResultResult::TxBadAuthExtra));
         }
-
-        self.apply(tx, envelope_xdr, hash, next_seq, close_time)
+        None
     }
 
     fn check_op(
@@ -1394,76 +1578,87 @@ impl Ledger {
         check_op_valid(source, &op.body)
     }
 
-    fn apply(
+    /// Consume the sequence number and one-time signers, then apply the operations, each on top
+    /// of the previous ones; any failure rolls all operation effects back. `pre` is the state
+    /// the transaction meta's "changes before" start from. Returns
+    /// `(failed, operation results, meta)`.
+    fn apply_tx(
         &self,
+        state: &mut State,
+        pre: &State,
         tx: &Transaction,
-        envelope_xdr: &str,
         hash: [u8; 32],
-        next_seq: u32,
-        close_time: u64,
-    ) -> Result<Verdict, LedgerError> {
+        at: Closing,
+    ) -> Result<(bool, Vec<OperationResult>, TransactionMeta), LedgerError> {
         let source = muxed_bytes(&tx.source_account);
-        let n_ops = i64::try_from(tx.operations.len()).unwrap_or(i64::MAX);
-        let mut state = self.state.clone();
-        let mut header = self.header.clone();
-
-        // processFeeSeqNum + processSeqNum
-        let mut fee = i64::from(tx.fee).min(BASE_FEE.saturating_mul(n_ops.max(1)));
         if let Some(acc) = state.accounts.get_mut(&source) {
-            fee = fee.min(acc.balance).max(0);
-            acc.balance -= fee;
             acc.seq_num = tx.seq_num.0;
-            acc.seq_ledger = next_seq;
-            acc.seq_time = close_time;
+            acc.seq_ledger = at.next_seq;
+            acc.seq_time = at.close_time;
         }
-        header.fee_pool = header.fee_pool.saturating_add(fee);
-
         // one-time (pre-authorized transaction) signers are consumed whatever the outcome
-        let mut sources = vec![source];
-        sources.extend(
-            tx.operations
-                .iter()
-                .filter_map(|op| op.source_account.as_ref().map(muxed_bytes)),
-        );
-        for id in sources {
-            if let Some(acc) = state.accounts.get_mut(&id) {
-                let before = acc.signers.len();
-                acc.signers.retain(|s| s.key != SignerKind::PreAuthTx(hash));
-                let removed = u32::try_from(before - acc.signers.len()).unwrap_or(0);
-                acc.num_sub_entries = acc.num_sub_entries.saturating_sub(removed);
+        remove_one_time_signer(state, source, hash);
+        for op in tx.operations.iter() {
+            if let Some(op_source) = op.source_account.as_ref().map(muxed_bytes) {
+                remove_one_time_signer(state, op_source, hash);
             }
         }
-
-        // operations, each on top of the previous ones; any failure rolls all of them back
         let ctx = TxCtx {
-            ledger_seq: next_seq,
+            ledger_seq: at.next_seq,
+            close_time: at.close_time,
         };
+        let changes_before = settle(pre, state, at)?;
         let mut work = state.clone();
         let mut op_results = Vec::with_capacity(tx.operations.len());
+        let mut op_changes = Vec::with_capacity(tx.operations.len());
         let mut failed = false;
         for op in tx.operations.iter() {
             let op_source = op.source_account.as_ref().map_or(source, muxed_bytes);
             let before = work.clone();
             let result = work.apply_op(&ctx, op_source, &op.body);
-            if !is_op_success(&result) {
+            if is_op_success(&result) {
+                op_changes.push(settle(&before, &mut work, at)?);
+            } else {
                 failed = true;
                 work = before;
             }
             op_results.push(result);
         }
-        if !failed {
-            state = work;
+        if failed {
+            // a failed transaction reports no operation changes
+            op_changes.clear();
+        } else {
+            *state = work;
         }
-        if let Some(acc) = state.accounts.get_mut(&source) {
-            // bump_sequence and merges may have touched the source; keep seq metadata honest
-            if acc.seq_num != tx.seq_num.0 {
-                acc.seq_ledger = next_seq;
-                acc.seq_time = close_time;
-            }
-        }
-        state.stamp_changes(&self.state, next_seq, close_time);
+        let meta = meta::transaction_meta(changes_before, op_changes)?;
+        Ok((failed, op_results, meta))
+    }
 
-        let result = results::tx_with_ops(fee, failed, op_results)?;
+    /// Close the next ledger with this one transaction.
+    fn close(
+        &self,
+        applied: Applied,
+        tx: &Transaction,
+        envelope_xdr: &str,
+        hash: [u8; 32],
+        inner_hash: Option<[u8; 32]>,
+        at: Closing,
+    ) -> Result<Verdict, LedgerError> {
+        let Closing {
+            next_seq,
+            close_time,
+        } = at;
+        let Applied {
+            mut state,
+            result,
+            fee,
+            failed,
+            fee_changes,
+            meta,
+        } = applied;
+        let mut header = self.header.clone();
+        header.fee_pool = header.fee_pool.saturating_add(fee);
+        state.stamp_changes(&self.state, next_seq, close_time);
         let result_xdr = results::to_base64(&result)?;
         let ops_u32 = u32::try_from(tx.operations.len()).unwrap_or(u32::MAX);
         let mut h = Sha256::new();
@@ -1489,10 +1684,13 @@ impl Ledger {
         header.hash = ledger_hash;
         let stored = StoredTx {
             hash,
+            inner_hash,
             ledger: next_seq,
             close_time,
             envelope_xdr: envelope_xdr.to_string(),
             result_xdr,
+            result_meta_xdr: meta.to_xdr_base64(Limits::none())?,
+            fee_meta_xdr: fee_changes.to_xdr_base64(Limits::none())?,
             successful: !failed,
             fee_charged: fee,
         };

@@ -5,19 +5,23 @@
 //! ledger. It is not a validator: no consensus, no history archives, no Soroban, no DEX.
 //!
 //! Layout: this file holds the server and the routes; [`ledger`] the state and the rules;
-//! [`results`] result codes; [`store`] SQLite persistence; [`json`] Horizon's JSON shapes.
+//! [`results`] result codes; [`meta`] entries and transaction meta as XDR; [`store`] SQLite
+//! persistence; [`json`] Horizon's JSON shapes;
+//! [`stream`] Server-Sent Events.
 
 pub mod json;
 pub mod ledger;
+pub mod meta;
 pub mod results;
 pub mod store;
+pub mod stream;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -223,14 +227,19 @@ impl SandboxHandle {
 struct Inner {
     ledger: Ledger,
     store: Store,
+    /// By hash (a fee bump under its outer and its inner hash).
     txs: HashMap<[u8; 32], StoredTx>,
+    /// Transaction hashes in ledger order.
+    order: Vec<[u8; 32]>,
     ledgers: Vec<LedgerRecord>,
 }
 
-struct Shared {
+pub struct Shared {
     base: String,
     faults: FaultSpec,
     inner: Mutex<Inner>,
+    stop: Arc<AtomicBool>,
+    streams: AtomicUsize,
 }
 
 impl Shared {
@@ -280,6 +289,15 @@ pub fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         addr: config.listen,
         reason: "not an IP listener".into(),
     })?;
+    let mut order: Vec<&StoredTx> = loaded
+        .txs
+        .iter()
+        .filter(|(h, tx)| **h == tx.hash)
+        .map(|(_, tx)| tx)
+        .collect();
+    order.sort_by_key(|tx| tx.ledger);
+    let order = order.into_iter().map(|tx| tx.hash).collect();
+    let stop = Arc::new(AtomicBool::new(false));
     let shared = Arc::new(Shared {
         base: format!("http://{addr}"),
         faults: config.faults,
@@ -287,11 +305,13 @@ pub fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
             ledger: loaded.ledger,
             store,
             txs: loaded.txs,
+            order,
             ledgers: loaded.ledgers,
         }),
+        stop: Arc::clone(&stop),
+        streams: AtomicUsize::new(0),
     });
     let server = Arc::new(server);
-    let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::with_capacity(WORKERS);
     for _ in 0..WORKERS {
         let server = Arc::clone(&server);
@@ -370,8 +390,24 @@ fn header(name: &str, value: &str) -> Option<Header> {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
 }
 
-fn handle(shared: &Shared, mut req: Request) {
-    let reply = route(shared, &mut req);
+fn handle(shared: &Arc<Shared>, mut req: Request) {
+    if wants_stream(&req) {
+        return open_stream(shared, req);
+    }
+    let mut reply = route(shared, &mut req);
+    if shared.faults.rate_429 > 0.0 && reply.status != 429 {
+        // With rate limiting on, Horizon reports the quota on every (non-streaming) answer.
+        let remaining: u32 = rand::thread_rng().gen_range(1..=100);
+        reply = reply
+            .with_header("X-Ratelimit-Limit", "101".into())
+            .with_header("X-Ratelimit-Remaining", remaining.to_string())
+            .with_header("X-Ratelimit-Reset", (101 - remaining).to_string());
+    }
+    respond(req, reply);
+}
+
+/// Send a reply with Horizon's common headers.
+fn respond(req: Request, reply: Reply) {
     let (content_type, bytes) = match &reply.body {
         Body::Hal(v) => (
             Some("application/hal+json; charset=utf-8"),
@@ -446,6 +482,11 @@ fn route(shared: &Shared, req: &mut Request) -> Reply {
         }
         (Method::Get, ["ledgers"]) => get_ledgers(shared, query),
         (Method::Get, ["ledgers", seq]) => get_ledger(shared, seq),
+        (Method::Get, ["payments"]) => get_payments(shared, None, query),
+        (Method::Get, ["accounts", id, "payments"]) => match parse_account(id) {
+            Ok(account) => get_payments(shared, Some(account), query),
+            Err(reply) => reply,
+        },
         _ => Reply::problem(json::not_found()),
     }
 }
@@ -485,16 +526,25 @@ fn get_fault(fault: Fault) -> Reply {
     }
 }
 
+fn parse_account(id: &str) -> Result<[u8; 32], Reply> {
+    stellar_strkey::ed25519::PublicKey::from_string(id)
+        .map(|k| k.0)
+        .map_err(|_| {
+            Reply::problem(json::bad_request(
+                "account_id",
+                "Account ID must start with `G` and contain 56 alphanum characters",
+            ))
+        })
+}
+
 fn get_account(shared: &Shared, id: &str) -> Reply {
-    let Ok(key) = stellar_strkey::ed25519::PublicKey::from_string(id) else {
-        return Reply::problem(json::bad_request(
-            "account_id",
-            "Account ID must start with `G` and contain 56 alphanum characters",
-        ));
+    let key = match parse_account(id) {
+        Ok(key) => key,
+        Err(reply) => return reply,
     };
     let inner = shared.lock();
     let latest = inner.ledger.header.ledger_seq.to_string();
-    match inner.ledger.state.accounts.get(&key.0) {
+    match inner.ledger.state.accounts.get(&key) {
         Some(acc) => Reply::hal(json::account(&shared.base, acc, &inner.ledger.state))
             .with_header("Latest-Ledger", latest),
         None => Reply::problem(json::not_found()),
@@ -519,7 +569,7 @@ fn get_transaction(shared: &Shared, hash: &str) -> Reply {
     };
     let inner = shared.lock();
     match inner.txs.get(&hash) {
-        Some(tx) => match json::transaction(&shared.base, tx) {
+        Some(tx) => match json::transaction(&shared.base, tx, hash) {
             Ok(v) => Reply::hal(v),
             Err(_) => Reply::problem(json::server_error()),
         },
@@ -528,55 +578,34 @@ fn get_transaction(shared: &Shared, hash: &str) -> Reply {
 }
 
 fn get_ledgers(shared: &Shared, query: &str) -> Reply {
-    let order = query_param(query, "order").unwrap_or_else(|| "asc".into());
-    if order != "asc" && order != "desc" {
-        return Reply::problem(json::bad_request(
-            "order",
-            "order: Must be one of \"asc\" or \"desc\"",
-        ));
-    }
-    let limit = match query_param(query, "limit").filter(|l| !l.is_empty()) {
-        None => 10,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=200).contains(&n) => n,
-            _ => {
-                return Reply::problem(json::bad_request(
-                    "limit",
-                    "limit: Must be between 1 and 200",
-                ))
-            }
-        },
+    let p = match paging(query) {
+        Ok(p) => p,
+        Err(reply) => return reply,
     };
-    let cursor = match query_param(query, "cursor").filter(|c| !c.is_empty() && c != "now") {
-        None => None,
-        Some(c) => match c.parse::<i64>() {
-            Ok(n) if n >= 0 => Some(n >> 32),
-            _ => {
-                return Reply::problem(json::bad_request(
-                    "cursor",
-                    "cursor: Must be a non-negative integer",
-                ))
-            }
-        },
+    let cursor = match cursor_token(shared, p.cursor.as_deref(), p.desc) {
+        Ok(c) => c,
+        Err(reply) => return reply,
     };
+    let token = |r: &LedgerRecord| i64::from(r.sequence) << 32;
     let inner = shared.lock();
-    let records: Vec<&LedgerRecord> = if order == "asc" {
+    let records: Vec<&LedgerRecord> = if p.desc {
         inner
             .ledgers
             .iter()
-            .filter(|r| cursor.is_none_or(|c| i64::from(r.sequence) > c))
-            .take(limit)
+            .rev()
+            .filter(|r| token(r) < cursor)
+            .take(p.limit)
             .collect()
     } else {
         inner
             .ledgers
             .iter()
-            .rev()
-            .filter(|r| cursor.is_none_or(|c| i64::from(r.sequence) < c))
-            .take(limit)
+            .filter(|r| token(r) > cursor)
+            .take(p.limit)
             .collect()
     };
-    Reply::hal(json::ledgers_page(&shared.base, &records, &order, limit))
+    let order = if p.desc { "desc" } else { "asc" };
+    Reply::hal(json::ledgers_page(&shared.base, &records, order, p.limit))
 }
 
 fn get_ledger(shared: &Shared, seq: &str) -> Reply {
@@ -591,6 +620,198 @@ fn get_ledger(shared: &Shared, seq: &str) -> Reply {
         Some(r) => Reply::hal(json::ledger(&shared.base, r)),
         None => Reply::problem(json::not_found()),
     }
+}
+
+/// Paging parameters (`cursor`, `order`, `limit`) as Horizon validates them.
+struct Paging {
+    cursor: Option<String>,
+    desc: bool,
+    limit: usize,
+}
+
+fn paging(query: &str) -> Result<Paging, Reply> {
+    let order = query_param(query, "order").unwrap_or_default();
+    let desc = match order.as_str() {
+        "" | "asc" => false,
+        "desc" => true,
+        _ => {
+            return Err(Reply::problem(json::bad_request(
+                "order",
+                "order: Must be one of \"asc\" or \"desc\"",
+            )))
+        }
+    };
+    let limit = match query_param(query, "limit").filter(|l| !l.is_empty()) {
+        None => 10,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=200).contains(&n) => n,
+            _ => {
+                return Err(Reply::problem(json::bad_request(
+                    "limit",
+                    "limit: Must be between 1 and 200",
+                )))
+            }
+        },
+    };
+    let cursor = query_param(query, "cursor").filter(|c| !c.is_empty());
+    Ok(Paging {
+        cursor,
+        desc,
+        limit,
+    })
+}
+
+/// A paging token from a cursor (`now` = after the latest ledger).
+fn cursor_token(shared: &Shared, cursor: Option<&str>, desc: bool) -> Result<i64, Reply> {
+    match cursor {
+        None if desc => Ok(i64::MAX),
+        None => Ok(0),
+        Some("now") => {
+            let latest = i64::from(shared.lock().ledger.header.ledger_seq);
+            Ok(((latest + 1) << 32) - 1)
+        }
+        Some(c) => c.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            Reply::problem(json::bad_request(
+                "cursor",
+                "cursor: Must be a non-negative integer",
+            ))
+        }),
+    }
+}
+
+/// Payment-type operations of successful transactions after `cursor` (before it when `desc`),
+/// for one account or all.
+fn payments_after(
+    shared: &Shared,
+    account: Option<[u8; 32]>,
+    cursor: i64,
+    desc: bool,
+    limit: usize,
+) -> Vec<(i64, Value)> {
+    let inner = shared.lock();
+    let mut out = Vec::new();
+    let hashes: Box<dyn Iterator<Item = &[u8; 32]>> = if desc {
+        Box::new(inner.order.iter().rev())
+    } else {
+        Box::new(inner.order.iter())
+    };
+    for hash in hashes {
+        let Some(tx) = inner.txs.get(hash) else {
+            continue;
+        };
+        let ledger_end = (i64::from(tx.ledger) + 1) << 32;
+        let ledger_start = i64::from(tx.ledger) << 32;
+        if !tx.successful || (!desc && ledger_end <= cursor) || (desc && ledger_start >= cursor) {
+            continue;
+        }
+        let mut ops = json::payment_ops(&shared.base, tx);
+        if desc {
+            ops.reverse();
+        }
+        for op in ops {
+            let after = if desc {
+                op.token < cursor
+            } else {
+                op.token > cursor
+            };
+            let mine = account.is_none_or(|a| op.participants.contains(&a));
+            if after && mine {
+                out.push((op.token, op.record));
+                if out.len() >= limit {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn get_payments(shared: &Shared, account: Option<[u8; 32]>, query: &str) -> Reply {
+    let p = match paging(query) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let cursor = match cursor_token(shared, p.cursor.as_deref(), p.desc) {
+        Ok(c) => c,
+        Err(reply) => return reply,
+    };
+    let records = payments_after(shared, account, cursor, p.desc, p.limit);
+    let path = match account {
+        Some(a) => format!("/accounts/{}/payments", json::g_address(&a)),
+        None => "/payments".to_string(),
+    };
+    let order = if p.desc { "desc" } else { "asc" };
+    Reply::hal(json::operations_page(
+        &shared.base,
+        &path,
+        &records,
+        order,
+        p.limit,
+    ))
+}
+
+/// `Accept: text/event-stream` on a streamable route.
+fn wants_stream(req: &Request) -> bool {
+    let accepts = req
+        .headers()
+        .iter()
+        .any(|h| h.field.equiv("Accept") && h.value.as_str().contains("text/event-stream"));
+    if !accepts || *req.method() != Method::Get {
+        return false;
+    }
+    let path = req
+        .url()
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    matches!(
+        segments.as_slice(),
+        ["payments"] | ["accounts", _, "payments"]
+    )
+}
+
+/// Answer a streaming request on its own thread.
+fn open_stream(shared: &Arc<Shared>, req: Request) {
+    let url = req.url().to_string();
+    let (path, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let account = match segments.as_slice() {
+        ["accounts", id, "payments"] => match parse_account(id) {
+            Ok(a) => Some(a),
+            Err(reply) => return respond(req, reply),
+        },
+        _ => None,
+    };
+    let p = match paging(query) {
+        Ok(p) => p,
+        Err(reply) => return respond(req, reply),
+    };
+    // a reconnecting EventSource sends the last id it saw
+    let last_event_id = req
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Last-Event-ID"))
+        .map(|h| h.value.as_str().to_string());
+    let cursor = last_event_id.or(p.cursor);
+    let cursor = match cursor_token(shared, cursor.as_deref(), false) {
+        Ok(c) => c,
+        Err(reply) => return respond(req, reply),
+    };
+    if shared.streams.fetch_add(1, Ordering::SeqCst) >= stream::MAX_STREAMS {
+        shared.streams.fetch_sub(1, Ordering::SeqCst);
+        return respond(req, plain_503());
+    }
+    let source: stream::Source = Box::new(move |shared: &Shared, after: i64| {
+        payments_after(shared, account, after, false, 200)
+    });
+    let events = stream::Events::new(Arc::clone(shared), source, cursor, p.limit);
+    let shared = Arc::clone(shared);
+    std::thread::spawn(move || {
+        stream::serve(req, events);
+        shared.streams.fetch_sub(1, Ordering::SeqCst);
+    });
 }
 
 /// Decode a submitted envelope (`airgap::envelope`: limits, no trailing bytes).
@@ -645,10 +866,8 @@ fn read_tx_param(req: &mut Request, query: &str) -> Result<String, Reply> {
         .take(MAX_REQUEST_BYTES + 1)
         .read_to_end(&mut body);
     if read.is_err() || body.len() as u64 > MAX_REQUEST_BYTES {
-        return Err(Reply::problem(json::malformed(
-            "",
-            Some("request too large"),
-        )));
+        // Horizon's MaxBytesHandler makes the form unreadable: no `tx`, a malformed envelope.
+        return Err(Reply::problem(json::malformed("", None)));
     }
     let from_body = if media == "application/x-www-form-urlencoded" {
         form_urlencoded::parse(&body)
@@ -695,6 +914,7 @@ fn process(
                 ledger,
                 store,
                 txs,
+                order,
                 ledgers,
             } = &mut *inner;
             if store.commit(&ledger.state, &closed).is_err() {
@@ -702,22 +922,28 @@ fn process(
             }
             ledger.commit(&closed);
             txs.insert(closed.tx.hash, closed.tx.clone());
+            if let Some(inner) = closed.tx.inner_hash {
+                txs.insert(inner, closed.tx.clone());
+            }
             ledgers.push(closed.record.clone());
+            order.push(closed.tx.hash);
             Outcome::Included(closed.tx)
         }
     }
 }
 
-fn stored_reply(shared: &Shared, raw: &str, tx: &StoredTx) -> Reply {
+/// The answer for a transaction in the ledger, seen through the submitted `hash` (outer or inner
+/// hash of a fee bump).
+fn stored_reply(shared: &Shared, raw: &str, tx: &StoredTx, hash: [u8; 32]) -> Reply {
     if tx.successful {
-        return match json::transaction(&shared.base, tx) {
+        return match json::transaction(&shared.base, tx, hash) {
             Ok(v) => Reply::hal(v),
             Err(_) => Reply::problem(json::server_error()),
         };
     }
     match TransactionResult::from_xdr_base64(&tx.result_xdr, Limits::none())
         .map_err(json::JsonError::from)
-        .and_then(|r| json::transaction_failed(raw, &r))
+        .and_then(|r| json::transaction_failed(raw, &r, tx.inner_hash == Some(hash)))
     {
         Ok(v) => Reply::problem(v),
         Err(_) => Reply::problem(json::server_error()),
@@ -725,6 +951,10 @@ fn stored_reply(shared: &Shared, raw: &str, tx: &StoredTx) -> Reply {
 }
 
 fn submit(shared: &Shared, req: &mut Request, query: &str, fault: Fault, is_async: bool) -> Reply {
+    if fault == Fault::Status429 {
+        // Horizon's rate limiter runs before any handler.
+        return rate_limit_reply();
+    }
     let raw = match read_tx_param(req, query) {
         Ok(raw) => raw,
         Err(reply) => return reply,
@@ -740,8 +970,7 @@ fn submit(shared: &Shared, req: &mut Request, query: &str, fault: Fault, is_asyn
     let hash_hex = hex::encode(hash);
     let mut rng = rand::thread_rng();
     match fault {
-        Fault::None => {}
-        Fault::Status429 => return rate_limit_reply(),
+        Fault::None | Fault::Status429 => {}
         Fault::Status503 => {
             return match rng.gen_range(0..3) {
                 0 if is_async => {
@@ -769,7 +998,7 @@ fn submit(shared: &Shared, req: &mut Request, query: &str, fault: Fault, is_asyn
         return if is_async {
             async_error(&hash_hex, &canned)
         } else {
-            match json::transaction_failed(&raw, &canned) {
+            match json::transaction_failed(&raw, &canned, false) {
                 Ok(v) => Reply::problem(v),
                 Err(_) => Reply::problem(json::server_error()),
             }
@@ -786,13 +1015,13 @@ fn submit(shared: &Shared, req: &mut Request, query: &str, fault: Fault, is_asyn
         };
     }
     match process(shared, &env, &raw, hash, true) {
-        Outcome::Included(tx) => stored_reply(shared, &raw, &tx),
+        Outcome::Included(tx) => stored_reply(shared, &raw, &tx, hash),
         Outcome::Rejected(mut result) => {
             // txsub answers core's txBAD_SEQ with its canned ErrBadSequence (fee 0).
             if matches!(result.result, TransactionResultResult::TxBadSeq) {
                 result = results::tx_error(0, TransactionResultResult::TxBadSeq);
             }
-            match json::transaction_failed(&raw, &result) {
+            match json::transaction_failed(&raw, &result, false) {
                 Ok(v) => Reply::problem(v),
                 Err(_) => Reply::problem(json::server_error()),
             }
@@ -830,8 +1059,8 @@ fn friendbot(shared: &Shared, query: &str) -> Reply {
         return Reply::problem(json::server_error());
     };
     match process(shared, &env, &raw, hash, true) {
-        Outcome::Included(tx) => stored_reply(shared, &raw, &tx),
-        Outcome::Rejected(result) => match json::transaction_failed(&raw, &result) {
+        Outcome::Included(tx) => stored_reply(shared, &raw, &tx, hash),
+        Outcome::Rejected(result) => match json::transaction_failed(&raw, &result, false) {
             Ok(v) => Reply::problem(v),
             Err(_) => Reply::problem(json::server_error()),
         },

@@ -3,9 +3,10 @@
 
 use stellar_xdr::{
     AccountMergeResult, AllowTrustResult, BumpSequenceResult, ChangeTrustResult, ClawbackResult,
-    CreateAccountResult, Limits, ManageDataResult, OperationResult, OperationResultTr,
-    PaymentResult, SetOptionsResult, SetTrustLineFlagsResult, TransactionResult,
-    TransactionResultExt, TransactionResultResult, VecM, WriteXdr,
+    CreateAccountResult, Hash, InnerTransactionResult, InnerTransactionResultExt,
+    InnerTransactionResultPair, InnerTransactionResultResult, Limits, ManageDataResult,
+    OperationResult, OperationResultTr, PaymentResult, SetOptionsResult, SetTrustLineFlagsResult,
+    TransactionResult, TransactionResultExt, TransactionResultResult, VecM, WriteXdr,
 };
 
 /// Errors of this module.
@@ -15,6 +16,8 @@ pub enum ResultsError {
     Xdr(#[from] stellar_xdr::Error),
     #[error("more operation results than XDR allows")]
     TooManyResults,
+    #[error("a fee bump cannot wrap a fee bump")]
+    NestedFeeBump,
 }
 
 /// `TransactionResult` with no operation results (every tx-level error code).
@@ -39,6 +42,85 @@ pub fn tx_with_ops(
         TransactionResultResult::TxSuccess(ops)
     };
     Ok(tx_error(fee_charged, result))
+}
+
+/// A fee-bump result: `txFEE_BUMP_INNER_SUCCESS` / `txFEE_BUMP_INNER_FAILED` around the inner
+/// transaction's result.
+pub fn fee_bump(
+    fee_charged: i64,
+    success: bool,
+    inner_hash: [u8; 32],
+    inner: TransactionResult,
+) -> Result<TransactionResult, ResultsError> {
+    use InnerTransactionResultResult as I;
+    use TransactionResultResult as R;
+    let inner_result = match inner.result {
+        R::TxSuccess(ops) => I::TxSuccess(ops),
+        R::TxFailed(ops) => I::TxFailed(ops),
+        R::TxTooEarly => I::TxTooEarly,
+        R::TxTooLate => I::TxTooLate,
+        R::TxMissingOperation => I::TxMissingOperation,
+        R::TxBadSeq => I::TxBadSeq,
+        R::TxBadAuth => I::TxBadAuth,
+        R::TxInsufficientBalance => I::TxInsufficientBalance,
+        R::TxNoAccount => I::TxNoAccount,
+        R::TxInsufficientFee => I::TxInsufficientFee,
+        R::TxBadAuthExtra => I::TxBadAuthExtra,
+        R::TxInternalError => I::TxInternalError,
+        R::TxNotSupported => I::TxNotSupported,
+        R::TxBadSponsorship => I::TxBadSponsorship,
+        R::TxBadMinSeqAgeOrGap => I::TxBadMinSeqAgeOrGap,
+        R::TxMalformed => I::TxMalformed,
+        R::TxSorobanInvalid => I::TxSorobanInvalid,
+        R::TxFrozenKeyAccessed => I::TxFrozenKeyAccessed,
+        R::TxFeeBumpInnerSuccess(_) | R::TxFeeBumpInnerFailed(_) => {
+            return Err(ResultsError::NestedFeeBump)
+        }
+    };
+    let pair = InnerTransactionResultPair {
+        transaction_hash: Hash(inner_hash),
+        result: InnerTransactionResult {
+            fee_charged: inner.fee_charged,
+            result: inner_result,
+            ext: InnerTransactionResultExt::V0,
+        },
+    };
+    let result = if success {
+        TransactionResultResult::TxFeeBumpInnerSuccess(pair)
+    } else {
+        TransactionResultResult::TxFeeBumpInnerFailed(pair)
+    };
+    Ok(tx_error(fee_charged, result))
+}
+
+/// The inner transaction's code of a fee-bump result (Horizon's `inner_transaction`).
+pub fn inner_tx_code(result: &TransactionResult) -> Option<&'static str> {
+    use InnerTransactionResultResult as I;
+    let pair = match &result.result {
+        TransactionResultResult::TxFeeBumpInnerSuccess(p)
+        | TransactionResultResult::TxFeeBumpInnerFailed(p) => p,
+        _ => return None,
+    };
+    Some(match &pair.result.result {
+        I::TxSuccess(_) => "tx_success",
+        I::TxFailed(_) => "tx_failed",
+        I::TxTooEarly => "tx_too_early",
+        I::TxTooLate => "tx_too_late",
+        I::TxMissingOperation => "tx_missing_operation",
+        I::TxBadSeq => "tx_bad_seq",
+        I::TxBadAuth => "tx_bad_auth",
+        I::TxInsufficientBalance => "tx_insufficient_balance",
+        I::TxNoAccount => "tx_no_source_account",
+        I::TxInsufficientFee => "tx_insufficient_fee",
+        I::TxBadAuthExtra => "tx_bad_auth_extra",
+        I::TxInternalError => "tx_internal_error",
+        I::TxNotSupported => "tx_not_supported",
+        I::TxBadSponsorship => "tx_bad_sponsorship",
+        I::TxBadMinSeqAgeOrGap => "tx_bad_minseq_age_or_gap",
+        I::TxMalformed => "tx_malformed",
+        I::TxSorobanInvalid => "tx_soroban_invalid",
+        I::TxFrozenKeyAccessed => "tx_frozen_key_accessed",
+    })
 }
 
 /// Base64 XDR of a `TransactionResult`.
@@ -76,10 +158,16 @@ pub fn tx_code(result: &TransactionResult) -> &'static str {
 /// Horizon's `extras.result_codes.operations`: one string per op, only for results that carry
 /// operation results (`tx_success`, `tx_failed`).
 pub fn op_codes(result: &TransactionResult) -> Option<Vec<&'static str>> {
+    use InnerTransactionResultResult as I;
     match &result.result {
         TransactionResultResult::TxSuccess(ops) | TransactionResultResult::TxFailed(ops) => {
             Some(ops.iter().map(op_code).collect())
         }
+        TransactionResultResult::TxFeeBumpInnerSuccess(p)
+        | TransactionResultResult::TxFeeBumpInnerFailed(p) => match &p.result.result {
+            I::TxSuccess(ops) | I::TxFailed(ops) => Some(ops.iter().map(op_code).collect()),
+            _ => None,
+        },
         _ => None,
     }
 }

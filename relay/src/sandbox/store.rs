@@ -154,6 +154,9 @@ impl Store {
         let mut stmt = self.conn.prepare("SELECT v FROM txs")?;
         for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
             let tx: StoredTx = serde_json::from_str(&row?)?;
+            if let Some(inner) = tx.inner_hash {
+                txs.insert(inner, tx.clone());
+            }
             txs.insert(tx.hash, tx);
         }
         let mut ledgers = Vec::new();

@@ -697,3 +697,408 @@ fn hostile_envelopes_do_not_panic() {
     let v = w.ledger.evaluate(&env, "", hash, NOW).unwrap();
     assert_eq!(codes(&v), ("tx_failed", vec!["op_no_destination"]));
 }
+
+fn fee_bump(
+    ledger: &Ledger,
+    fee_source: &SigningKey,
+    fee: i64,
+    inner: TransactionEnvelope,
+) -> (TransactionEnvelope, [u8; 32]) {
+    let TransactionEnvelope::Tx(inner) = inner else {
+        panic!("v1 inner envelope expected");
+    };
+    let fb = stellar_xdr::FeeBumpTransaction {
+        fee_source: muxed(fee_source),
+        fee,
+        inner_tx: FeeBumpTransactionInnerTx::Tx(inner),
+        ext: stellar_xdr::FeeBumpTransactionExt::V0,
+    };
+    let unsigned = TransactionEnvelope::TxFeeBump(FeeBumpTransactionEnvelope {
+        tx: fb.clone(),
+        signatures: Default::default(),
+    });
+    let network = Network::from_passphrase(&ledger.passphrase);
+    let hash = airgap::envelope::hash(&unsigned, &network);
+    let sig = DecoratedSignature {
+        hint: SignatureHint(hint_of(&id(fee_source))),
+        signature: stellar_xdr::Signature(
+            fee_source
+                .sign(&hash)
+                .to_bytes()
+                .to_vec()
+                .try_into()
+                .unwrap(),
+        ),
+    };
+    (
+        TransactionEnvelope::TxFeeBump(FeeBumpTransactionEnvelope {
+            tx: fb,
+            signatures: vec![sig].try_into().unwrap(),
+        }),
+        hash,
+    )
+}
+
+#[test]
+fn fee_bumps() {
+    let mut w = World::new();
+    let (a, b, relay) = (key(1), key(2), key(3));
+    w.fund(&a, 10 * XLM);
+    w.fund(&b, 10 * XLM);
+    w.fund(&relay, 10 * XLM);
+    let inner = |w: &World, seq: i64, amount: i64| {
+        sign(
+            &w.ledger,
+            Tx {
+                source: a.clone(),
+                seq,
+                fee: 100,
+                cond: Preconditions::None,
+                ops: vec![op(None, payment(&b, Asset::Native, amount))],
+            },
+            &[&a],
+        )
+    };
+    // outer fee below 100 × (ops + 1)
+    let (env, _) = inner(&w, w.seq(&a) + 1, XLM);
+    let (fb, hash) = fee_bump(&w.ledger, &relay, 199, env);
+    let v = w.ledger.evaluate(&fb, "", hash, NOW).unwrap();
+    assert_eq!(codes(&v), ("tx_insufficient_fee", vec![]));
+    // inner bad sequence: rejected as tx_fee_bump_inner_failed / tx_bad_seq
+    let (env, _) = inner(&w, w.seq(&a) + 5, XLM);
+    let (fb, hash) = fee_bump(&w.ledger, &relay, 400, env);
+    let Verdict::Rejected(r) = w.ledger.evaluate(&fb, "", hash, NOW).unwrap() else {
+        panic!("expected a rejection");
+    };
+    assert_eq!(results::tx_code(&r), "tx_fee_bump_inner_failed");
+    assert_eq!(results::inner_tx_code(&r), Some("tx_bad_seq"));
+    // success: the fee source pays min(outer fee, 100 × (ops + 1)), the inner source's
+    // sequence number is consumed
+    let (a_bal, relay_bal, seq) = (w.acc(&a).balance, w.acc(&relay).balance, w.seq(&a));
+    let (env, inner_hash) = inner(&w, seq + 1, XLM);
+    let (fb, hash) = fee_bump(&w.ledger, &relay, 400, env);
+    let v = w.ledger.evaluate(&fb, "", hash, NOW).unwrap();
+    assert_eq!(codes(&v), ("tx_fee_bump_inner_success", vec!["op_success"]));
+    let Verdict::Included(closed) = &v else {
+        panic!("expected inclusion");
+    };
+    assert_eq!(closed.tx.inner_hash, Some(inner_hash));
+    assert_eq!(closed.tx.fee_charged, 200);
+    w.ledger.commit(closed);
+    assert_eq!(w.acc(&relay).balance, relay_bal - 200);
+    assert_eq!(w.acc(&a).balance, a_bal - XLM);
+    assert_eq!(w.seq(&a), seq + 1);
+    // inner failure in the ledger: fee charged to the fee source, tx_fee_bump_inner_failed
+    let (env, _) = inner(&w, seq + 2, 100 * XLM);
+    let (fb, hash) = fee_bump(&w.ledger, &relay, 400, env);
+    let v = w.ledger.evaluate(&fb, "", hash, NOW).unwrap();
+    assert!(included(&v));
+    assert_eq!(
+        codes(&v),
+        ("tx_fee_bump_inner_failed", vec!["op_underfunded"])
+    );
+}
+
+#[test]
+fn hash_x_and_pre_authorized_signers() {
+    let mut w = World::new();
+    let (a, b) = (key(1), key(2));
+    w.fund(&a, 100 * XLM);
+    w.fund(&b, 100 * XLM);
+    // hash-x signer: the preimage is the "signature"
+    let preimage = b"open sesame".to_vec();
+    let x: [u8; 32] = Sha256::digest(&preimage).into();
+    let add = |key: SignerKey| {
+        OperationBody::SetOptions(SetOptionsOp {
+            signer: Some(Signer { key, weight: 1 }),
+            ..Default::default()
+        })
+    };
+    assert!(included(&w.submit(
+        &a,
+        vec![op(None, add(SignerKey::HashX(Uint256(x))))],
+        &[&a]
+    )));
+    let tx = Tx {
+        source: a.clone(),
+        seq: w.seq(&a) + 1,
+        fee: 100,
+        cond: Preconditions::None,
+        ops: vec![op(None, payment(&b, Asset::Native, XLM))],
+    };
+    let (env, hash) = sign(&w.ledger, tx, &[]);
+    let TransactionEnvelope::Tx(mut v1) = env else {
+        panic!("v1");
+    };
+    v1.signatures = vec![DecoratedSignature {
+        hint: SignatureHint(hint_of(&x)),
+        signature: stellar_xdr::Signature(preimage.try_into().unwrap()),
+    }]
+    .try_into()
+    .unwrap();
+    let v = w
+        .ledger
+        .evaluate(&TransactionEnvelope::Tx(v1), "", hash, NOW)
+        .unwrap();
+    assert_eq!(codes(&v), ("tx_success", vec!["op_success"]));
+    if let Verdict::Included(c) = &v {
+        w.ledger.commit(c);
+    }
+
+    // pre-authorized transaction: no signature at all, and the signer is consumed
+    let future = Tx {
+        source: a.clone(),
+        seq: w.seq(&a) + 2,
+        fee: 100,
+        cond: Preconditions::None,
+        ops: vec![op(None, payment(&b, Asset::Native, XLM))],
+    };
+    let (_, pre_hash) = sign(&w.ledger, future, &[]);
+    assert!(included(&w.submit(
+        &a,
+        vec![op(None, add(SignerKey::PreAuthTx(Uint256(pre_hash))))],
+        &[&a]
+    )));
+    assert_eq!(w.acc(&a).num_sub_entries, 2);
+    let future = Tx {
+        source: a.clone(),
+        seq: w.seq(&a) + 1,
+        fee: 100,
+        cond: Preconditions::None,
+        ops: vec![op(None, payment(&b, Asset::Native, XLM))],
+    };
+    let v = w.submit_tx(future, &[]);
+    assert_eq!(codes(&v), ("tx_success", vec!["op_success"]));
+    assert_eq!(w.acc(&a).num_sub_entries, 1);
+    assert!(!w
+        .acc(&a)
+        .signers
+        .iter()
+        .any(|s| s.key == SignerKind::PreAuthTx(pre_hash)));
+}
+
+#[test]
+fn preconditions_v2() {
+    let mut w = World::new();
+    let a = key(1);
+    w.fund(&a, 100 * XLM);
+    let bump = || {
+        vec![op(
+            None,
+            OperationBody::BumpSequence(BumpSequenceOp {
+                bump_to: SequenceNumber(0),
+            }),
+        )]
+    };
+    let v2 = |min_seq: Option<i64>, age: u64, gap: u32| {
+        Preconditions::V2(stellar_xdr::PreconditionsV2 {
+            time_bounds: None,
+            ledger_bounds: None,
+            min_seq_num: min_seq.map(SequenceNumber),
+            min_seq_age: stellar_xdr::Duration(age),
+            min_seq_ledger_gap: gap,
+            extra_signers: Default::default(),
+        })
+    };
+    let seq = w.seq(&a);
+    // minSeqNum relaxes the sequence check: any seq above the account's, if account >= min
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: seq + 10,
+            fee: 100,
+            cond: v2(Some(seq), 0, 0),
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert!(included(&v));
+    assert_eq!(w.seq(&a), seq + 10);
+    // the account just used its sequence in this ledger: a gap of 5 ledgers is not met
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: seq + 11,
+            fee: 100,
+            cond: v2(None, 0, 5),
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_bad_minseq_age_or_gap", vec![]));
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: seq + 11,
+            fee: 100,
+            cond: v2(None, 3600, 0),
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_bad_minseq_age_or_gap", vec![]));
+    // ledger bounds
+    let lb = Preconditions::V2(stellar_xdr::PreconditionsV2 {
+        time_bounds: None,
+        ledger_bounds: Some(stellar_xdr::LedgerBounds {
+            min_ledger: 0,
+            max_ledger: w.ledger.header.ledger_seq + 1,
+        }),
+        min_seq_num: None,
+        min_seq_age: stellar_xdr::Duration(0),
+        min_seq_ledger_gap: 0,
+        extra_signers: Default::default(),
+    });
+    let v = w.submit_tx(
+        Tx {
+            source: a.clone(),
+            seq: seq + 11,
+            fee: 100,
+            cond: lb,
+            ops: bump(),
+        },
+        &[&a],
+    );
+    assert_eq!(codes(&v), ("tx_too_late", vec![]));
+}
+
+/// Ledger-wide invariants that every closed ledger must keep.
+fn check_invariants(l: &Ledger) {
+    let total: i128 = l
+        .state
+        .accounts
+        .values()
+        .map(|a| i128::from(a.balance))
+        .sum::<i128>()
+        + i128::from(l.header.fee_pool);
+    assert_eq!(
+        total,
+        i128::from(TOTAL_COINS),
+        "lumens created or destroyed"
+    );
+    for (id, acc) in &l.state.accounts {
+        let lines = l.state.trustlines.keys().filter(|(a, _)| a == id).count();
+        let data = l.state.data.keys().filter(|(a, _)| a == id).count();
+        let expected = lines + data + acc.signers.len();
+        assert_eq!(
+            acc.num_sub_entries as usize,
+            expected,
+            "subentry count of {}",
+            hex::encode(id)
+        );
+        assert!(acc.balance >= 0);
+        assert!(acc.signers.windows(2).all(|w| w[0].key < w[1].key));
+    }
+    for ((owner, _), line) in &l.state.trustlines {
+        assert!(l.state.accounts.contains_key(owner), "orphan trustline");
+        assert!(line.balance >= 0 && line.balance <= line.limit);
+        assert_ne!(line.flags & TL_AUTH_FLAGS, TL_AUTH_FLAGS);
+    }
+    for (owner, _) in l.state.data.keys() {
+        assert!(l.state.accounts.contains_key(owner), "orphan data entry");
+    }
+}
+
+#[test]
+fn random_operations_keep_ledger_invariants() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+    let mut w = World::new();
+    let keys: Vec<SigningKey> = (1..=6).map(key).collect();
+    for k in &keys {
+        w.fund(k, 50 * XLM);
+    }
+    let issuer = keys[0].clone();
+    let mut included_count = 0;
+    for _ in 0..200 {
+        let k = &keys[rng.gen_range(0..keys.len())];
+        if !w.ledger.state.accounts.contains_key(&id(k)) {
+            continue;
+        }
+        let other = &keys[rng.gen_range(0..keys.len())];
+        let amount = rng.gen_range(-2..40) * XLM / 4;
+        let body = match rng.gen_range(0..14) {
+            0 => payment(other, Asset::Native, amount),
+            1 | 2 => payment(other, usd(&issuer), amount),
+            3 => trust(&issuer, rng.gen_range(0..3) * 5 * XLM),
+            4 => set_flags(rng.gen_range(0..16)),
+            5 => OperationBody::SetOptions(SetOptionsOp {
+                clear_flags: Some(rng.gen_range(0..16)),
+                ..Default::default()
+            }),
+            6 => OperationBody::SetOptions(SetOptionsOp {
+                signer: Some(Signer {
+                    key: SignerKey::Ed25519(Uint256(id(other))),
+                    weight: rng.gen_range(0..3),
+                }),
+                ..Default::default()
+            }),
+            7 => OperationBody::ManageData(ManageDataOp {
+                data_name: String64("k".try_into().unwrap()),
+                data_value: rng
+                    .gen_bool(0.5)
+                    .then(|| DataValue(b"v".to_vec().try_into().unwrap())),
+            }),
+            8 => OperationBody::SetTrustLineFlags(SetTrustLineFlagsOp {
+                trustor: account_id(other),
+                asset: usd(&issuer),
+                clear_flags: rng.gen_range(0..4),
+                set_flags: rng.gen_range(0..3),
+            }),
+            9 => OperationBody::Clawback(ClawbackOp {
+                asset: usd(&issuer),
+                from: muxed(other),
+                amount,
+            }),
+            10 => OperationBody::AccountMerge(muxed(other)),
+            11 => OperationBody::CreateAccount(CreateAccountOp {
+                destination: account_id(other),
+                starting_balance: amount,
+            }),
+            12 => OperationBody::AllowTrust(AllowTrustOp {
+                trustor: account_id(other),
+                asset: AssetCode::CreditAlphanum4(AssetCode4(*b"USD\0")),
+                authorize: rng.gen_range(0..3),
+            }),
+            _ => OperationBody::BumpSequence(BumpSequenceOp {
+                bump_to: SequenceNumber(0),
+            }),
+        };
+        let mut ops = vec![op(None, body)];
+        if rng.gen_bool(0.2) {
+            ops.push(op(None, payment(other, Asset::Native, XLM)));
+        }
+        let before = (w.ledger.state.clone(), w.ledger.header.clone());
+        let ops_len = ops.len();
+        let v = w.submit(k, ops, &[k]);
+        match &v {
+            Verdict::Rejected(_) => {
+                assert_eq!(w.ledger.state, before.0, "a rejection changed the ledger");
+                assert_eq!(w.ledger.header, before.1);
+            }
+            Verdict::Included(closed) => {
+                included_count += 1;
+                assert_eq!(w.ledger.header.ledger_seq, before.1.ledger_seq + 1);
+                // the meta is valid XDR: operation changes only for a successful transaction
+                let meta =
+                    TransactionMeta::from_xdr_base64(&closed.tx.result_meta_xdr, Limits::none())
+                        .unwrap();
+                let TransactionMeta::V3(v3) = meta else {
+                    panic!("meta v3 expected");
+                };
+                let n_ops = if closed.tx.successful { ops_len } else { 0 };
+                assert_eq!(v3.operations.len(), n_ops);
+                stellar_xdr::LedgerEntryChanges::from_xdr_base64(
+                    &closed.tx.fee_meta_xdr,
+                    Limits::none(),
+                )
+                .unwrap();
+            }
+        }
+        check_invariants(&w.ledger);
+    }
+    assert!(
+        included_count > 40,
+        "too few transactions applied: {included_count}"
+    );
+}

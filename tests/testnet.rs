@@ -1,0 +1,162 @@
+//! The ceremony on the real testnet, for people who can reach it. Ignored by default (CI and this
+//! project's machines have no internet); run it with
+//!
+//!     cargo test --test testnet -- --ignored
+//!
+//! It funds a fresh issuer with testnet's friendbot, then signs each step with `airgap-signer`
+//! into a blob file and submits it with `airgap-relay submit --network testnet`, exactly as an
+//! operator would, and checks the final state with `airgap-relay account --json`.
+mod common;
+
+use airgap::keys::SecretSeed;
+use common::{run, show, TestDir};
+
+fn next_sequence(dir: &TestDir, account: &str) -> String {
+    let out = run(
+        dir.command("airgap-relay")
+            .args(["account", account, "--network", "testnet", "--json"]),
+        None,
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["next_sequence"].as_str().unwrap().to_string()
+}
+
+fn step(dir: &TestDir, name: &str, key_var: &str, source: &str, args: &[&str]) {
+    let seq = next_sequence(dir, source);
+    let blob = format!("{name}.xdr");
+    let mut cmd = dir.command("airgap-signer");
+    cmd.args(args)
+        .args([
+            "--network",
+            "testnet",
+            "--source",
+            source,
+            "--sequence",
+            &seq,
+            "--valid-for",
+            "1h",
+        ])
+        .args(["--key", &format!("env:{key_var}"), "--yes", "--out", &blob])
+        .env(key_var, std::env::var(key_var).unwrap());
+    let out = run(&mut cmd, None);
+    assert!(out.status.success(), "{name}: {}", show(&out));
+    let out = run(
+        dir.command("airgap-relay")
+            .args(["submit", &blob, "--network", "testnet"]),
+        None,
+    );
+    assert!(out.status.success(), "{name}: {}", show(&out));
+}
+
+#[test]
+#[ignore = "needs the internet: SDF's testnet Horizon and friendbot"]
+fn ceremony_on_testnet() {
+    let dir = TestDir::new();
+    let issuer = SecretSeed::generate().unwrap();
+    let base = SecretSeed::generate().unwrap();
+    let (i, b) = (
+        issuer.public_key().to_string(),
+        base.public_key().to_string(),
+    );
+    // The test's own process holds the secrets; children get them through the environment only.
+    std::env::set_var("ISSUER_SECRET", issuer.to_strkey().as_str());
+    std::env::set_var("BASE_SECRET", base.to_strkey().as_str());
+    let fund = std::process::Command::new("python3")
+        .args(["-c", "import sys, requests; r = requests.get('https://friendbot.stellar.org', params={'addr': sys.argv[1]}, timeout=60); r.raise_for_status()"])
+        .arg(&i)
+        .output()
+        .expect("python3 with requests");
+    assert!(
+        fund.status.success(),
+        "friendbot: {}",
+        String::from_utf8_lossy(&fund.stderr)
+    );
+    let usd = format!("USD:{i}");
+    step(
+        &dir,
+        "01-flags",
+        "ISSUER_SECRET",
+        &i,
+        &[
+            "set-options",
+            "--set-flags",
+            "auth-required,auth-revocable",
+            "--home-domain",
+            "example.com",
+        ],
+    );
+    step(
+        &dir,
+        "02-base",
+        "ISSUER_SECRET",
+        &i,
+        &[
+            "create-account",
+            "--destination",
+            &b,
+            "--starting-balance",
+            "5",
+        ],
+    );
+    step(
+        &dir,
+        "03-trust",
+        "BASE_SECRET",
+        &b,
+        &["change-trust", "--asset", &usd],
+    );
+    step(
+        &dir,
+        "04-authorize",
+        "ISSUER_SECRET",
+        &i,
+        &[
+            "set-trustline-flags",
+            "--trustor",
+            &b,
+            "--asset",
+            &usd,
+            "--set-flags",
+            "authorized",
+        ],
+    );
+    step(
+        &dir,
+        "05-fund",
+        "ISSUER_SECRET",
+        &i,
+        &[
+            "payment",
+            "--destination",
+            &b,
+            "--asset",
+            &usd,
+            "--amount",
+            "1000",
+        ],
+    );
+    let out = run(
+        dir.command("airgap-relay")
+            .args(["account", &b, "--network", "testnet", "--json"]),
+        None,
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let usd_line = v["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["asset"] == usd.as_str())
+        .cloned();
+    let usd_line = usd_line.expect("the base account holds USD");
+    assert_eq!(usd_line["authorization"], "authorized");
+    assert_eq!(
+        usd_line["balance"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap(),
+        1000.0
+    );
+}

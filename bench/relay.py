@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Relay benchmark (issue 3): a directory of N signed payment blobs from A source accounts,
 submitted to the sandbox with the journal on; then the same envelopes posted straight to a
-sandbox restored to the same state, to tell the relay's own share of the time. Markdown table.
+fresh sandbox brought to the same state, to tell the relay's own share of the time. Markdown table.
 
   python3 bench/relay.py [--blobs 10000] [--accounts 100]
 """
@@ -13,8 +13,10 @@ RELAY = os.path.join(TARGET, "release", "airgap-relay")
 SIGNER = os.path.join(TARGET, "release", "airgap-signer")
 
 
-def sandbox(state):
-    p = subprocess.Popen([RELAY, "sandbox", "--listen", "127.0.0.1:0", "--state", state],
+def sandbox():
+    # In memory: the sandbox is deterministic (one transaction per ledger), so replaying the same
+    # friendbot calls on a fresh one reproduces the same accounts and sequence numbers.
+    p = subprocess.Popen([RELAY, "sandbox", "--listen", "127.0.0.1:0"],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = p.stdout.readline().strip()
     return p, line.split("http://", 1)[1]
@@ -37,13 +39,17 @@ def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "airgap-relay", "-p", "airgap-signer"], cwd=ROOT, check=True)
     from stellar_sdk import Keypair
     work = tempfile.mkdtemp(prefix="airgap-bench-")
-    state = os.path.join(work, "ledger.sqlite")
-    proc, addr = sandbox(state)
     keys = [Keypair.random() for _ in range(a.accounts)]
     dest = Keypair.random().public_key
-    for k in keys + [Keypair.from_public_key(dest)]:
-        st, _ = get(addr, "/friendbot?addr=" + k.public_key)
-        assert st == 200, st
+
+    def fresh():
+        proc, addr = sandbox()
+        for k in keys + [Keypair.from_public_key(dest)]:
+            st, _ = get(addr, "/friendbot?addr=" + k.public_key)
+            assert st == 200, st
+        return proc, addr
+
+    proc, addr = fresh()
     per = a.blobs // a.accounts
     blobdir = os.path.join(work, "blobs")
     os.mkdir(blobdir)
@@ -66,14 +72,10 @@ def main():
             with open(os.path.join(blobdir, "%03d-%05d.xdr" % (n, i)), "w") as f:
                 f.write(json.loads(line)["envelope"] + "\n")
     proc.terminate(); proc.wait()
-    snapshot = os.path.join(work, "snapshot.sqlite")
-    for ext in ("", "-wal", "-shm"):
-        if os.path.exists(state + ext):
-            shutil.copy(state + ext, snapshot + ext)
     envelopes = [open(os.path.join(blobdir, f)).read().strip() for f in sorted(os.listdir(blobdir))]
 
     # 1. The relay: submit the directory (journal on by default for directories).
-    proc, addr = sandbox(state)
+    proc, addr = fresh()
     t0 = time.perf_counter()
     r = subprocess.run(["/usr/bin/time", "-f", "%M", RELAY, "submit", blobdir, "--horizon", "http://" + addr,
                         "--json"], capture_output=True, text=True)
@@ -83,14 +85,9 @@ def main():
     ok = statuses.count("success")
     proc.terminate(); proc.wait()
 
-    # 2. The same envelopes straight to a sandbox restored from the snapshot: one keep-alive
+    # 2. The same envelopes straight to a fresh sandbox in the same state: one keep-alive
     #    connection, no checks, no journal. This is the sandbox's own time.
-    for ext in ("", "-wal", "-shm"):
-        if os.path.exists(state + ext):
-            os.remove(state + ext)
-        if os.path.exists(snapshot + ext):
-            shutil.copy(snapshot + ext, state + ext)
-    proc, addr = sandbox(state)
+    proc, addr = fresh()
     c = http.client.HTTPConnection(addr, timeout=60)
     t0 = time.perf_counter()
     direct_ok = 0

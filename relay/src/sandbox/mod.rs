@@ -275,15 +275,39 @@ pub fn run(args: SandboxArgs) -> Result<(), SandboxError> {
 }
 
 /// Start a sandbox in this process.
+/// A listener whose accepted connections have Nagle's algorithm off (Linux copies TCP_NODELAY
+/// to accepted sockets). tiny_http writes a response through a 1 KiB buffer, so a larger body
+/// leaves in a second segment; with Nagle on, that segment waited for the client's delayed ACK
+/// and every transaction took 40 ms longer (measured: 45 ms → under 1 ms per submission).
+fn nodelay_listener(addr: SocketAddr) -> Result<std::net::TcpListener, SandboxError> {
+    let bind = |e: std::io::Error| SandboxError::Bind {
+        addr,
+        reason: e.to_string(),
+    };
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )
+    .map_err(bind)?;
+    socket.set_reuse_address(true).map_err(bind)?;
+    socket.set_nodelay(true).map_err(bind)?;
+    socket.bind(&addr.into()).map_err(bind)?;
+    socket.listen(128).map_err(bind)?;
+    Ok(socket.into())
+}
+
 pub fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     if !config.listen.ip().is_loopback() {
         return Err(SandboxError::NotLoopback(config.listen));
     }
     let mut store = Store::open(config.state.as_deref())?;
     let loaded = store.load_or_init(PASSPHRASE, now())?;
-    let server = Server::http(config.listen).map_err(|e| SandboxError::Bind {
-        addr: config.listen,
-        reason: e.to_string(),
+    let server = Server::from_listener(nodelay_listener(config.listen)?, None).map_err(|e| {
+        SandboxError::Bind {
+            addr: config.listen,
+            reason: e.to_string(),
+        }
     })?;
     let addr = server.server_addr().to_ip().ok_or(SandboxError::Bind {
         addr: config.listen,

@@ -38,6 +38,8 @@ pub enum AppError {
     Sandbox(#[from] crate::sandbox::SandboxError),
     #[error(transparent)]
     Rehearse(#[from] crate::rehearse::RehearseError),
+    #[error(transparent)]
+    Merge(#[from] crate::merge::MergeCmdError),
     #[error("cannot write the QR code: {0}")]
     Qr(String),
     #[error("--max-fee must be a positive number of stroops")]
@@ -77,6 +79,13 @@ impl AppError {
                 "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
+            AppError::Merge(crate::merge::MergeCmdError::Merge(_)) => {
+                "Every co-signer must sign the same envelope: compare the transaction hashes."
+                    .into()
+            }
+            AppError::Merge(_) => {
+                "Check the inputs and --signers files; nothing was written.".into()
+            }
             AppError::Qr(_) => {
                 "Check the --qr path; the account report is also on stdout with --json.".into()
             }
@@ -124,6 +133,7 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Journal(a) => run_journal(a),
         Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
         Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
+        Command::Merge(a) => Ok(crate::merge::run(&a)?),
         Command::Decode(a) => run_decode(a),
     }
 }

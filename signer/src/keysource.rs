@@ -12,6 +12,8 @@ use zeroize::Zeroizing;
 pub struct Key {
     pub seed: SecretSeed,
     pub origin: String,
+    /// The keystore file it was opened from, whose default policy applies to it.
+    pub keystore: Option<std::path::PathBuf>,
 }
 
 /// Whether this process can ask a person anything (a controlling terminal exists).
@@ -77,6 +79,7 @@ fn resolve_one(source: &str, args: &KeyArgs, n: usize, count: usize) -> Result<K
     };
     Ok(Key {
         seed,
+        keystore: (kind == "keystore").then(|| Path::new(rest).to_path_buf()),
         origin: if rest.is_empty() {
             kind.to_string()
         } else {

@@ -489,30 +489,22 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
     let keys = keysource::resolve(&common.keys)?;
     let now = now();
     let o = overrides(common, &keys, now)?;
-    let mut txs: Vec<(TxSpec, TransactionEnvelope)> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = |f: Failure| Failure {
-            message: format!("line {}: {}", n + 1, f.message),
-            ..f
-        };
-        let raw = plan::parse(line).map_err(|e| at(e.into()))?;
-        let spec = raw.resolve(&o, now).map_err(|e| at(e.into()))?;
-        let env = build::envelope(build::build(&spec).map_err(|e| at(e.into()))?);
-        txs.push((spec, env));
-    }
-    if txs.is_empty() {
+    let known: Vec<AccountId> = keys.iter().map(|k| k.seed.public_key()).collect();
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    if lines.is_empty() {
         return Err(
             Failure::new(format!("{file} holds no plans")).remedy("write one JSON plan per line")
         );
     }
-    let known: Vec<AccountId> = keys.iter().map(|k| k.seed.public_key()).collect();
-    let reviews: Vec<Review> = txs
-        .iter()
-        .map(|(spec, env)| review::review(env, &spec.network, now, &known))
-        .collect::<Result<_, _>>()?;
+    let prepared = prepare_batch(&lines, &o, now, &known)?;
+    let (txs, reviews): (Vec<(TxSpec, TransactionEnvelope)>, Vec<Review>) = prepared
+        .into_iter()
+        .map(|(spec, env, r)| ((spec, env), r))
+        .unzip();
     eprint!("{}", batch_table(&reviews));
     if !keys.is_empty() {
         let custody = Custody::load(&common.custody, &keys)?;
@@ -592,6 +584,46 @@ fn merge(
         );
     }
     output::emit(&merged, &network, &r, out)
+}
+
+/// Parse, build and review every plan line of a batch, spread over the machine's cores (each
+/// line is independent); the error of the first bad line, by line number, is reported.
+fn prepare_batch(
+    lines: &[(usize, &str)],
+    o: &Overrides,
+    now: u64,
+    known: &[AccountId],
+) -> Result<Vec<(TxSpec, TransactionEnvelope, Review)>, Failure> {
+    let one =
+        |&(n, line): &(usize, &str)| -> Result<(TxSpec, TransactionEnvelope, Review), Failure> {
+            let at = |f: Failure| Failure {
+                message: format!("line {}: {}", n + 1, f.message),
+                ..f
+            };
+            let raw = plan::parse(line).map_err(|e| at(e.into()))?;
+            let spec = raw.resolve(o, now).map_err(|e| at(e.into()))?;
+            let env = build::envelope(build::build(&spec).map_err(|e| at(e.into()))?);
+            let r = review::review(&env, &spec.network, now, known).map_err(|e| at(e.into()))?;
+            Ok((spec, env, r))
+        };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = lines.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = lines
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(one).collect::<Result<Vec<_>, Failure>>())
+            })
+            .collect();
+        let mut all = Vec::with_capacity(lines.len());
+        for w in workers {
+            all.extend(
+                w.join()
+                    .map_err(|_| Failure::new("a batch worker failed unexpectedly"))??,
+            );
+        }
+        Ok(all)
+    })
 }
 
 /// Frames for each transaction of a batch, in `DIR/<sequence>/`; the whole directory appears at once.

@@ -55,6 +55,13 @@ impl AppError {
             AppError::Account(_) => "Copy the account ID again from a trusted source.".into(),
             AppError::Connect(e) => e.remedy().into(),
             AppError::Input(_) => "Check the paths; nothing was sent.".into(),
+            AppError::Key(KeySourceError::Source(airgap::keys::source::SourceError::Exposed {
+                path,
+                ..
+            })) => format!(
+                "Run chmod 600 {} if only you could have read it; otherwise treat the fee key as compromised. Nothing was sent.",
+                path.display()
+            ),
             AppError::Key(_) => "Fix the fee key source; nothing was sent.".into(),
             AppError::Journal(JournalError::Busy { .. }) => {
                 "Wait for the submit run to finish, then list the journal again.".into()

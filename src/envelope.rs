@@ -171,17 +171,7 @@ pub fn sign(
     if !seed.verify(&h, &sig) {
         return Err(EnvelopeError::SelfCheckFailed);
     }
-    add_signature(
-        env,
-        DecoratedSignature {
-            hint: SignatureHint(public.hint()),
-            signature: Signature(
-                sig.to_vec()
-                    .try_into()
-                    .map_err(|_| EnvelopeError::SelfCheckFailed)?,
-            ),
-        },
-    )
+    add_signature(env, decorated(&public, sig)?)
 }
 
 /// Sign every envelope with every seed in order, as [`sign`] does, spreading the work over the
@@ -228,17 +218,7 @@ fn sign_part(
             }
             let sig = seed.sign(&h);
             made.push((h, k, ed25519_dalek::Signature::from_bytes(&sig)));
-            add_signature(
-                env,
-                DecoratedSignature {
-                    hint: SignatureHint(public.hint()),
-                    signature: Signature(
-                        sig.to_vec()
-                            .try_into()
-                            .map_err(|_| EnvelopeError::SelfCheckFailed)?,
-                    ),
-                },
-            )?;
+            add_signature(env, decorated(&public, sig)?)?;
         }
     }
     for group in made.chunks(256) {
@@ -308,6 +288,32 @@ pub fn transaction(env: &TransactionEnvelope) -> Transaction {
             stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) => inner.tx.clone(),
         },
     }
+}
+
+/// The transaction's time bounds `(min, max)` in unix seconds; `(0, 0)` when it has none
+/// (`max == 0` means no upper bound).
+pub fn time_bounds(tx: &Transaction) -> (u64, u64) {
+    match &tx.cond {
+        stellar_xdr::Preconditions::None => (0, 0),
+        stellar_xdr::Preconditions::Time(tb) => (tb.min_time.0, tb.max_time.0),
+        stellar_xdr::Preconditions::V2(p) => p
+            .time_bounds
+            .as_ref()
+            .map_or((0, 0), |tb| (tb.min_time.0, tb.max_time.0)),
+    }
+}
+
+/// A signature as an envelope carries it: the key's hint and the 64 bytes.
+fn decorated(public: &AccountId, sig: [u8; 64]) -> Result<DecoratedSignature, EnvelopeError> {
+    let signature = Signature(
+        sig.to_vec()
+            .try_into()
+            .map_err(|_| EnvelopeError::SelfCheckFailed)?,
+    );
+    Ok(DecoratedSignature {
+        hint: SignatureHint(public.hint()),
+        signature,
+    })
 }
 
 /// The sequence number of the (inner) transaction.

@@ -18,6 +18,9 @@ use qrcode::{QrCode, Version};
 
 use crate::qr::encode::{code_at, gray_to_png, render_gray, QrDensity, QrEncodeError, MODULE_PX};
 
+/// The fewest fountain frames after the pure ones (see [`encode_frames`]).
+pub const MIN_FOUNTAIN_FRAMES: usize = 24;
+
 /// UR type of our frames.
 pub const UR_TYPE: &str = "bytes";
 
@@ -239,7 +242,13 @@ pub fn encode_frames(envelope_xdr: &[u8], density: QrDensity) -> Result<Vec<Stri
         return Ok(vec![single.to_ascii_uppercase()]);
     }
     let mut encoder = ur::Encoder::bytes(&message, max_fragment).map_err(map_ur)?;
-    let count = 3 * encoder.fragment_count();
+    // The pure fragments, then three times as many fountain frames, and never fewer than
+    // MIN_FOUNTAIN_FRAMES: with short messages (a handful of fragments) a random quarter of 3n frames
+    // missed left the set incomplete in about 1 case in 100, and 3n frames of mid-sized ones about
+    // 1 in 300; with 4n, 1 in 1,000 at 9 fragments and none at the other sizes tried (1,000 trials
+    // each, examples/fountain_drop.rs). A reader watching the loop simply waits for more frames.
+    let n = encoder.fragment_count();
+    let count = n + (3 * n).max(MIN_FOUNTAIN_FRAMES);
     (0..count)
         .map(|_| {
             encoder

@@ -139,6 +139,7 @@ pub struct Policy {
     allow_master_weight_change: bool,
     allow_signer_removal: bool,
     allow_account_merge: bool,
+    require_offline: bool,
 }
 
 /// A JSON object read as its key/value pairs in order, duplicates kept (so they can be refused).
@@ -189,6 +190,8 @@ struct RawPolicy {
     allow_signer_removal: bool,
     #[serde(default)]
     allow_account_merge: bool,
+    #[serde(default)]
+    require_offline: bool,
 }
 
 fn parse_account(field: String, text: &str) -> Result<AccountId, PolicyError> {
@@ -317,6 +320,7 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         allow_master_weight_change: raw.allow_master_weight_change,
         allow_signer_removal: raw.allow_signer_removal,
         allow_account_merge: raw.allow_account_merge,
+        require_offline: raw.require_offline,
     })
 }
 
@@ -338,6 +342,7 @@ pub fn default_for_new_keystore() -> Policy {
         allow_master_weight_change: false,
         allow_signer_removal: false,
         allow_account_merge: false,
+        require_offline: false,
     }
 }
 
@@ -877,7 +882,19 @@ impl Policy {
             yes_no(self.allow_signer_removal)
         );
         let _ = writeln!(s, "  account_merge: {}", yes_no(self.allow_account_merge));
+        if self.require_offline {
+            let _ = writeln!(
+                s,
+                "  the signer must be offline: no network interface but loopback up"
+            );
+        }
         s
+    }
+
+    /// Whether the policy requires the signing machine to be offline (`require_offline`): the
+    /// signer checks its network interfaces; the policy only says so.
+    pub fn require_offline(&self) -> bool {
+        self.require_offline
     }
 }
 

@@ -9,7 +9,7 @@ use crate::build::{flag_names, ACCOUNT_FLAGS, TRUSTLINE_FLAGS};
 use crate::envelope;
 use crate::network::Network;
 use serde::Serialize;
-use stellar_xdr::{Memo, OperationBody, Preconditions, SignerKey, TransactionEnvelope};
+use stellar_xdr::{Memo, OperationBody, SignerKey, TransactionEnvelope};
 
 /// Untrusted bytes (memo text, home domain, data entries, asset codes) made safe to print:
 /// printable ASCII stays, everything else becomes `\xNN`, so control characters cannot rewrite
@@ -129,7 +129,8 @@ fn code_words(c: &stellar_xdr::AssetCode) -> String {
     }
 }
 
-fn snake(name: &str) -> String {
+/// `SetTrustLineFlags` → `set_trust_line_flags`: XDR variant names as Horizon writes them.
+pub fn snake_case(name: &str) -> String {
     let mut out = String::new();
     for (i, c) in name.chars().enumerate() {
         if c.is_ascii_uppercase() && i > 0 {
@@ -145,7 +146,7 @@ pub fn op_type_name(body: &OperationBody) -> String {
     match body {
         OperationBody::SetTrustLineFlags(_) => "set_trust_line_flags".into(),
         OperationBody::AccountMerge(_) => "account_merge".into(),
-        other => snake(other.name()),
+        other => snake_case(other.name()),
     }
 }
 
@@ -169,14 +170,7 @@ pub fn review(
             Some(AccountId::from_muxed(&fb.tx.fee_source)),
         ),
     };
-    let (min_time, max_time) = match &tx.cond {
-        Preconditions::None => (0, 0),
-        Preconditions::Time(tb) => (tb.min_time.0, tb.max_time.0),
-        Preconditions::V2(p) => p
-            .time_bounds
-            .as_ref()
-            .map_or((0, 0), |tb| (tb.min_time.0, tb.max_time.0)),
-    };
+    let (min_time, max_time) = envelope::time_bounds(&tx);
     let (memo_type, memo) = match &tx.memo {
         Memo::None => ("none", None),
         Memo::Text(t) => ("text", Some(format!("\"{}\"", escape_bytes(t.as_slice())))),

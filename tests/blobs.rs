@@ -149,8 +149,19 @@ fn frames_are_upper_case_ur_bytes_with_pure_parts_first() {
     let mut rng = StdRng::seed_from_u64(1);
     let envelope = random_bytes(&mut rng, 3000);
     let frames = encode_frames(&envelope, QrDensity::Medium).expect("encodes");
-    let n = frames.len() / 3;
+    // The fragment count, from the first frame's `seq-count` header.
+    let n: usize = frames[0]
+        .split('/')
+        .nth(1)
+        .and_then(|sc| sc.split('-').nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("UR:BYTES/1-n/");
     assert!(n > 1);
+    assert_eq!(
+        frames.len(),
+        n + (3 * n).max(24),
+        "pure fragments, then at least 3n and 24 fountain frames"
+    );
     for (i, f) in frames.iter().enumerate() {
         assert!(
             f.starts_with(&format!("UR:BYTES/{}-{n}/", i + 1)),

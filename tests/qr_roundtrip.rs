@@ -127,7 +127,7 @@ fn frames_of_two_envelopes_are_refused_naming_both() {
     let a = TestDir::new();
     sign(&a, 20, 1, &["--qr-frames", "frames"]);
     let b = TestDir::new();
-    sign(&b, 20, 1, &["--qr-frames", "frames"]);
+    sign(&b, 21, 1, &["--qr-frames", "frames"]);
     let mut inputs = frames_in(&a.join("frames"));
     inputs.extend(frames_in(&b.join("frames")));
     let out = decode(&a, &inputs);

@@ -520,23 +520,7 @@ print(json.dumps({"inner_xdr": inner.to_xdr(), "fee_source": fb.transaction.fee_
     assert_eq!(v["fee_source"], payer.public_key().to_string().as_str());
     assert_eq!(v["fee"], 1000);
 
-    // The sandbox does not apply fee bumps yet (it answers tx_not_supported, a rejection that
-    // applies nothing); against a ledger that does, the bump must succeed and the payer pay.
-    if r["status"] == "failed" {
-        assert_eq!(
-            r["result_codes"]["transaction"],
-            "tx_not_supported",
-            "{}",
-            show(&o)
-        );
-        assert_eq!(code(&o), 2);
-        assert_eq!(
-            sb.next_sequence(&issuer.public_key()),
-            seq,
-            "nothing applied"
-        );
-        return;
-    }
+    // The sandbox applies fee bumps: the bump succeeds and the payer pays.
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert_eq!(r["status"], "success", "{r}");
     assert_eq!(sb.next_sequence(&issuer.public_key()), seq + 1);

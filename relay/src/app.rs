@@ -38,6 +38,8 @@ pub enum AppError {
     Sandbox(#[from] crate::sandbox::SandboxError),
     #[error(transparent)]
     Rehearse(#[from] crate::rehearse::RehearseError),
+    #[error(transparent)]
+    Merge(#[from] crate::merge::MergeCmdError),
     #[error("cannot write the QR code: {0}")]
     Qr(String),
     #[error("--max-fee must be a positive number of stroops")]
@@ -53,6 +55,13 @@ impl AppError {
             AppError::Account(_) => "Copy the account ID again from a trusted source.".into(),
             AppError::Connect(e) => e.remedy().into(),
             AppError::Input(_) => "Check the paths; nothing was sent.".into(),
+            AppError::Key(KeySourceError::Source(airgap::keys::source::SourceError::Exposed {
+                path,
+                ..
+            })) => format!(
+                "Run chmod 600 {} if only you could have read it; otherwise treat the fee key as compromised. Nothing was sent.",
+                path.display()
+            ),
             AppError::Key(_) => "Fix the fee key source; nothing was sent.".into(),
             AppError::Journal(JournalError::Busy { .. }) => {
                 "Wait for the submit run to finish, then list the journal again.".into()
@@ -77,6 +86,13 @@ impl AppError {
                 "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
+            AppError::Merge(crate::merge::MergeCmdError::Merge(_)) => {
+                "Every co-signer must sign the same envelope: compare the transaction hashes."
+                    .into()
+            }
+            AppError::Merge(_) => {
+                "Check the inputs and --signers files; nothing was written.".into()
+            }
             AppError::Qr(_) => {
                 "Check the --qr path; the account report is also on stdout with --json.".into()
             }
@@ -124,6 +140,7 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Journal(a) => run_journal(a),
         Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
         Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
+        Command::Merge(a) => Ok(crate::merge::run(&a)?),
         Command::Decode(a) => run_decode(a),
     }
 }

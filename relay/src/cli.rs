@@ -50,6 +50,10 @@ pub enum Command {
     /// Run a local Horizon-compatible rehearsal ledger on loopback (not a validator).
     #[command(long_about = crate::sandbox::LONG_ABOUT)]
     Sandbox(crate::sandbox::SandboxArgs),
+    /// Combine the signatures of copies of one transaction signed in different places (nothing
+    /// is sent). Copies must hold the same transaction; signatures that verify against no key of
+    /// the transaction or of a --signers file are dropped and reported (docs/signers.md).
+    Merge(MergeArgs),
 }
 
 const SUBMIT_ABOUT: &str = "\
@@ -144,6 +148,26 @@ pub struct RehearseArgs {
     /// Where the ceremony's blob files and QR images go (created; must be empty).
     #[arg(long, default_value = "rehearsal")]
     pub dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Two or more blob files (- for stdin, once).
+    #[arg(required = true, num_args = 2.., value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// The network the copies are signed for: testnet, pubnet, futurenet, standalone, or a passphrase.
+    #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
+    pub network: String,
+    /// An account file (`airgap-relay account G… --json`, docs/signers.md): its signers'
+    /// signatures are kept and the weight present and missing is shown. Repeatable.
+    #[arg(long = "signers", value_name = "FILE")]
+    pub signers: Vec<PathBuf>,
+    /// Write the merged envelope to this file instead of stdout (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -150,19 +150,8 @@ fn tx_code_string(name: &str) -> String {
     match name {
         "TxNoAccount" => "tx_no_source_account".into(),
         "TxBadMinSeqAgeOrGap" => "tx_bad_minseq_age_or_gap".into(),
-        other => snake(other),
+        other => airgap::review::snake_case(other),
     }
-}
-
-fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 /// Horizon's string for one operation result.
@@ -221,8 +210,8 @@ fn op_code_string(r: &OperationResult) -> String {
         ("offer", "BuyNotAuthorized") => "buy_not_authorized",
         ("offer", "BuyNoIssuer") => "buy_no_issuer",
         ("offer", "NotFound") => "op_offer_not_found",
-        ("soroban", n) => return snake(n),
-        _ => return format!("op_{}", snake(name)),
+        ("soroban", n) => return airgap::review::snake_case(n),
+        _ => return format!("op_{}", airgap::review::snake_case(name)),
     };
     fixed.to_string()
 }

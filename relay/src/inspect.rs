@@ -14,7 +14,7 @@ use airgap::review::{self, duration_words, Review};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use stellar_xdr::{OperationBody, Preconditions, TransactionEnvelope};
+use stellar_xdr::{OperationBody, TransactionEnvelope};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -327,15 +327,7 @@ fn signature_check(
 }
 
 fn time_check(env: &TransactionEnvelope, now: u64, horizon_clock: bool) -> Check {
-    let tx = envelope::transaction(env);
-    let (min, max) = match &tx.cond {
-        Preconditions::None => (0, 0),
-        Preconditions::Time(tb) => (tb.min_time.0, tb.max_time.0),
-        Preconditions::V2(p) => p
-            .time_bounds
-            .as_ref()
-            .map_or((0, 0), |tb| (tb.min_time.0, tb.max_time.0)),
-    };
+    let (min, max) = envelope::time_bounds(&envelope::transaction(env));
     let clock = if horizon_clock {
         "Horizon's clock"
     } else {

@@ -16,6 +16,7 @@ mod inputs;
 mod inspect;
 mod journal;
 mod keysource;
+mod merge;
 mod online;
 mod rehearse;
 mod sandbox;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 const TX: &str = "Transaction";
 const KEYS: &str = "Keys";
 const OUT: &str = "Output";
+const CUSTODY: &str = "Custody";
 
 /// Build, review and sign Stellar issuing-account transactions on an offline machine.
 ///
@@ -186,6 +187,8 @@ pub enum Command {
         keys: KeyArgs,
         #[command(flatten)]
         output: OutputArgs,
+        #[command(flatten)]
+        custody: CustodyArgs,
     },
     /// Show the review of an envelope without any key.
     Inspect {
@@ -196,6 +199,29 @@ pub enum Command {
         /// Print the review as JSON on stdout.
         #[arg(long)]
         json: bool,
+        /// An account's signers and thresholds (docs/signers.md), to show the weight present and
+        /// missing. Repeatable, one file per account.
+        #[arg(long = "signers", value_name = "FILE", help_heading = CUSTODY)]
+        signers: Vec<PathBuf>,
+    },
+    /// Combine the signatures of copies of one transaction signed in different places.
+    ///
+    /// The copies must hold the same transaction (the first difference is named). Duplicate
+    /// signatures are kept once; a signature that verifies against none of the transaction's
+    /// source accounts or the --signers sets is dropped and reported, since stellar-core would
+    /// refuse the envelope for it (tx_bad_auth_extra). Nothing is signed.
+    Merge {
+        /// Files holding a base64 envelope each (- for stdin, once).
+        #[arg(required = true, num_args = 2.., value_name = "INPUT")]
+        inputs: Vec<String>,
+        #[command(flatten)]
+        network: NetworkArg,
+        /// An account's signers and thresholds (docs/signers.md): their signatures are kept, and
+        /// the weight present and missing is shown. Repeatable, one file per account.
+        #[arg(long = "signers", value_name = "FILE", help_heading = CUSTODY)]
+        signers: Vec<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Write an existing envelope as QR output (--qr, --qr-frames, --qr-terminal) without signing.
     Qr {
@@ -280,6 +306,8 @@ pub struct BuildArgs {
     pub keys: KeyArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub custody: CustodyArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -350,4 +378,20 @@ pub struct OutputArgs {
     /// Do not ask "Sign? [y/N]" (for scripts). Without a terminal, signing needs --yes.
     #[arg(long, short = 'y', help_heading = OUT)]
     pub yes: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CustodyArgs {
+    /// The signing policy (docs/policy.md). Default: the policy file next to a --key
+    /// keystore:PATH (PATH.policy.json), when it exists. Without either, no policy is in force.
+    #[arg(long, value_name = "FILE", help_heading = CUSTODY)]
+    pub policy: Option<PathBuf>,
+    /// An account's signers and thresholds (docs/signers.md): the JSON of `airgap-relay account
+    /// G… --json`, to show the weight present and missing. Repeatable, one file per account.
+    #[arg(long = "signers", id = "signer_sets", value_name = "FILE", help_heading = CUSTODY)]
+    pub signers: Vec<PathBuf>,
+    /// Refuse to sign while any network interface other than loopback is up (or when that
+    /// cannot be told).
+    #[arg(long, help_heading = CUSTODY)]
+    pub require_offline: bool,
 }

@@ -2,6 +2,7 @@
 use crate::cli::{
     AuthorizeArg, BuildArgs, Cli, Command, KeyArgs, KeysCommand, NetworkArg, OutputArgs,
 };
+use crate::custody::{self, Custody};
 use crate::failure::Failure;
 use crate::keysource::{self, Key};
 use crate::output;
@@ -189,7 +190,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let now = now();
             let spec = raw.resolve(&overrides(&common, &keys, now)?, now)?;
             let env = build::envelope(build::build(&spec)?);
-            finish(env, &spec.network, keys, &common.output, now)
+            let custody = Custody::load(&common.custody, &keys)?;
+            finish(env, &spec.network, keys, &common.output, now, &custody)
         }
         Command::Batch { file, common } => batch(&file, &common),
         Command::Sign {
@@ -197,6 +199,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             network,
             keys,
             output,
+            custody,
         } => {
             let env = envelope::decode(&read_input(&input)?).map_err(|e| in_file(&input, e))?;
             let network = network_of(&network)?;
@@ -204,23 +207,46 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             if keys.is_empty() {
                 return Err(Failure::new("`sign` needs at least one --key"));
             }
-            finish(env, &network, keys, &output, now())
+            let custody = Custody::load(&custody, &keys)?;
+            finish(env, &network, keys, &output, now(), &custody)
         }
         Command::Inspect {
             input,
             network,
             json,
+            signers,
         } => {
             let env = envelope::decode(&read_input(&input)?).map_err(|e| in_file(&input, e))?;
             let network = network_of(&network)?;
-            let r = review::review(&env, &network, now(), &[])?;
+            let sets = custody::load_signer_sets(&signers)?;
+            let known: Vec<AccountId> = sets
+                .iter()
+                .flat_map(|s| s.signers.iter().map(|(k, _)| *k))
+                .collect();
+            let r = review::review(&env, &network, now(), &known)?;
+            let weights = (!sets.is_empty()).then(|| airgap::weights::weigh(&env, &network, &sets));
             let text = if json {
-                output::json_document(&envelope::encode(&env), &network, &r).to_string()
+                let mut doc = output::json_document(&envelope::encode(&env), &network, &r);
+                if let Some(w) = &weights {
+                    doc["weights"] = serde_json::to_value(w)
+                        .map_err(|e| Failure::new(format!("cannot write JSON: {e}")))?;
+                }
+                doc.to_string()
             } else {
-                r.to_text()
+                let mut t = r.to_text();
+                if let Some(w) = &weights {
+                    t.push_str(&w.to_text());
+                }
+                t
             };
             print_stdout(&text)
         }
+        Command::Merge {
+            inputs,
+            network,
+            signers,
+            output,
+        } => merge(&inputs, &network, &signers, &output),
         Command::Qr {
             input,
             network,
@@ -375,7 +401,8 @@ fn build_and_sign(common: &BuildArgs, operations: Vec<OpSpec>) -> Result<(), Fai
         operations,
     };
     let env = build::envelope(build::build(&spec)?);
-    finish(env, &spec.network, keys, &common.output, now)
+    let custody = Custody::load(&common.custody, &keys)?;
+    finish(env, &spec.network, keys, &common.output, now, &custody)
 }
 
 /// Show the review, ask, sign with each key in order (each signature is verified as it is
@@ -386,11 +413,20 @@ fn finish(
     keys: Vec<Key>,
     out: &OutputArgs,
     now: u64,
+    custody: &Custody,
 ) -> Result<(), Failure> {
-    let known: Vec<AccountId> = keys.iter().map(|k| k.seed.public_key()).collect();
+    let mut known: Vec<AccountId> = keys.iter().map(|k| k.seed.public_key()).collect();
+    known.extend(custody.known_keys());
     let before = review::review(&env, network, now, &known)?;
     eprint!("{}", before.to_text());
+    if let Some(w) = custody.weights_text(&env, network) {
+        eprint!("{w}");
+    }
     if !keys.is_empty() {
+        eprint!("{}", custody.describe());
+        // Refusals come before the question: nothing outside the policy is ever offered.
+        custody.check(&env, network)?;
+        custody.guard()?;
         let names: Vec<String> = keys
             .iter()
             .map(|k| format!("{} ({})", k.seed.public_key(), k.origin))
@@ -405,6 +441,9 @@ fn finish(
             envelope::signatures(&env).len(),
             plural(envelope::signatures(&env).len())
         );
+        if let Some(w) = custody.weights_text(&env, network) {
+            eprint!("After signing: {w}");
+        }
     }
     let after = review::review(&env, network, now, &known)?;
     output::emit(&env, network, &after, out)
@@ -450,32 +489,33 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
     let keys = keysource::resolve(&common.keys)?;
     let now = now();
     let o = overrides(common, &keys, now)?;
-    let mut txs: Vec<(TxSpec, TransactionEnvelope)> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = |f: Failure| Failure {
-            message: format!("line {}: {}", n + 1, f.message),
-            ..f
-        };
-        let raw = plan::parse(line).map_err(|e| at(e.into()))?;
-        let spec = raw.resolve(&o, now).map_err(|e| at(e.into()))?;
-        let env = build::envelope(build::build(&spec).map_err(|e| at(e.into()))?);
-        txs.push((spec, env));
-    }
-    if txs.is_empty() {
+    let known: Vec<AccountId> = keys.iter().map(|k| k.seed.public_key()).collect();
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    if lines.is_empty() {
         return Err(
             Failure::new(format!("{file} holds no plans")).remedy("write one JSON plan per line")
         );
     }
-    let known: Vec<AccountId> = keys.iter().map(|k| k.seed.public_key()).collect();
-    let reviews: Vec<Review> = txs
-        .iter()
-        .map(|(spec, env)| review::review(env, &spec.network, now, &known))
-        .collect::<Result<_, _>>()?;
+    let prepared = prepare_batch(&lines, &o, now, &known)?;
+    let (txs, reviews): (Vec<(TxSpec, TransactionEnvelope)>, Vec<Review>) = prepared
+        .into_iter()
+        .map(|(spec, env, r)| ((spec, env), r))
+        .unzip();
     eprint!("{}", batch_table(&reviews));
     if !keys.is_empty() {
+        let custody = Custody::load(&common.custody, &keys)?;
+        eprint!("{}", custody.describe());
+        // The whole batch is checked before anything is signed: one refusal refuses all.
+        let envs: Vec<(TransactionEnvelope, Network)> = txs
+            .iter()
+            .map(|(spec, env)| (env.clone(), spec.network.clone()))
+            .collect();
+        custody.check_batch(&envs)?;
+        custody.guard()?;
         confirm(common.output.yes)?;
     }
     let seeds: Vec<airgap::keys::SecretSeed> = keys.into_iter().map(|k| k.seed).collect();
@@ -505,6 +545,85 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
         }
         None => print_stdout(out.trim_end()),
     }
+}
+
+/// `merge`: read every copy, combine, show the review, the merge report and the weights, write.
+fn merge(
+    inputs: &[String],
+    network: &NetworkArg,
+    signers: &[std::path::PathBuf],
+    out: &OutputArgs,
+) -> Result<(), Failure> {
+    let network = network_of(network)?;
+    if inputs.iter().filter(|i| *i == "-").count() > 1 {
+        return Err(Failure::new("stdin (-) can be read only once"));
+    }
+    let copies: Vec<TransactionEnvelope> = inputs
+        .iter()
+        .map(|i| envelope::decode(&read_input(i)?).map_err(|e| in_file(i, e)))
+        .collect::<Result<_, _>>()?;
+    let sets = custody::load_signer_sets(signers)?;
+    let mut known = airgap::merge::source_accounts(&copies[0]);
+    known.extend(sets.iter().flat_map(|s| s.signers.iter().map(|(k, _)| *k)));
+    let (merged, report) = airgap::merge::merge(&copies, &network, &known).map_err(|e| {
+        let f = Failure::new(format!("nothing was merged: {e}"));
+        match e {
+            airgap::merge::MergeError::Differs { .. } => f.remedy(
+                "every co-signer must sign the same envelope: compare the transaction hashes, and sign the reviewed copy again",
+            ),
+            _ => f,
+        }
+    })?;
+    let r = review::review(&merged, &network, now(), &known)?;
+    eprint!("{}", r.to_text());
+    eprint!("{}", report.to_text());
+    if !sets.is_empty() {
+        eprint!(
+            "{}",
+            airgap::weights::weigh(&merged, &network, &sets).to_text()
+        );
+    }
+    output::emit(&merged, &network, &r, out)
+}
+
+/// Parse, build and review every plan line of a batch, spread over the machine's cores (each
+/// line is independent); the error of the first bad line, by line number, is reported.
+fn prepare_batch(
+    lines: &[(usize, &str)],
+    o: &Overrides,
+    now: u64,
+    known: &[AccountId],
+) -> Result<Vec<(TxSpec, TransactionEnvelope, Review)>, Failure> {
+    let one =
+        |&(n, line): &(usize, &str)| -> Result<(TxSpec, TransactionEnvelope, Review), Failure> {
+            let at = |f: Failure| Failure {
+                message: format!("line {}: {}", n + 1, f.message),
+                ..f
+            };
+            let raw = plan::parse(line).map_err(|e| at(e.into()))?;
+            let spec = raw.resolve(o, now).map_err(|e| at(e.into()))?;
+            let env = build::envelope(build::build(&spec).map_err(|e| at(e.into()))?);
+            let r = review::review(&env, &spec.network, now, known).map_err(|e| at(e.into()))?;
+            Ok((spec, env, r))
+        };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = lines.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = lines
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(one).collect::<Result<Vec<_>, Failure>>())
+            })
+            .collect();
+        let mut all = Vec::with_capacity(lines.len());
+        for w in workers {
+            all.extend(
+                w.join()
+                    .map_err(|_| Failure::new("a batch worker failed unexpectedly"))??,
+            );
+        }
+        Ok(all)
+    })
 }
 
 /// Frames for each transaction of a batch, in `DIR/<sequence>/`; the whole directory appears at once.
@@ -635,6 +754,19 @@ fn keys_command(k: KeysCommand) -> Result<(), Failure> {
                         .map_err(|e| Failure::new(e.to_string()))?;
                 write_private_new(path, text.as_bytes())?;
                 eprintln!("Wrote the encrypted key to {} (mode 0600).", path.display());
+                let policy_path = airgap::policy::default_path_for(path);
+                if policy_path.exists() {
+                    eprintln!(
+                        "Kept the existing signing policy {}: check that it suits this key.",
+                        policy_path.display()
+                    );
+                } else {
+                    write_private_new(&policy_path, airgap::policy::default_text().as_bytes())?;
+                    eprintln!(
+                        "Wrote the default signing policy to {} (mode 0600): test networks only; edit it to sign for pubnet (docs/policy.md).",
+                        policy_path.display()
+                    );
+                }
             }
             if show_secret {
                 let mut tty = std::fs::OpenOptions::new().write(true).open("/dev/tty").map_err(|_| {

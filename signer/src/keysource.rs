@@ -12,6 +12,8 @@ use zeroize::Zeroizing;
 pub struct Key {
     pub seed: SecretSeed,
     pub origin: String,
+    /// The keystore file it was opened from, whose default policy applies to it.
+    pub keystore: Option<std::path::PathBuf>,
 }
 
 /// Whether this process can ask a person anything (a controlling terminal exists).
@@ -59,10 +61,7 @@ fn resolve_one(source: &str, args: &KeyArgs, n: usize, count: usize) -> Result<K
             from_text(&text, args.account_index, "the mnemonic typed")?
         }
         "env" if !rest.is_empty() => {
-            let text = Zeroizing::new(std::env::var(rest).map_err(|_| {
-                Failure::new(format!("the environment variable {rest} is not set (or is not valid UTF-8)"))
-                    .remedy(format!("export {rest} with the secret key before running, or use another --key source"))
-            })?);
+            let text = keys::source::read_env(rest).map_err(source_failure)?;
             from_text(&text, args.account_index, &format!("the environment variable {rest}"))?
         }
         "file" if !rest.is_empty() => {
@@ -77,6 +76,7 @@ fn resolve_one(source: &str, args: &KeyArgs, n: usize, count: usize) -> Result<K
     };
     Ok(Key {
         seed,
+        keystore: (kind == "keystore").then(|| Path::new(rest).to_path_buf()),
         origin: if rest.is_empty() {
             kind.to_string()
         } else {
@@ -112,58 +112,36 @@ fn prompt_hidden(prompt: &str) -> Result<Zeroizing<String>, Failure> {
         .map_err(|e| Failure::new(format!("could not read from the terminal: {e}")))
 }
 
-/// Refuse key files that other users can read: a secret must be private to its owner.
-pub fn check_private(path: &Path) -> Result<(), Failure> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(Failure::new(format!(
-                "{} is readable by other users (mode {mode:04o}), so its secret may already be exposed",
-                path.display()
-            ))
-            .remedy(format!("run `chmod 600 {}` if only you could have read it; otherwise treat the key as compromised", path.display())));
+/// A secret read through `airgap::keys::source`, with the remedy for each way it can fail.
+fn source_failure(e: keys::source::SourceError) -> Failure {
+    use keys::source::SourceError;
+    let f = Failure::new(e.to_string());
+    match e {
+        SourceError::Exposed { path, .. } => f.remedy(format!(
+            "run `chmod 600 {}` if only you could have read it; otherwise treat the key as compromised",
+            path.display()
+        )),
+        SourceError::MissingEnv(var) => {
+            f.remedy(format!("export {var} before running, or use another --key source"))
         }
+        _ => f,
     }
-    #[cfg(not(unix))]
-    let _ = meta;
-    Ok(())
 }
 
 fn read_private_file(path: &Path) -> Result<Zeroizing<String>, Failure> {
-    check_private(path)?;
-    let bytes = Zeroizing::new(
-        std::fs::read(path)
-            .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?,
-    );
-    let text = std::str::from_utf8(&bytes).map_err(|_| {
-        Failure::new(format!(
-            "{} does not hold text; expected an S… secret key",
-            path.display()
-        ))
-    })?;
-    Ok(Zeroizing::new(text.to_string()))
+    keys::source::read_private_text(path).map_err(source_failure)
 }
 
 /// The keystore passphrase: from `--passphrase-env VAR`, else a hidden prompt.
 pub fn passphrase(args_env: &Option<String>, prompt: &str) -> Result<Zeroizing<String>, Failure> {
     match args_env {
-        Some(var) => std::env::var(var).map(Zeroizing::new).map_err(|_| {
-            Failure::new(format!("the environment variable {var} is not set")).remedy(format!(
-                "export {var} with the keystore passphrase, or drop --passphrase-env to be asked"
-            ))
-        }),
+        Some(var) => keys::source::read_env(var).map_err(source_failure),
         None => prompt_hidden(prompt),
     }
 }
 
 fn open_keystore(path: &Path, args: &KeyArgs) -> Result<SecretSeed, Failure> {
-    check_private(path)?;
-    let text = std::fs::read(path)
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?;
+    let text = keys::source::read_private_bytes(path).map_err(source_failure)?;
     let pass = passphrase(
         &args.passphrase_env,
         &format!("Passphrase for keystore {}: ", path.display()),

@@ -1,13 +1,19 @@
 //! `airgap-signer`: build, review and sign Stellar issuing-account transactions on an offline machine.
 mod cli;
 mod commands;
+mod custody;
 mod failure;
+mod guard;
 mod keysource;
 mod output;
 
 use clap::Parser;
 
 fn main() {
+    // Before anything holds a secret: no core dumps of this process.
+    for w in guard::harden() {
+        eprintln!("!  warning: {w}");
+    }
     let cli = cli::Cli::parse();
     let code = match commands::run(cli) {
         Ok(()) => 0,

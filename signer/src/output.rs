@@ -135,7 +135,7 @@ pub fn write_qr_outputs(
     }
     if let Some(dir) = &out.qr_frames {
         let n = write_frames(dir, env, density(out)?, out.force)?;
-        eprintln!("Wrote {n} QR frames to {} (show them in any order; a reader needs about a third of them)", dir.display());
+        eprintln!("Wrote {n} QR frames to {} (show them in any order; a reader needs about a quarter of them)", dir.display());
     }
     if out.qr_terminal {
         let code = single_code(&qr_text(b64, network, out))?;

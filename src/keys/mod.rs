@@ -4,6 +4,7 @@
 //! by accident. Its bytes are wiped when it is dropped.
 pub mod keystore;
 pub mod mnemonic;
+pub mod source;
 
 use crate::account::AccountId;
 use ed25519_dalek::{Signer as _, SigningKey};

@@ -19,7 +19,7 @@ pub enum SourceError {
         source: std::io::Error,
     },
     #[error(
-        "{path} can be read by other users (mode {mode:04o}), so its secret may already be exposed"
+        "{path} is readable by other users (mode {mode:04o}), so its secret may already be exposed"
     )]
     Exposed { path: PathBuf, mode: u32 },
     #[error("{0} does not hold text")]

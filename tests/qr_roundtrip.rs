@@ -183,7 +183,19 @@ fn bad_inputs_name_the_file() {
         "part.txt",
         "ur:bytes/1-3/lpadaxcfaxhlcyynvabnrdkgqzwszsyleyyskpfr\n",
     );
-    for input in [not_image, truncated, bad_part] {
+    // A perfectly good QR code that holds something other than an envelope (made by segno).
+    let other = dir.join("hello.png");
+    let py = std::process::Command::new("python3")
+        .args(["-c", "import sys, segno; segno.make('hello, not an envelope', error='m').save(sys.argv[1], scale=8)"])
+        .arg(&other)
+        .output()
+        .expect("python3");
+    assert!(
+        py.status.success(),
+        "segno is needed: python3 -m pip install -r tests/requirements.txt\n{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    for input in [not_image, truncated, bad_part, other] {
         let out = decode(&dir, std::slice::from_ref(&input));
         assert_eq!(out.status.code(), Some(1), "{}", show(&out));
         let err = String::from_utf8_lossy(&out.stderr);

@@ -11,6 +11,7 @@ use airgap::envelope;
 use airgap::feebump;
 use airgap::network::Network;
 use airgap::review::{self, duration_words, Review};
+use airgap::weights::Category;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -95,37 +96,6 @@ pub struct InspectRecord {
 
 fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// Which threshold an operation needs (stellar-core's categories).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Level {
-    Low,
-    Medium,
-    High,
-}
-
-fn level(body: &OperationBody) -> Level {
-    match body {
-        OperationBody::AllowTrust(_)
-        | OperationBody::SetTrustLineFlags(_)
-        | OperationBody::BumpSequence(_)
-        | OperationBody::ClaimClaimableBalance(_)
-        | OperationBody::Inflation
-        | OperationBody::ExtendFootprintTtl(_)
-        | OperationBody::RestoreFootprint(_) => Level::Low,
-        OperationBody::AccountMerge(_) => Level::High,
-        OperationBody::SetOptions(o)
-            if o.master_weight.is_some()
-                || o.low_threshold.is_some()
-                || o.med_threshold.is_some()
-                || o.high_threshold.is_some()
-                || o.signer.is_some() =>
-        {
-            Level::High
-        }
-        _ => Level::Medium,
-    }
 }
 
 /// Accounts read from Horizon once per run.
@@ -472,10 +442,10 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
     let tx_source = envelope::source(&inner);
     let mut out = Vec::new();
     // The transaction itself needs the source's low threshold.
-    let mut needs: Vec<(String, AccountId, Level)> = vec![(
+    let mut needs: Vec<(String, AccountId, Category)> = vec![(
         "the transaction (fee and sequence)".into(),
         tx_source,
-        Level::Low,
+        Category::Low,
     )];
     for (i, op) in tx.operations.iter().enumerate() {
         let src = op
@@ -485,7 +455,7 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
         needs.push((
             format!("operation {} ({})", i + 1, review::op_type_name(&op.body)),
             src,
-            level(&op.body),
+            airgap::weights::category(&op.body),
         ));
     }
     for (what, src, lvl) in needs {
@@ -509,9 +479,9 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
         };
         let t = acct.thresholds;
         let (name, needed) = match lvl {
-            Level::Low => ("low", t.low_threshold),
-            Level::Medium => ("medium", t.med_threshold),
-            Level::High => ("high", t.high_threshold),
+            Category::Low => ("low", t.low_threshold),
+            Category::Medium => ("medium", t.med_threshold),
+            Category::High => ("high", t.high_threshold),
         };
         let have = weight_for(acct, &signed_by);
         let need = u32::from(needed).max(1);

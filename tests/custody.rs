@@ -7,32 +7,10 @@ mod common;
 
 use std::process::Output;
 
-use common::{oracle, oracle_json, run, show, TestDir};
+use common::{oracle, oracle_json, run, show, Key, TestDir, ALICE, COSIGNER, DEST, ISSUER};
 use serde_json::{json, Value};
 
 /// Fixed test keys (made with `stellar_sdk.Keypair.random()`, the same as tests/signer_sdk.rs).
-struct Key {
-    var: &'static str,
-    secret: &'static str,
-    public: &'static str,
-}
-
-const ISSUER: Key = Key {
-    var: "ISSUER_SECRET",
-    secret: "SASFR2YZUC577B45JE7KKA67DYD4WLCVTFUTUAVD3L2ILB25FDUHGAC5",
-    public: "GDJBPTCG4YVAIVCENBJV77PA7ZVK6KLBYY56MG7BUR4IR77MPQBKOQ46",
-};
-const ALICE: Key = Key {
-    var: "ALICE_SECRET",
-    secret: "SCOLX4NHU6ZYZLN7ACCNJGQ5CQIWLXZ4DDXGBCMOO7LOSWK3S7PPSZTI",
-    public: "GC6W3JOQFTUD5KBXYFBJOZ7LGYL3UZIKP4SF7CMQDIBYCC2QFCWDITD3",
-};
-const COSIGNER: Key = Key {
-    var: "COSIGNER_SECRET",
-    secret: "SALV7ENV4OKVUVLQ6GFXU7LMXQBSCB27RN7G4TZRIQDNWKWIHJZNDRQT",
-    public: "GA7KNSBDPBKKUUP773OMF36DTILH3WS2LYMPGQGSUMSIUDUDX4BVEEMV",
-};
-const DEST: &str = "GCH66PNH4MJYMRH2CSFMAGNH5SGSVUEPZ7NTULWB5K57D76N2D5E5VM2";
 const ALL_KEYS: [&Key; 3] = [&ISSUER, &ALICE, &COSIGNER];
 
 /// The SEP-5 test vector 1 mnemonic (12 words).

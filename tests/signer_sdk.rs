@@ -10,38 +10,12 @@ mod common;
 
 use std::process::Output;
 
-use common::{js_verify, oracle, oracle_json, oracle_try, run, show, TestDir};
+use common::{
+    js_verify, oracle, oracle_json, oracle_try, run, show, Key, TestDir, ALICE, BOB, COSIGNER,
+    DEST, ISSUER,
+};
 use serde_json::{json, Value};
 
-/// A fixed test key, generated once with `stellar_sdk.Keypair.random()`. Secrets reach the signer
-/// through the environment variable `var` (`--key env:VAR`), never through argv.
-struct Key {
-    var: &'static str,
-    secret: &'static str,
-    public: &'static str,
-}
-
-const ISSUER: Key = Key {
-    var: "ISSUER_SECRET",
-    secret: "SASFR2YZUC577B45JE7KKA67DYD4WLCVTFUTUAVD3L2ILB25FDUHGAC5",
-    public: "GDJBPTCG4YVAIVCENBJV77PA7ZVK6KLBYY56MG7BUR4IR77MPQBKOQ46",
-};
-const ALICE: Key = Key {
-    var: "ALICE_SECRET",
-    secret: "SCOLX4NHU6ZYZLN7ACCNJGQ5CQIWLXZ4DDXGBCMOO7LOSWK3S7PPSZTI",
-    public: "GC6W3JOQFTUD5KBXYFBJOZ7LGYL3UZIKP4SF7CMQDIBYCC2QFCWDITD3",
-};
-const COSIGNER: Key = Key {
-    var: "COSIGNER_SECRET",
-    secret: "SALV7ENV4OKVUVLQ6GFXU7LMXQBSCB27RN7G4TZRIQDNWKWIHJZNDRQT",
-    public: "GA7KNSBDPBKKUUP773OMF36DTILH3WS2LYMPGQGSUMSIUDUDX4BVEEMV",
-};
-const BOB: Key = Key {
-    var: "BOB_SECRET",
-    secret: "SAWHIELJ3W6QMIMARCTHQF22F455B73M3CSHVZ5XU6OK63MIO7YGUQWV",
-    public: "GD44ZI4HQGQASJ4HDF4TVLWNDD3PWTOLZ4SSGXPGM4R6R4WASTHKZBSC",
-};
-const DEST: &str = "GCH66PNH4MJYMRH2CSFMAGNH5SGSVUEPZ7NTULWB5K57D76N2D5E5VM2";
 const ALL_KEYS: [&Key; 4] = [&ISSUER, &ALICE, &COSIGNER, &BOB];
 
 const SEQUENCE: &str = "1234567890123";

@@ -44,6 +44,8 @@ pub enum AppError {
     Qr(String),
     #[error("--max-fee must be a positive number of stroops")]
     BadMaxFee,
+    #[error("--jobs must be at least 1")]
+    BadJobs,
 }
 
 impl AppError {
@@ -73,6 +75,9 @@ impl AppError {
                 "Name the journal file, or a directory a submit run used.".into()
             }
             AppError::Journal(_) => "Check the journal path and its permissions.".into(),
+            AppError::Submit(submit::SubmitError::Input(_)) => {
+                "Check the paths; nothing was sent.".into()
+            }
             AppError::Submit(_) => {
                 "Check stdout; the journal has every outcome recorded so far.".into()
             }
@@ -86,6 +91,7 @@ impl AppError {
                 "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
+            AppError::BadJobs => "Pass --jobs 1 (the default) or more.".into(),
             AppError::Merge(crate::merge::MergeCmdError::Merge(_)) => {
                 "Every co-signer must sign the same envelope: compare the transaction hashes."
                     .into()
@@ -286,7 +292,11 @@ fn run_inspect(a: InspectArgs) -> Result<u8, AppError> {
 
 fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
     let t = timeout(&a.shared)?;
-    let inputs = inputs::read(&a.inputs)?;
+    // Refuse a wrong mix of arguments before anything else; the blobs are read by submit.
+    let directory = inputs::directory(&a.inputs)?;
+    if a.jobs == 0 {
+        return Err(AppError::BadJobs);
+    }
     let fee_bump = match (&a.fee_bump_key, a.max_fee) {
         (Some(src), Some(max)) => {
             if max <= 0 {
@@ -299,12 +309,10 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
         }
         _ => None,
     };
-    let journal = a.journal.clone().or_else(|| {
-        inputs
-            .directory
-            .as_ref()
-            .map(|d| d.join(inputs::DIR_JOURNAL))
-    });
+    let journal = a
+        .journal
+        .clone()
+        .or_else(|| directory.as_ref().map(|d| d.join(inputs::DIR_JOURNAL)));
     let online = connect(&a.shared, Instant::now() + t)?;
     let code = submit::run(
         submit::Options {
@@ -313,8 +321,9 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
             json: a.shared.json,
             fee_bump,
             journal,
+            jobs: a.jobs,
         },
-        inputs,
+        &a.inputs,
     )?;
     Ok(code)
 }

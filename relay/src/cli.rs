@@ -129,6 +129,12 @@ pub struct SubmitArgs {
     /// Keep a journal here (default for a directory: DIR/.airgap-journal.sqlite).
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
+    /// Submit for up to N source accounts at once. Each account's blobs still go one at a time
+    /// in sequence order, but blobs of different accounts may then land in any order: use it
+    /// only when no blob depends on another account's blob of the same run (bulk payouts, not
+    /// a ceremony where one account creates the next).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
     #[command(flatten)]
     pub shared: Shared,
 }

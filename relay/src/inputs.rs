@@ -56,8 +56,6 @@ impl Blob {
 /// What the operator asked for.
 pub struct Inputs {
     pub blobs: Vec<Blob>,
-    /// Set when the input was one directory: finished blobs are moved under it.
-    pub directory: Option<PathBuf>,
 }
 
 /// The most bytes read from one input: photos are large; envelopes are not.
@@ -81,13 +79,14 @@ fn read_bounded(mut r: impl Read, name: &str) -> Result<Vec<u8>, InputError> {
     Ok(buf)
 }
 
-/// Turn one input's bytes into blobs; `ur:` parts go to `frames` to be assembled with others.
+/// Turn one input's bytes into blobs, handed to `out` one by one; `ur:` parts go to `frames` to
+/// be assembled with others.
 fn collect(
     input: String,
     path: Option<PathBuf>,
     bytes: &[u8],
     frames: &mut carry::Frames,
-    out: &mut Vec<Blob>,
+    out: &mut dyn FnMut(Blob),
 ) {
     let failed = |input: String, path, e| Blob {
         input,
@@ -98,7 +97,7 @@ fn collect(
     };
     let pieces = match carry::pieces(bytes) {
         Ok(p) => p,
-        Err(e) => return out.push(failed(input, path, e)),
+        Err(e) => return out(failed(input, path, e)),
     };
     let envelopes = pieces
         .iter()
@@ -109,7 +108,7 @@ fn collect(
             Piece::Envelope {
                 base64,
                 sep7_passphrase,
-            } => out.push(Blob {
+            } => out(Blob {
                 input: input.clone(),
                 // Only a file that is one blob is moved to done/ or failed/ after its run.
                 path: if envelopes == 1 { path.clone() } else { None },
@@ -119,7 +118,7 @@ fn collect(
             }),
             Piece::Part(part) => {
                 if let Err(e) = frames.feed(&part, &input) {
-                    return out.push(failed(input, None, e));
+                    return out(failed(input, None, e));
                 }
             }
         }
@@ -127,7 +126,7 @@ fn collect(
 }
 
 /// The envelope assembled from every `ur:` part read, as one more blob.
-fn finish_frames(frames: carry::Frames, out: &mut Vec<Blob>) {
+pub fn finish_frames(frames: carry::Frames, out: &mut dyn FnMut(Blob)) {
     if frames.is_empty() {
         return;
     }
@@ -143,7 +142,7 @@ fn finish_frames(frames: carry::Frames, out: &mut Vec<Blob>) {
     };
     let envelope = frames.finish();
     let text = envelope.as_ref().map(envelope::encode).unwrap_or_default();
-    out.push(Blob {
+    out(Blob {
         input: name,
         path: None,
         text,
@@ -152,10 +151,11 @@ fn finish_frames(frames: carry::Frames, out: &mut Vec<Blob>) {
     });
 }
 
-fn read_file(
+/// Read one file's blobs (one at a time into `out`).
+pub fn read_file(
     path: &Path,
     frames: &mut carry::Frames,
-    out: &mut Vec<Blob>,
+    out: &mut dyn FnMut(Blob),
 ) -> Result<(), InputError> {
     let name = path.display().to_string();
     let f = std::fs::File::open(path).map_err(|source| InputError::Read {
@@ -170,6 +170,36 @@ fn read_file(
 /// Read every input. Unreadable blobs are returned (with their error) so that every input gets
 /// a record; I/O failures stop here.
 pub fn read(args: &[String]) -> Result<Inputs, InputError> {
+    if let Some(dir) = directory(args)? {
+        let blobs = read_dir(&dir)?;
+        return Ok(Inputs { blobs });
+    }
+    let mut blobs = Vec::new();
+    let mut frames = carry::Frames::new();
+    for a in args {
+        read_arg(a, &mut frames, &mut |b| blobs.push(b))?;
+    }
+    finish_frames(frames, &mut |b| blobs.push(b));
+    Ok(Inputs { blobs })
+}
+
+/// Read one argument that is not a directory: a file, or `-` for stdin.
+pub fn read_arg(
+    arg: &str,
+    frames: &mut carry::Frames,
+    out: &mut dyn FnMut(Blob),
+) -> Result<(), InputError> {
+    if arg == "-" {
+        let bytes = read_bounded(std::io::stdin().lock(), "stdin")?;
+        collect("-".into(), None, &bytes, frames, out);
+        Ok(())
+    } else {
+        read_file(Path::new(arg), frames, out)
+    }
+}
+
+/// The one directory among the arguments, if they name one (refused unless it is alone).
+pub fn directory(args: &[String]) -> Result<Option<PathBuf>, InputError> {
     if args.is_empty() {
         return Err(InputError::NoInput);
     }
@@ -177,43 +207,22 @@ pub fn read(args: &[String]) -> Result<Inputs, InputError> {
         .iter()
         .filter(|a| *a != "-" && Path::new(a).is_dir())
         .count();
-    if dirs > 0 {
-        if args.len() > 1 {
-            return Err(InputError::DirectoryNotAlone(args.len()));
-        }
-        let dir = PathBuf::from(&args[0]);
-        let blobs = read_dir(&dir)?;
-        return Ok(Inputs {
-            blobs,
-            directory: Some(dir),
-        });
+    match dirs {
+        0 => Ok(None),
+        _ if args.len() > 1 => Err(InputError::DirectoryNotAlone(args.len())),
+        _ => Ok(Some(PathBuf::from(&args[0]))),
     }
-    let mut blobs = Vec::new();
-    let mut frames = carry::Frames::new();
-    for a in args {
-        if a == "-" {
-            let bytes = read_bounded(std::io::stdin().lock(), "stdin")?;
-            collect("-".into(), None, &bytes, &mut frames, &mut blobs);
-        } else {
-            read_file(Path::new(a), &mut frames, &mut blobs)?;
-        }
-    }
-    finish_frames(frames, &mut blobs);
-    Ok(Inputs {
-        blobs,
-        directory: None,
-    })
 }
 
-/// Every regular, non-hidden file directly in `dir` (not `done/`, `failed/`, or the journal),
-/// ordered by file name, then re-ordered so that each source account's blobs go in sequence order.
-fn read_dir(dir: &Path) -> Result<Vec<Blob>, InputError> {
+/// Every regular, non-hidden file directly in `dir` (not `done/`, `failed/`, or the journal), in
+/// the order the OS lists them; returns how many.
+pub fn list_dir(dir: &Path, out: &mut dyn FnMut(PathBuf)) -> Result<usize, InputError> {
     let name = dir.display().to_string();
     let entries = std::fs::read_dir(dir).map_err(|source| InputError::Read {
         path: name.clone(),
         source,
     })?;
-    let mut paths = Vec::new();
+    let mut count = 0;
     for e in entries {
         let e = e.map_err(|source| InputError::Read {
             path: name.clone(),
@@ -226,19 +235,28 @@ fn read_dir(dir: &Path) -> Result<Vec<Blob>, InputError> {
             source,
         })?;
         if ft.is_file() && !hidden {
-            paths.push(e.path());
+            out(e.path());
+            count += 1;
         }
     }
-    if paths.is_empty() {
+    if count == 0 {
         return Err(InputError::EmptyDirectory(name));
     }
+    Ok(count)
+}
+
+/// Every blob of `dir` (see [`list_dir`]), ordered by file name, then re-ordered so that each
+/// source account's blobs go in sequence order.
+fn read_dir(dir: &Path) -> Result<Vec<Blob>, InputError> {
+    let mut paths = Vec::new();
+    list_dir(dir, &mut |p| paths.push(p))?;
     paths.sort();
     let mut blobs = Vec::new();
     let mut frames = carry::Frames::new();
     for p in &paths {
-        read_file(p, &mut frames, &mut blobs)?;
+        read_file(p, &mut frames, &mut |b| blobs.push(b))?;
     }
-    finish_frames(frames, &mut blobs);
+    finish_frames(frames, &mut |b| blobs.push(b));
     Ok(sequence_order(blobs))
 }
 
@@ -269,8 +287,9 @@ pub fn sequence_order(blobs: Vec<Blob>) -> Vec<Blob> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// Move a finished blob to `DIR/done/` or `DIR/failed/`, never overwriting a file already there.
-pub fn move_finished(dir: &Path, path: &Path, success: bool) -> std::io::Result<PathBuf> {
+/// Where a finished blob goes: `DIR/done/NAME` or `DIR/failed/NAME` (the sub-directory is made
+/// here), never a file already there (`NAME.1`, `NAME.2`, … instead).
+pub fn finished_path(dir: &Path, path: &Path, success: bool) -> std::io::Result<PathBuf> {
     let sub = dir.join(if success { DONE_DIR } else { FAILED_DIR });
     std::fs::create_dir_all(&sub)?;
     let file_name = path.file_name().unwrap_or_default();
@@ -280,7 +299,6 @@ pub fn move_finished(dir: &Path, path: &Path, success: bool) -> std::io::Result<
         target = sub.join(format!("{}.{n}", file_name.to_string_lossy()));
         n += 1;
     }
-    std::fs::rename(path, &target)?;
     Ok(target)
 }
 
@@ -312,7 +330,7 @@ mod tests {
             None,
             text.as_bytes(),
             &mut carry::Frames::new(),
-            &mut out,
+            &mut |b| out.push(b),
         );
         out.remove(0)
     }

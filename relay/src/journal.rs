@@ -89,6 +89,14 @@ pub struct Entry {
     pub updated: String,
 }
 
+/// A blob for [`Journal::insert_all`].
+pub struct NewEntry<'a> {
+    pub hash: &'a str,
+    pub input: &'a str,
+    pub source: String,
+    pub sequence: String,
+}
+
 pub struct Journal {
     conn: Connection,
     path: PathBuf,
@@ -187,73 +195,70 @@ impl Journal {
             .map_err(|e| busy_or(&self.path, e))
     }
 
-    /// Record a blob the first time it is seen.
-    pub fn insert(
-        &self,
-        hash: &str,
-        input: &str,
-        source: &str,
-        sequence: &str,
-    ) -> Result<(), JournalError> {
-        self.conn
-            .execute(
-                "INSERT OR IGNORE INTO blobs (hash, input, source, sequence, state)
-                 VALUES (?1, ?2, ?3, ?4, 'new')",
-                params![hash, input, source, sequence],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+    /// Record many blobs seen for the first time, in one commit.
+    pub fn insert_all(&mut self, rows: &[NewEntry<'_>]) -> Result<(), JournalError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO blobs (hash, input, source, sequence, state)
+                     VALUES (?1, ?2, ?3, ?4, 'new')",
+                )
+                .map_err(|e| sql_err(&path, e))?;
+            for r in rows {
+                stmt.execute(params![r.hash, r.input, r.source, r.sequence])
+                    .map_err(|e| sql_err(&path, e))?;
+            }
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))
     }
 
     /// About to send `submitted` (hash `submitted_hash`): durable before the request goes out.
+    /// `last_response` is Horizon's answer to the previous attempt, if any.
     pub fn sending(
         &self,
         hash: &str,
         submitted_hash: &str,
         submitted: &str,
+        last_response: Option<&str>,
     ) -> Result<(), JournalError> {
+        let r = last_response.map(|r| r.chars().take(MAX_RESPONSE).collect::<String>());
         self.conn
             .execute(
                 &format!(
                     "UPDATE blobs SET state = 'sending', attempts = attempts + 1,
-                     submitted_hash = ?2, submitted = ?3, updated = {} WHERE hash = ?1",
+                     submitted_hash = ?2, submitted = ?3,
+                     last_response = COALESCE(?4, last_response), updated = {} WHERE hash = ?1",
                     now_sql()
                 ),
-                params![hash, submitted_hash, submitted],
+                params![hash, submitted_hash, submitted, r],
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
-    /// Record the latest answer (kept short) without deciding anything.
-    pub fn response(&self, hash: &str, response: &str) -> Result<(), JournalError> {
-        let r: String = response.chars().take(MAX_RESPONSE).collect();
-        self.conn
-            .execute(
-                &format!(
-                    "UPDATE blobs SET last_response = ?2, updated = {} WHERE hash = ?1",
-                    now_sql()
-                ),
-                params![hash, r],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
-    }
-
-    /// Record an outcome (durable when this returns).
-    pub fn outcome(
+    /// Record an outcome, Horizon's last answer, where the blob file will be moved, and that the
+    /// outcome is (about to be) reported: one commit, durable when this returns.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
         &self,
         hash: &str,
         state: State,
         ledger: Option<u64>,
         result_codes: Option<&serde_json::Value>,
         message: &str,
+        last_response: Option<&str>,
+        moved_to: Option<&Path>,
     ) -> Result<(), JournalError> {
+        let r = last_response.map(|r| r.chars().take(MAX_RESPONSE).collect::<String>());
         self.conn
             .execute(
                 &format!(
                     "UPDATE blobs SET state = ?2, ledger = ?3, result_codes = ?4, message = ?5,
-                     updated = {} WHERE hash = ?1",
+                     last_response = COALESCE(?6, last_response),
+                     moved_to = COALESCE(?7, moved_to), reported = 1, updated = {}
+                     WHERE hash = ?1",
                     now_sql()
                 ),
                 params![
@@ -261,7 +266,9 @@ impl Journal {
                     state.as_str(),
                     ledger.map(|l| l as i64),
                     result_codes.map(|v| v.to_string()),
-                    message
+                    message,
+                    r,
+                    moved_to.map(|p| p.display().to_string()),
                 ],
             )
             .map(|_| ())
@@ -345,15 +352,30 @@ mod tests {
         let path = dir.path().join("j.sqlite");
         {
             let j = Journal::open(&path).unwrap();
-            j.insert("aa", "blob1", "GA", "5").unwrap();
-            j.insert("aa", "blob1-again", "GA", "5").unwrap();
-            j.sending("aa", "aa", "AAAA").unwrap();
+            let mut j = j;
+            let row = |input| NewEntry {
+                hash: "aa",
+                input,
+                source: "GA".into(),
+                sequence: "5".into(),
+            };
+            j.insert_all(&[row("blob1")]).unwrap();
+            j.insert_all(&[row("blob1-again")]).unwrap();
+            j.sending("aa", "aa", "AAAA", None).unwrap();
             assert!(matches!(
                 Journal::open(&path),
                 Err(JournalError::Busy { .. })
             ));
-            j.outcome("aa", State::Success, Some(7), None, "ok")
-                .unwrap();
+            j.decide(
+                "aa",
+                State::Success,
+                Some(7),
+                None,
+                "ok",
+                Some("200 {}"),
+                None,
+            )
+            .unwrap();
         }
         let j = Journal::open(&path).unwrap();
         let e = j.get("aa").unwrap().unwrap();
@@ -362,7 +384,8 @@ mod tests {
         assert_eq!(e.attempts, 1);
         assert_eq!(e.ledger, Some(7));
         assert_eq!(e.submitted.as_deref(), Some("AAAA"));
-        assert!(!e.reported);
+        assert_eq!(e.last_response.as_deref(), Some("200 {}"));
+        assert!(e.reported);
         drop(j);
         let r = Journal::open_read(&path).unwrap();
         assert_eq!(r.list().unwrap().len(), 1);

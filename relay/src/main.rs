@@ -12,6 +12,7 @@ mod app;
 mod cli;
 mod codes;
 mod horizon;
+mod index;
 mod inputs;
 mod inspect;
 mod journal;

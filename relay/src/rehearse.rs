@@ -267,7 +267,6 @@ impl Ceremony {
 
         // Online again: the relay reads the file and submits it.
         let blob_arg = blob.to_string_lossy().into_owned();
-        let inputs = inputs::read(&[blob_arg])?;
         let code = submit::run(
             submit::Options {
                 online,
@@ -275,8 +274,9 @@ impl Ceremony {
                 json: false,
                 fee_bump: None,
                 journal: None,
+                jobs: 1,
             },
-            inputs,
+            &[blob_arg],
         )?;
         if code != 0 {
             return Err(RehearseError::Submit { step: label, code });

@@ -9,15 +9,22 @@
 //!   already in a ledger is reported with its stored outcome and not sent. Between that check and
 //!   the send, Horizon's own idempotency covers us: resubmitting a hash it already holds returns
 //!   the stored result.
+//! * Memory does not grow with the number of blobs: a first pass reads and checks each input
+//!   and puts it in a temporary on-disk index ([`crate::index`]); the second pass sends from it.
+//! * A blob's outcome is committed to the journal together with "reported" before its line is
+//!   printed, so a decided outcome is printed by at most one run.
+//! * With `--jobs N`, up to N source accounts are served at once, each in sequence order.
 //! * 504 → poll `GET /transactions/{hash}`, then resubmit the same bytes, until `--timeout`;
 //!   429 → wait `Retry-After`; 503/5xx/connection errors → capped exponential backoff with jitter.
 use crate::codes::{self, ResultCodes};
 use crate::horizon::{HorizonError, Submission, TxRecord, SUBMIT_REQUEST_TIMEOUT};
-use crate::inputs::{self, Blob, Inputs};
-use crate::journal::{Journal, JournalError, State};
+use crate::index::{Index, IndexError, Item};
+use crate::inputs::{self, Blob, InputError};
+use crate::journal::{Journal, JournalError, NewEntry, State};
 use crate::online::{self, Online};
 use crate::sigcheck;
 use airgap::account::AccountId;
+use airgap::carry;
 use airgap::envelope;
 use airgap::feebump;
 use airgap::keys::SecretSeed;
@@ -25,7 +32,9 @@ use airgap::review::op_type_name;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use stellar_xdr::TransactionEnvelope;
 
@@ -34,6 +43,10 @@ use stellar_xdr::TransactionEnvelope;
 pub enum SubmitError {
     #[error(transparent)]
     Journal(#[from] JournalError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
     #[error("writing the results failed: {0}")]
     Output(std::io::Error),
 }
@@ -103,6 +116,8 @@ pub struct Options {
     pub json: bool,
     pub fee_bump: Option<FeeBump>,
     pub journal: Option<PathBuf>,
+    /// How many source accounts to submit for at once (1: strictly in the operator's order).
+    pub jobs: usize,
 }
 
 /// Print one record: JSON, or a line for people (explanations indented below).
@@ -140,40 +155,83 @@ fn note(msg: impl AsRef<str>) {
     eprintln!("airgap-relay: {}", msg.as_ref());
 }
 
-/// A blob that passed the checks, with what will be sent.
-struct Ready<'a> {
-    blob: &'a Blob,
-    env: &'a TransactionEnvelope,
+/// A blob on its way out: what the index holds, with its envelope decoded again.
+struct Ready {
+    input: String,
+    path: Option<PathBuf>,
+    text: String,
+    env: TransactionEnvelope,
     hash: String,
     source: AccountId,
-    /// For `--fee-bump-key`: the signed fee bump and its hash.
-    bump: Option<(String, String)>,
 }
 
-/// Check every input before anything is sent; `Err` holds the records of a refused run.
-fn preflight<'a>(
-    opts: &Options,
-    inputs: &'a Inputs,
-    deadline: Instant,
-) -> Result<Vec<Ready<'a>>, Vec<Record>> {
+/// The fee bump of `env` for `--fee-bump-key` (signed; the same bytes every time, as ed25519 is
+/// deterministic): its base64 and hash.
+fn fee_bump(opts: &Options, env: &TransactionEnvelope) -> Result<Option<(String, String)>, String> {
+    let Some(fb) = &opts.fee_bump else {
+        return Ok(None);
+    };
     let net = &opts.online.network;
-    let mut signers_of: HashMap<AccountId, Vec<AccountId>> = HashMap::new();
-    let mut refused: Vec<Option<String>> = Vec::new();
-    let mut ready = Vec::new();
-    let mut unreachable: Option<String> = None;
-    for blob in &inputs.blobs {
+    let mut outer =
+        feebump::wrap(env, fb.seed.public_key(), fb.max_fee).map_err(|e| e.to_string())?;
+    envelope::sign(&mut outer, net, &fb.seed).map_err(|e| e.to_string())?;
+    Ok(Some((
+        envelope::encode(&outer),
+        hex::encode(envelope::hash(&outer, net)),
+    )))
+}
+
+/// The first pass: read every input (one at a time), check it, and put it in the index.
+struct Check<'a> {
+    opts: &'a Options,
+    deadline: Instant,
+    /// Each signing account's signers as Horizon knows them (one look-up per account).
+    signers_of: HashMap<AccountId, Vec<AccountId>>,
+    unreachable: Option<String>,
+    refused: usize,
+    index: Index,
+    failure: Option<SubmitError>,
+}
+
+impl Check<'_> {
+    fn blob(&mut self, blob: Blob) {
+        if self.failure.is_some() {
+            return;
+        }
+        let item = self.item(blob);
+        self.refused += usize::from(item.refusal.is_some());
+        if let Err(e) = self.index.add(&item) {
+            self.failure = Some(e.into());
+        }
+    }
+
+    fn item(&mut self, blob: Blob) -> Item {
+        let net = &self.opts.online.network;
+        let mut item = Item {
+            input: blob.input,
+            path: blob.path,
+            text: blob.text,
+            hash: None,
+            source: None,
+            sequence: 0,
+            refusal: None,
+        };
         let env = match &blob.envelope {
             Ok(env) => env,
             Err(e) => {
-                refused.push(Some(format!("not sent: {e}")));
-                continue;
+                item.refusal = Some(format!("not sent: {e}"));
+                return item;
             }
         };
+        item.hash = Some(hex::encode(envelope::hash(env, net)));
+        item.source = Some(envelope::source(env));
+        item.sequence = envelope::sequence(env);
         // Candidates: the accounts' own keys and their signers as Horizon knows them.
         let mut candidates = Vec::new();
         for acct in sigcheck::signing_accounts(env) {
             candidates.push(acct);
-            let keys = signers_of.entry(acct).or_insert_with(|| {
+            let (opts, deadline, unreachable) = (self.opts, self.deadline, &mut self.unreachable);
+            let keys = self.signers_of.entry(acct).or_insert_with(|| {
                 match online::retry(deadline, |t| opts.online.horizon.account(&acct, t)) {
                     Ok(Some((a, _))) => a
                         .signers
@@ -191,56 +249,73 @@ fn preflight<'a>(
             candidates.extend(keys.iter().copied());
         }
         if let Some(why) = sigcheck::refusal(env, net, &candidates) {
-            refused.push(Some(format!("not sent: {why}")));
-            continue;
+            item.refusal = Some(format!("not sent: {why}"));
+        } else if let Err(e) = fee_bump(self.opts, env) {
+            item.refusal = Some(format!("not sent: {e}"));
         }
-        let hash = hex::encode(envelope::hash(env, net));
-        let bump = match &opts.fee_bump {
-            None => None,
-            Some(fb) => match feebump::wrap(env, fb.seed.public_key(), fb.max_fee) {
-                Err(e) => {
-                    refused.push(Some(format!("not sent: {e}")));
-                    continue;
+        item
+    }
+}
+
+/// Read and check every input into a new index. Directories are listed into the index and read
+/// in file-name order; nothing is held in memory per blob.
+fn check_inputs<'a>(opts: &'a Options, args: &[String]) -> Result<Check<'a>, SubmitError> {
+    let mut check = Check {
+        opts,
+        deadline: Instant::now() + opts.timeout,
+        signers_of: HashMap::new(),
+        unreachable: None,
+        refused: 0,
+        index: Index::new()?,
+        failure: None,
+    };
+    let mut frames = carry::Frames::new();
+    match inputs::directory(args)? {
+        Some(dir) => {
+            let mut listed: Result<(), IndexError> = Ok(());
+            inputs::list_dir(&dir, &mut |p| {
+                if listed.is_ok() {
+                    listed = check.index.add_name(&p);
                 }
-                Ok(mut outer) => match envelope::sign(&mut outer, net, &fb.seed) {
-                    Err(e) => {
-                        refused.push(Some(format!("not sent: {e}")));
-                        continue;
-                    }
-                    Ok(()) => Some((
-                        envelope::encode(&outer),
-                        hex::encode(envelope::hash(&outer, net)),
-                    )),
-                },
-            },
-        };
-        refused.push(None);
-        ready.push(Ready {
-            blob,
-            env,
-            hash,
-            source: envelope::source(env),
-            bump,
-        });
+            })?;
+            listed?;
+            let mut last: Option<PathBuf> = None;
+            loop {
+                let page = check.index.names_after(last.as_deref())?;
+                let Some(end) = page.last().cloned() else {
+                    break;
+                };
+                for p in &page {
+                    inputs::read_file(p, &mut frames, &mut |b| check.blob(b))?;
+                }
+                last = Some(end);
+            }
+        }
+        None => {
+            for a in args {
+                inputs::read_arg(a, &mut frames, &mut |b| check.blob(b))?;
+            }
+        }
     }
-    let any_refused = refused.iter().any(Option::is_some);
-    if !any_refused && unreachable.is_none() {
-        return Ok(ready);
+    inputs::finish_frames(frames, &mut |b| check.blob(b));
+    match check.failure.take() {
+        Some(e) => Err(e),
+        None => Ok(check),
     }
-    // Nothing is sent: say why for each input.
-    let records = inputs
-        .blobs
-        .iter()
-        .zip(refused)
-        .map(|(blob, why)| {
-            let hash = blob
-                .envelope
-                .as_ref()
-                .ok()
-                .map(|e| hex::encode(envelope::hash(e, net)));
-            let (status, message) = match (why, &unreachable) {
+}
+
+/// Nothing is sent: print why for each input, in the order read; returns the exit code.
+fn refuse_all(check: &Check<'_>, json: bool) -> Result<u8, SubmitError> {
+    let mut counts = Counts::default();
+    let mut after = 0;
+    loop {
+        let page = check.index.in_read_order(after)?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        for (_, item) in page {
+            let (status, message) = match (item.refusal, &check.unreachable) {
                 (Some(w), _) => (Status::Error, w),
-                (None, Some(u)) if !any_refused => (
+                (None, Some(u)) if check.refused == 0 => (
                     Status::Pending,
                     format!("not sent: the signers of its accounts could not be read ({u}); run again"),
                 ),
@@ -249,78 +324,174 @@ fn preflight<'a>(
                     "not sent, because another input of this run was refused; fix or remove that input and run again".to_string(),
                 ),
             };
-            Record {
-                input: blob.input.clone(),
-                hash,
-                status,
-                ledger: None,
-                result_codes: None,
-                message,
-                fee_bump_hash: None,
-                explanations: Vec::new(),
-            }
-        })
-        .collect();
-    Err(records)
-}
-
-/// Run `submit`. Returns the exit code.
-pub fn run(opts: Options, inputs: Inputs) -> Result<u8, SubmitError> {
-    let preflight_deadline = Instant::now() + opts.timeout;
-    let ready = match preflight(&opts, &inputs, preflight_deadline) {
-        Ok(r) => r,
-        Err(records) => {
-            for r in &records {
-                print(r, opts.json)?;
-            }
-            note("nothing was sent.");
-            return Ok(exit_code(records.iter().map(|r| r.status)));
-        }
-    };
-    let journal = match &opts.journal {
-        Some(p) => Some(Journal::open(p)?),
-        None => None,
-    };
-    let mut statuses = Vec::new();
-    // A source account whose earlier blob is undecided or rejected unapplied: its later blobs
-    // cannot succeed yet (their sequence numbers depend on it), so they wait.
-    let mut blocked: HashMap<AccountId, String> = HashMap::new();
-    let mut decided: HashMap<String, Record> = HashMap::new();
-    for r in &ready {
-        let in_dir = inputs.directory.is_some();
-        if let Some(j) = &journal {
-            j.insert(
-                &r.hash,
-                &r.blob.input,
-                &r.source.to_string(),
-                &envelope::sequence(r.env).to_string(),
+            counts.add(status);
+            print(
+                &Record {
+                    input: item.input,
+                    hash: item.hash,
+                    status,
+                    ledger: None,
+                    result_codes: None,
+                    message,
+                    fee_bump_hash: None,
+                    explanations: Vec::new(),
+                },
+                json,
             )?;
         }
-        let stored = match &journal {
+    }
+    note("nothing was sent.");
+    Ok(counts.exit_code())
+}
+
+/// How many inputs ended in each status.
+#[derive(Default)]
+struct Counts([u64; 4]);
+
+impl Counts {
+    fn add(&mut self, s: Status) {
+        self.0[s as usize] += 1;
+    }
+
+    fn exit_code(&self) -> u8 {
+        let all = [
+            Status::Success,
+            Status::Failed,
+            Status::Pending,
+            Status::Error,
+        ];
+        exit_code(all.into_iter().filter(|s| self.0[*s as usize] > 0))
+    }
+}
+
+/// What the workers of a run share.
+struct Run<'a> {
+    opts: &'a Options,
+    index: Mutex<Index>,
+    journal: Option<Mutex<Journal>>,
+    directory: Option<PathBuf>,
+    counts: Mutex<Counts>,
+    /// The first error that stops the run (journal or stdout); every worker stops after it.
+    failure: Mutex<Option<SubmitError>>,
+    stop: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A worker that panicked cannot have left a half-made change behind in these (SQLite
+    // transactions are atomic), so a poisoned lock is used as it is.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Run<'_> {
+    fn fail(&self, e: SubmitError) {
+        lock(&self.failure).get_or_insert(e);
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    fn journal(&self) -> Option<std::sync::MutexGuard<'_, Journal>> {
+        self.journal.as_ref().map(lock)
+    }
+
+    /// One worker in order: every blob of the run in slot order.
+    fn all_in_order(&self) -> Result<(), SubmitError> {
+        let mut blocked = HashMap::new();
+        let mut after = 0;
+        loop {
+            let page = lock(&self.index).in_slot_order(after)?;
+            let Some((last, _)) = page.last() else {
+                return Ok(());
+            };
+            after = *last;
+            for (_, item) in page {
+                if self.stop.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                self.one(item, &mut blocked)?;
+            }
+        }
+    }
+
+    /// A worker of `--jobs N`: takes the next account's lane and sends its blobs in sequence
+    /// order, until no lane is left.
+    fn lanes(&self, next_lane: &Mutex<i64>) -> Result<(), SubmitError> {
+        loop {
+            let lane = {
+                let mut cursor = lock(next_lane);
+                match lock(&self.index).next_lane(*cursor)? {
+                    Some((first, source)) => {
+                        *cursor = first;
+                        source
+                    }
+                    None => return Ok(()),
+                }
+            };
+            let mut blocked = HashMap::new();
+            let mut after = 0;
+            loop {
+                if self.stop.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                let next = lock(&self.index).next_in_lane(&lane, after)?;
+                let Some((slot, item)) = next else { break };
+                after = slot;
+                self.one(item, &mut blocked)?;
+            }
+        }
+    }
+
+    /// Decide, report and file one blob.
+    fn one(&self, item: Item, blocked: &mut HashMap<AccountId, String>) -> Result<(), SubmitError> {
+        let decoded = envelope::decode(&item.text).map_err(|e| e.to_string());
+        let r = match (decoded, item.hash.clone(), item.source) {
+            (Ok(env), Some(hash), Some(source)) => Ready {
+                input: item.input,
+                path: item.path,
+                text: item.text,
+                env,
+                hash,
+                source,
+            },
+            // The first pass checked every blob, so this is not expected; it is still reported.
+            (decoded, ..) => {
+                let why = decoded.err().unwrap_or_else(|| "no source account".into());
+                let rec = Record {
+                    input: item.input,
+                    hash: item.hash,
+                    status: Status::Error,
+                    ledger: None,
+                    result_codes: None,
+                    message: format!("not sent: {why}"),
+                    fee_bump_hash: None,
+                    explanations: Vec::new(),
+                };
+                lock(&self.counts).add(rec.status);
+                return print(&rec, self.opts.json);
+            }
+        };
+        let stored = match self.journal() {
             Some(j) => j.get(&r.hash)?,
             None => None,
         };
-        // Already decided by an earlier run (journal) or earlier in this run (same blob twice).
-        let mut rec = if let Some(prev) = decided.get(&r.hash) {
-            Record {
-                input: r.blob.input.clone(),
-                ..prev.clone()
-            }
-        } else if let Some(e) = stored.as_ref().filter(|e| e.state.is_final()) {
-            let rec = record_from_journal(r, e);
-            if in_dir && e.reported {
+        let rec = if let Some(e) = stored.as_ref().filter(|e| e.state.is_final()) {
+            // Decided by an earlier run.
+            let rec = record_from_journal(&r, e);
+            if self.directory.is_some() && e.reported {
                 // Printed by the run that decided it; only the move may be left to do. A blob
                 // another run has moved away meanwhile is no longer this run's business.
-                if r.blob.path.as_ref().is_some_and(|p| p.exists()) {
-                    finish_move(&inputs, r, &rec, journal.as_ref())?;
-                    statuses.push(rec.status);
+                if r.path.as_ref().is_some_and(|p| p.exists()) {
+                    self.file_away(&r, &rec)?;
+                    lock(&self.counts).add(rec.status);
                 }
-                continue;
+                note_blocked(blocked, &r, &rec);
+                return Ok(());
+            }
+            if let Some(j) = self.journal() {
+                j.reported(&r.hash)?;
             }
             rec
         } else if let Some(why) = blocked.get(&r.source) {
             Record {
-                input: r.blob.input.clone(),
+                input: r.input.clone(),
                 hash: Some(r.hash.clone()),
                 status: Status::Pending,
                 ledger: None,
@@ -333,96 +504,195 @@ pub fn run(opts: Options, inputs: Inputs) -> Result<u8, SubmitError> {
             let resend = stored
                 .as_ref()
                 .and_then(|e| Some((e.submitted.clone()?, e.submitted_hash.clone()?)));
-            let rec = submit_one(&opts, r, resend, journal.as_ref())?;
-            if let Some(j) = &journal {
+            let (rec, last_response) = submit_one(self, &r, resend)?;
+            let moved_to = self.destination(&r, &rec);
+            if let Some(j) = self.journal() {
                 let codes = rec
                     .result_codes
                     .as_ref()
                     .and_then(|c| serde_json::to_value(c).ok());
-                let state = match rec.status {
-                    Status::Success => State::Success,
-                    Status::Failed => State::Failed,
-                    Status::Pending => State::Pending,
-                    Status::Error => State::Error,
-                };
-                j.outcome(&r.hash, state, rec.ledger, codes.as_ref(), &rec.message)?;
+                // The outcome and "reported" are one commit, made before the line is printed:
+                // a decided outcome is printed by at most one run. (A kill between this commit
+                // and the print loses only the line; `airgap-relay journal` still has it.)
+                j.decide(
+                    &r.hash,
+                    state_of(rec.status),
+                    rec.ledger,
+                    codes.as_ref(),
+                    &rec.message,
+                    last_response.as_deref(),
+                    moved_to.as_deref(),
+                )?;
             }
-            rec
+            print(&rec, self.opts.json)?;
+            if let Some(to) = moved_to {
+                self.rename(&r, &to);
+            }
+            note_blocked(blocked, &r, &rec);
+            lock(&self.counts).add(rec.status);
+            return Ok(());
         };
-        // Later blobs of the same source wait when this one did not use its sequence number.
-        let applied = match rec.status {
+        print(&rec, self.opts.json)?;
+        self.file_away(&r, &rec)?;
+        note_blocked(blocked, &r, &rec);
+        lock(&self.counts).add(rec.status);
+        Ok(())
+    }
+
+    /// Where a decided blob of a directory run goes (`done/` or `failed/`), or `None`.
+    fn destination(&self, r: &Ready, rec: &Record) -> Option<PathBuf> {
+        let (dir, path) = (self.directory.as_ref()?, r.path.as_ref()?);
+        let success = match rec.status {
             Status::Success => true,
-            Status::Failed => rec.result_codes.as_ref().is_some_and(ResultCodes::applied),
-            _ => false,
+            Status::Failed => false,
+            _ => return None,
         };
-        if !applied && !blocked.contains_key(&r.source) {
-            blocked.insert(
-                r.source,
-                format!(
-                    "the earlier blob {} from the same source account ended {}",
-                    r.blob.input,
-                    serde_json::to_value(rec.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                ),
-            );
+        if !path.exists() {
+            return None;
         }
-        rec.input = r.blob.input.clone();
-        print(&rec, opts.json)?;
-        if let Some(j) = &journal {
-            j.reported(&r.hash)?;
-        }
-        finish_move(&inputs, r, &rec, journal.as_ref())?;
-        statuses.push(rec.status);
-        decided.insert(r.hash.clone(), rec);
-    }
-    Ok(exit_code(statuses))
-}
-
-/// In a directory run, move a decided blob to `done/` or `failed/` (after its outcome is durable).
-fn finish_move(
-    inputs: &Inputs,
-    r: &Ready<'_>,
-    rec: &Record,
-    journal: Option<&Journal>,
-) -> Result<(), SubmitError> {
-    let (Some(dir), Some(path)) = (&inputs.directory, &r.blob.path) else {
-        return Ok(());
-    };
-    let success = match rec.status {
-        Status::Success => true,
-        Status::Failed => false,
-        _ => return Ok(()),
-    };
-    if !path.exists() {
-        return Ok(());
-    }
-    match inputs::move_finished(dir, path, success) {
-        Ok(to) => {
-            if let Some(j) = journal {
-                j.moved(&r.hash, &to)?;
+        match inputs::finished_path(dir, path, success) {
+            Ok(to) => Some(to),
+            Err(e) => {
+                note(format!("cannot make a place for {}: {e}", path.display()));
+                None
             }
         }
-        Err(e) => note(format!(
-            "could not move {} after its outcome was recorded: {e}",
-            path.display()
-        )),
     }
-    Ok(())
+
+    fn rename(&self, r: &Ready, to: &Path) {
+        if let Some(path) = &r.path {
+            if let Err(e) = std::fs::rename(path, to) {
+                note(format!(
+                    "could not move {} to {} after its outcome was recorded: {e}",
+                    path.display(),
+                    to.display()
+                ));
+            }
+        }
+    }
+
+    /// Move a decided blob of a directory run (outcome already durable) and record where.
+    fn file_away(&self, r: &Ready, rec: &Record) -> Result<(), SubmitError> {
+        let Some(to) = self.destination(r, rec) else {
+            return Ok(());
+        };
+        self.rename(r, &to);
+        if let Some(j) = self.journal() {
+            j.moved(&r.hash, &to)?;
+        }
+        Ok(())
+    }
 }
 
-fn record_from_journal(r: &Ready<'_>, e: &crate::journal::Entry) -> Record {
+/// Later blobs of the same source wait when this one did not use its sequence number.
+fn note_blocked(blocked: &mut HashMap<AccountId, String>, r: &Ready, rec: &Record) {
+    let applied = match rec.status {
+        Status::Success => true,
+        Status::Failed => rec.result_codes.as_ref().is_some_and(ResultCodes::applied),
+        _ => false,
+    };
+    if !applied && !blocked.contains_key(&r.source) {
+        let status = serde_json::to_value(rec.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        blocked.insert(
+            r.source,
+            format!(
+                "the earlier blob {} from the same source account ended {status}",
+                r.input
+            ),
+        );
+    }
+}
+
+fn state_of(s: Status) -> State {
+    match s {
+        Status::Success => State::Success,
+        Status::Failed => State::Failed,
+        Status::Pending => State::Pending,
+        Status::Error => State::Error,
+    }
+}
+
+/// Run `submit` over the inputs named by `args`. Returns the exit code.
+pub fn run(opts: Options, args: &[String]) -> Result<u8, SubmitError> {
+    let check = check_inputs(&opts, args)?;
+    if check.refused > 0 || check.unreachable.is_some() {
+        return refuse_all(&check, opts.json);
+    }
+    let Check { mut index, .. } = check;
+    index.order()?;
+    let mut journal = match &opts.journal {
+        Some(p) => Some(Journal::open(p)?),
+        None => None,
+    };
+    if let Some(j) = journal.as_mut() {
+        // Every blob is in the journal before anything is sent, a page per commit.
+        let mut after = 0;
+        loop {
+            let page = index.in_slot_order(after)?;
+            let Some((last, _)) = page.last() else { break };
+            after = *last;
+            let rows: Vec<NewEntry<'_>> = page
+                .iter()
+                .filter_map(|(_, it)| {
+                    Some(NewEntry {
+                        hash: it.hash.as_deref()?,
+                        input: &it.input,
+                        source: it.source?.to_string(),
+                        sequence: it.sequence.to_string(),
+                    })
+                })
+                .collect();
+            j.insert_all(&rows)?;
+        }
+    }
+    let directory = inputs::directory(args)?;
+    let jobs = opts.jobs.max(1);
+    let run = Run {
+        opts: &opts,
+        index: Mutex::new(index),
+        journal: journal.map(Mutex::new),
+        directory,
+        counts: Mutex::new(Counts::default()),
+        failure: Mutex::new(None),
+        stop: AtomicBool::new(false),
+    };
+    if jobs == 1 {
+        if let Err(e) = run.all_in_order() {
+            run.fail(e);
+        }
+    } else {
+        let next_lane = Mutex::new(0i64);
+        std::thread::scope(|s| {
+            for _ in 0..jobs {
+                s.spawn(|| {
+                    if let Err(e) = run.lanes(&next_lane) {
+                        run.fail(e);
+                    }
+                });
+            }
+        });
+    }
+    if let Some(e) = lock(&run.failure).take() {
+        return Err(e);
+    }
+    let code = lock(&run.counts).exit_code();
+    Ok(code)
+}
+
+fn record_from_journal(r: &Ready, e: &crate::journal::Entry) -> Record {
     let result_codes: Option<ResultCodes> = e
         .result_codes
         .clone()
         .and_then(|v| serde_json::from_value(v).ok());
     let explanations = result_codes
         .as_ref()
-        .map(|c| c.explain(&op_types(r.env)))
+        .map(|c| c.explain(&op_types(&r.env)))
         .unwrap_or_default();
     Record {
-        input: r.blob.input.clone(),
+        input: r.input.clone(),
         hash: Some(r.hash.clone()),
         status: match e.state {
             State::Success => Status::Success,
@@ -445,11 +715,11 @@ fn op_types(env: &TransactionEnvelope) -> Vec<String> {
 }
 
 /// What a transaction stored in a ledger says.
-fn from_ledger(r: &Ready<'_>, rec: &TxRecord, fee_bump_hash: Option<String>, how: &str) -> Record {
+fn from_ledger(r: &Ready, rec: &TxRecord, fee_bump_hash: Option<String>, how: &str) -> Record {
     let codes = codes::from_result_xdr(&rec.result_xdr);
     if rec.successful {
         Record {
-            input: r.blob.input.clone(),
+            input: r.input.clone(),
             hash: Some(r.hash.clone()),
             status: Status::Success,
             ledger: Some(rec.ledger),
@@ -461,10 +731,10 @@ fn from_ledger(r: &Ready<'_>, rec: &TxRecord, fee_bump_hash: Option<String>, how
     } else {
         let explanations = codes
             .as_ref()
-            .map(|c| c.explain(&op_types(r.env)))
+            .map(|c| c.explain(&op_types(&r.env)))
             .unwrap_or_default();
         Record {
-            input: r.blob.input.clone(),
+            input: r.input.clone(),
             hash: Some(r.hash.clone()),
             status: Status::Failed,
             ledger: Some(rec.ledger),
@@ -492,29 +762,62 @@ fn stored_outcome(opts: &Options, hashes: &[&str]) -> Result<Option<TxRecord>, H
 }
 
 /// Send one blob until its outcome is known or the timeout passes.
+///
+/// Returns the record and Horizon's last answer (kept in the journal with the outcome: answers
+/// that decide nothing are not committed one by one).
 fn submit_one(
-    opts: &Options,
-    r: &Ready<'_>,
+    run: &Run<'_>,
+    r: &Ready,
     resend: Option<(String, String)>,
-    journal: Option<&Journal>,
-) -> Result<Record, SubmitError> {
-    let deadline = Instant::now() + opts.timeout;
+) -> Result<(Record, Option<String>), SubmitError> {
+    let opts = run.opts;
     // The exact bytes to send: from the journal when an earlier run sent something, else the blob
-    // as given (or the fee bump made around it).
+    // as given (or the fee bump made around it, the same bytes the first pass checked).
     let (bytes, sent_hash) = match resend {
         Some(x) => x,
-        None => match &r.bump {
-            Some((b, h)) => (b.clone(), h.clone()),
-            None => (r.blob.text.clone(), r.hash.clone()),
+        None => match fee_bump(opts, &r.env) {
+            Ok(Some(bump)) => bump,
+            Ok(None) => (r.text.clone(), r.hash.clone()),
+            Err(e) => {
+                return Ok((
+                    Record {
+                        input: r.input.clone(),
+                        hash: Some(r.hash.clone()),
+                        status: Status::Error,
+                        ledger: None,
+                        result_codes: None,
+                        message: format!("not sent: {e}"),
+                        fee_bump_hash: None,
+                        explanations: Vec::new(),
+                    },
+                    None,
+                ))
+            }
         },
     };
+    let mut last_response: Option<String> = None;
+    let rec = send_until_known(run, r, &bytes, &sent_hash, &mut last_response)?;
+    Ok((rec, last_response))
+}
+
+/// Send `bytes` (hash `sent_hash`) until the outcome is known or the deadline passes.
+fn send_until_known(
+    run: &Run<'_>,
+    r: &Ready,
+    bytes: &str,
+    sent_hash: &str,
+    last_response: &mut Option<String>,
+) -> Result<Record, SubmitError> {
+    let opts = run.opts;
+    let deadline = Instant::now() + opts.timeout;
+    let sent_hash = sent_hash.to_string();
     let fee_bump_hash = (sent_hash != r.hash).then(|| sent_hash.clone());
     let mut lookups: Vec<&str> = vec![&r.hash];
     if sent_hash != r.hash {
         lookups.push(&sent_hash);
     }
     let base = |status, message: String| Record {
-        input: r.blob.input.clone(),
+        input: r.input.clone(),
         hash: Some(r.hash.clone()),
         status,
         ledger: None,
@@ -542,23 +845,23 @@ fn submit_one(
     let mut attempt: u32 = 0;
     let mut last: String;
     loop {
-        if let Some(j) = journal {
-            j.sending(&r.hash, &sent_hash, &bytes)?;
+        if let Some(j) = run.journal() {
+            // Durable before the request goes out, with the answer to the previous attempt.
+            j.sending(&r.hash, &sent_hash, bytes, last_response.as_deref())?;
         }
-        note(format!("sending {} ({})", r.blob.input, short(&sent_hash)));
+        note(format!("sending {} ({})", r.input, short(&sent_hash)));
         let wait: Duration;
         match opts
             .online
             .horizon
-            .submit(&bytes, online::budget(deadline, SUBMIT_REQUEST_TIMEOUT))
+            .submit(bytes, online::budget(deadline, SUBMIT_REQUEST_TIMEOUT))
         {
             Ok((answer, reply)) => {
-                if let Some(j) = journal {
-                    j.response(
-                        &r.hash,
-                        &format!("{} {}", reply.status, String::from_utf8_lossy(&reply.body)),
-                    )?;
-                }
+                *last_response = Some(format!(
+                    "{} {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                ));
                 match answer {
                     Submission::Success(rec) => {
                         return Ok(from_ledger(r, &rec, fee_bump_hash.clone(), ""));
@@ -587,7 +890,7 @@ fn submit_one(
                                 ));
                             }
                         }
-                        let explanations = codes.explain(&op_types(r.env));
+                        let explanations = codes.explain(&op_types(&r.env));
                         // Horizon's 400 does not name the ledger; the stored record does.
                         let ledger = if codes.applied() {
                             stored_outcome(opts, &lookups)

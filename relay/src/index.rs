@@ -42,7 +42,7 @@ const PAGE: i64 = 256;
 const SCHEMA: &str = "
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
-PRAGMA cache_size = -4096;
+PRAGMA cache_size = -1024;
 CREATE TABLE names (name BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE items (
     ord      INTEGER PRIMARY KEY,

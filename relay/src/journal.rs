@@ -4,6 +4,8 @@
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -17,6 +19,9 @@ pub enum JournalError {
     },
     #[error("there is no journal at {0}")]
     Missing(String),
+    /// A group commit failed; every change in it is reported with this.
+    #[error("the journal {path} cannot be used: {message}")]
+    Commit { path: String, message: String },
 }
 
 /// Where a blob stands.
@@ -296,6 +301,227 @@ impl Journal {
     }
 }
 
+/// One change (or read) asked of a [`SharedJournal`].
+enum Op {
+    Get(String),
+    Sending {
+        hash: String,
+        submitted_hash: String,
+        submitted: String,
+        last_response: Option<String>,
+    },
+    Decide {
+        hash: String,
+        state: State,
+        ledger: Option<u64>,
+        result_codes: Option<serde_json::Value>,
+        message: String,
+        last_response: Option<String>,
+        moved_to: Option<PathBuf>,
+    },
+    Moved(String, PathBuf),
+    Reported(String),
+}
+
+type Reply = Result<Option<Entry>, JournalError>;
+
+/// The most changes one group commit takes.
+const GROUP: usize = 512;
+
+/// A journal shared by the workers of a run. One thread owns the connection; the changes that
+/// queue up while a commit is under way go into the next commit together (group commit: one
+/// fsync for many workers). Every call returns once its change is durable, exactly as with
+/// [`Journal`]'s own methods.
+pub struct SharedJournal {
+    requests: Option<mpsc::Sender<(Op, mpsc::SyncSender<Reply>)>>,
+    writer: Option<JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Hand the journal to a writer thread for a run's workers.
+    pub fn share(self) -> SharedJournal {
+        let path = self.path.clone();
+        let (tx, rx) = mpsc::channel::<(Op, mpsc::SyncSender<Reply>)>();
+        let writer = std::thread::spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut group = vec![first];
+                while group.len() < GROUP {
+                    match rx.try_recv() {
+                        Ok(r) => group.push(r),
+                        Err(_) => break,
+                    }
+                }
+                self.commit_group(group);
+            }
+        });
+        SharedJournal {
+            requests: Some(tx),
+            writer: Some(writer),
+            path,
+        }
+    }
+
+    fn apply(&self, op: Op) -> Reply {
+        match op {
+            Op::Get(hash) => self.get(&hash),
+            Op::Sending {
+                hash,
+                submitted_hash,
+                submitted,
+                last_response,
+            } => self
+                .sending(&hash, &submitted_hash, &submitted, last_response.as_deref())
+                .map(|_| None),
+            Op::Decide {
+                hash,
+                state,
+                ledger,
+                result_codes,
+                message,
+                last_response,
+                moved_to,
+            } => self
+                .decide(
+                    &hash,
+                    state,
+                    ledger,
+                    result_codes.as_ref(),
+                    &message,
+                    last_response.as_deref(),
+                    moved_to.as_deref(),
+                )
+                .map(|_| None),
+            Op::Moved(hash, to) => self.moved(&hash, &to).map(|_| None),
+            Op::Reported(hash) => self.reported(&hash).map(|_| None),
+        }
+    }
+
+    /// Apply a group of requests in one transaction; answer each once it is committed (or
+    /// answer all with the error if the transaction could not be committed).
+    fn commit_group(&self, group: Vec<(Op, mpsc::SyncSender<Reply>)>) {
+        let failed = |message: String| JournalError::Commit {
+            path: self.path.display().to_string(),
+            message,
+        };
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            for (_, reply) in group {
+                let _ = reply.send(Err(failed(e.to_string())));
+            }
+            return;
+        }
+        let mut answers = Vec::with_capacity(group.len());
+        let mut error: Option<String> = None;
+        for (op, reply) in group {
+            let answer = if error.is_some() {
+                Ok(None)
+            } else {
+                self.apply(op)
+            };
+            if let Err(e) = &answer {
+                error = Some(e.to_string());
+            }
+            answers.push((answer, reply));
+        }
+        let outcome = match error {
+            Some(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+            None => self.conn.execute_batch("COMMIT").map_err(|e| {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                e.to_string()
+            }),
+        };
+        for (answer, reply) in answers {
+            let _ = reply.send(match &outcome {
+                Ok(()) => answer,
+                Err(e) => Err(failed(e.clone())),
+            });
+        }
+    }
+}
+
+impl SharedJournal {
+    fn ask(&self, op: Op) -> Reply {
+        let gone = || JournalError::Commit {
+            path: self.path.display().to_string(),
+            message: "its writer thread stopped".into(),
+        };
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.requests
+            .as_ref()
+            .ok_or_else(gone)?
+            .send((op, tx))
+            .map_err(|_| gone())?;
+        rx.recv().map_err(|_| gone())?
+    }
+
+    pub fn get(&self, hash: &str) -> Result<Option<Entry>, JournalError> {
+        self.ask(Op::Get(hash.to_string()))
+    }
+
+    /// See [`Journal::sending`].
+    pub fn sending(
+        &self,
+        hash: &str,
+        submitted_hash: &str,
+        submitted: &str,
+        last_response: Option<&str>,
+    ) -> Result<(), JournalError> {
+        self.ask(Op::Sending {
+            hash: hash.into(),
+            submitted_hash: submitted_hash.into(),
+            submitted: submitted.into(),
+            last_response: last_response.map(Into::into),
+        })
+        .map(|_| ())
+    }
+
+    /// See [`Journal::decide`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
+        &self,
+        hash: &str,
+        state: State,
+        ledger: Option<u64>,
+        result_codes: Option<&serde_json::Value>,
+        message: &str,
+        last_response: Option<&str>,
+        moved_to: Option<&Path>,
+    ) -> Result<(), JournalError> {
+        self.ask(Op::Decide {
+            hash: hash.into(),
+            state,
+            ledger,
+            result_codes: result_codes.cloned(),
+            message: message.into(),
+            last_response: last_response.map(Into::into),
+            moved_to: moved_to.map(Path::to_path_buf),
+        })
+        .map(|_| ())
+    }
+
+    pub fn moved(&self, hash: &str, to: &Path) -> Result<(), JournalError> {
+        self.ask(Op::Moved(hash.into(), to.to_path_buf()))
+            .map(|_| ())
+    }
+
+    pub fn reported(&self, hash: &str) -> Result<(), JournalError> {
+        self.ask(Op::Reported(hash.into())).map(|_| ())
+    }
+}
+
+impl Drop for SharedJournal {
+    fn drop(&mut self) {
+        // Closing the channel ends the writer's loop once every queued change is committed.
+        self.requests.take();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
 const SELECT: &str = "SELECT hash, input, source, sequence, state, attempts, submitted_hash,
     submitted, ledger, result_codes, message, last_response, reported, moved_to, updated FROM blobs";
 
@@ -389,5 +615,50 @@ mod tests {
         drop(j);
         let r = Journal::open_read(&path).unwrap();
         assert_eq!(r.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn shared_journal_commits_every_worker_change_durably() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let mut j = Journal::open(&path).unwrap();
+        let hashes: Vec<String> = (0..64).map(|i| format!("h{i:02}")).collect();
+        let rows: Vec<NewEntry<'_>> = hashes
+            .iter()
+            .map(|h| NewEntry {
+                hash: h,
+                input: h,
+                source: "GA".into(),
+                sequence: "1".into(),
+            })
+            .collect();
+        j.insert_all(&rows).unwrap();
+        let shared = j.share();
+        std::thread::scope(|s| {
+            for chunk in hashes.chunks(8) {
+                let shared = &shared;
+                s.spawn(move || {
+                    for h in chunk {
+                        shared.sending(h, h, "AAAA", None).unwrap();
+                        assert_eq!(shared.get(h).unwrap().unwrap().state, State::Sending);
+                        shared
+                            .decide(h, State::Success, Some(3), None, "ok", Some("200"), None)
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        // Still the run's: a second run is locked out while the writer holds it.
+        assert!(matches!(
+            Journal::open(&path),
+            Err(JournalError::Busy { .. })
+        ));
+        drop(shared);
+        let r = Journal::open_read(&path).unwrap();
+        let all = r.list().unwrap();
+        assert_eq!(all.len(), 64);
+        assert!(all
+            .iter()
+            .all(|e| e.state == State::Success && e.reported && e.attempts == 1));
     }
 }

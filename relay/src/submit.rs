@@ -20,7 +20,7 @@ use crate::codes::{self, ResultCodes};
 use crate::horizon::{HorizonError, Submission, TxRecord, SUBMIT_REQUEST_TIMEOUT};
 use crate::index::{Index, IndexError, Item};
 use crate::inputs::{self, Blob, InputError};
-use crate::journal::{Journal, JournalError, NewEntry, State};
+use crate::journal::{Journal, JournalError, NewEntry, SharedJournal, State};
 use crate::online::{self, Online};
 use crate::sigcheck;
 use airgap::account::AccountId;
@@ -368,7 +368,7 @@ impl Counts {
 struct Run<'a> {
     opts: &'a Options,
     index: Mutex<Index>,
-    journal: Option<Mutex<Journal>>,
+    journal: Option<SharedJournal>,
     directory: Option<PathBuf>,
     counts: Mutex<Counts>,
     /// The first error that stops the run (journal or stdout); every worker stops after it.
@@ -388,8 +388,8 @@ impl Run<'_> {
         self.stop.store(true, Ordering::SeqCst);
     }
 
-    fn journal(&self) -> Option<std::sync::MutexGuard<'_, Journal>> {
-        self.journal.as_ref().map(lock)
+    fn journal(&self) -> Option<&SharedJournal> {
+        self.journal.as_ref()
     }
 
     /// One worker in order: every blob of the run in slot order.
@@ -653,7 +653,7 @@ pub fn run(opts: Options, args: &[String]) -> Result<u8, SubmitError> {
     let run = Run {
         opts: &opts,
         index: Mutex::new(index),
-        journal: journal.map(Mutex::new),
+        journal: journal.map(Journal::share),
         directory,
         counts: Mutex::new(Counts::default()),
         failure: Mutex::new(None),

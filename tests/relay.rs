@@ -934,6 +934,68 @@ fn inspect_says_what_would_fail() {
 }
 
 #[test]
+fn inspect_checks_the_fee_bump_payers_weight() {
+    use airgap::build::SetOptionsSpec;
+    use airgap::{envelope, feebump};
+    let sb = Sandbox::start(&[]);
+    let (issuer, payer) = (seed(), seed());
+    sb.fund(&issuer.public_key());
+    sb.fund(&payer.public_key());
+    // The payer needs weight 2 for a fee; its master key alone has 1.
+    let raise = blob(
+        &payer,
+        sb.next_sequence(&payer.public_key()),
+        vec![OpSpec::new(OpBody::SetOptions(SetOptionsSpec {
+            low_threshold: Some(2),
+            ..Default::default()
+        }))],
+        &NET,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "raise.xdr", &raise);
+    let o = run(&["submit", "--horizon", &sb.url, p.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let inner = blob(
+        &issuer,
+        sb.next_sequence(&issuer.public_key()),
+        vec![bump(0)],
+        &NET,
+    );
+    let inner = envelope::decode(&inner).unwrap();
+    let mut outer = feebump::wrap(&inner, payer.public_key(), 10_000).unwrap();
+    envelope::sign(&mut outer, &NET, &payer).unwrap();
+    let p = write(dir.path(), "bumped.xdr", &envelope::encode(&outer));
+    let o = run(&[
+        "inspect",
+        "--horizon",
+        &sb.url,
+        "--json",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    let r = &records(&o)[0];
+    let check = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("the fee bump")
+        })
+        .unwrap_or_else(|| panic!("no fee-bump weight check: {r}"));
+    assert_eq!(check["would_fail"], true, "{r}");
+    assert_eq!(check["code"], "tx_bad_auth", "{r}");
+    // The inner transaction's own weight is fine.
+    assert!(r["checks"].as_array().unwrap().iter().any(|c| c["message"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("the transaction")
+        && c["would_fail"] == false));
+}
+
+#[test]
 fn blobs_from_the_signer_go_through_the_relay() {
     let sb = Sandbox::start(&[]);
     let (issuer, holder) = (seed(), seed());

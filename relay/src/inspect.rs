@@ -438,6 +438,12 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
         .filter(|s| s.envelope != "outer")
         .filter_map(|s| s.signer)
         .collect();
+    // A fee bump's own signatures must carry its fee source's low threshold.
+    let outer_signed_by: BTreeSet<AccountId> = sigcheck::check(env, net, &all_keys)
+        .into_iter()
+        .filter(|s| s.envelope == "outer")
+        .filter_map(|s| s.signer)
+        .collect();
     let tx = envelope::transaction(&inner);
     let tx_source = envelope::source(&inner);
     let mut out = Vec::new();
@@ -458,7 +464,19 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
             airgap::weights::category(&op.body),
         ));
     }
-    for (what, src, lvl) in needs {
+    let mut needs: Vec<(String, AccountId, Category, &BTreeSet<AccountId>)> = needs
+        .into_iter()
+        .map(|(what, src, lvl)| (what, src, lvl, &signed_by))
+        .collect();
+    if let TransactionEnvelope::TxFeeBump(fb) = env {
+        needs.push((
+            "the fee bump (its fee)".into(),
+            AccountId::from_muxed(&fb.tx.fee_source),
+            Category::Low,
+            &outer_signed_by,
+        ));
+    }
+    for (what, src, lvl, signed_by) in needs {
         let acct = match acc.get(&src) {
             Err(()) => {
                 out.push(unknown(
@@ -483,7 +501,7 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
             Category::Medium => ("medium", t.med_threshold),
             Category::High => ("high", t.high_threshold),
         };
-        let have = weight_for(acct, &signed_by);
+        let have = weight_for(acct, signed_by);
         let need = u32::from(needed).max(1);
         if have >= need {
             out.push(ok(
@@ -491,7 +509,7 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
                 format!("{what}: weight {have} meets {src}'s {name} threshold {needed}"),
             ));
         } else {
-            let code = if what.starts_with("the transaction") {
+            let code = if what.starts_with("the transaction") || what.starts_with("the fee bump") {
                 "tx_bad_auth"
             } else {
                 "op_bad_auth"

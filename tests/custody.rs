@@ -969,3 +969,117 @@ fn hardening_succeeds_without_a_warning() {
         oracle("public", &json!({"secret": ISSUER.secret}))
     );
 }
+
+/// Run the signer under a pseudo-terminal (util-linux `script`), answer its hidden prompt with
+/// `typed` once the prompt is shown, and return everything the terminal displayed and the exit
+/// status. Echo is the terminal's job: the secret appears in the transcript if the signer forgot
+/// to turn echo off.
+fn signer_on_a_terminal(dir: &TestDir, args: &[&str], typed: &str) -> (Vec<u8>, bool) {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = quote(&common::bin_path("airgap-signer").display().to_string());
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    let mut child = Command::new("script")
+        .args(["-qefc", &line, "/dev/null"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux script runs");
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let shown = Arc::clone(&shown);
+        let mut out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                shown.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    // Type only once the prompt is up (echo is off from then on).
+    let started = std::time::Instant::now();
+    while !String::from_utf8_lossy(&shown.lock().unwrap()).contains(": ") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no prompt: {}",
+            String::from_utf8_lossy(&shown.lock().unwrap())
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{typed}\n").as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    let mut err = Vec::new();
+    let _ = child.stderr.take().unwrap().read_to_end(&mut err);
+    let mut all = shown.lock().unwrap().clone();
+    all.extend(err);
+    (all, status.success())
+}
+
+#[test]
+fn secrets_leave_no_trace_from_the_hidden_prompts() {
+    let sep5 = oracle_json("sep5", &json!({"mnemonic": MNEMONIC, "index": 0}));
+    let from_words = sep5["secret"].as_str().unwrap().to_string();
+    let cases = [
+        (
+            "prompt",
+            ISSUER.secret.to_string(),
+            secret_forms(ISSUER.secret, None),
+        ),
+        (
+            "prompt",
+            MNEMONIC.to_string(),
+            secret_forms(&from_words, Some(MNEMONIC)),
+        ),
+        (
+            "mnemonic",
+            MNEMONIC.to_string(),
+            secret_forms(&from_words, Some(MNEMONIC)),
+        ),
+    ];
+    for (source, typed, forms) in cases {
+        let dir = TestDir::new();
+        let mut args = payment_args("testnet", "1", &["--key", source]);
+        args.extend(["--format", "json", "--out", "out.xdr"]);
+        let (shown, ok) = signer_on_a_terminal(&dir, &args, &typed);
+        let text = String::from_utf8_lossy(&shown).into_owned();
+        assert!(ok, "{source}: {text}");
+        assert!(
+            text.contains("Secret key") || text.contains("mnemonic"),
+            "{text}"
+        );
+        assert_no_secret("the terminal", &shown, &forms);
+        let written = std::fs::read_to_string(dir.join("out.xdr")).unwrap();
+        assert_no_secret("out.xdr", written.as_bytes(), &forms);
+        // The signature is the key's: the same envelope as from env: with that secret.
+        let expected = signer(
+            &dir,
+            &payment_args("testnet", "1", &["--key", "env:TYPED"]),
+            &[("TYPED", &secret_of(&forms))],
+        );
+        assert!(expected.status.success(), "{}", show(&expected));
+        assert_eq!(
+            written.trim(),
+            String::from_utf8_lossy(&expected.stdout).trim(),
+            "{source}"
+        );
+    }
+}
+
+/// The strkey among `secret_forms`' output (its first entry).
+fn secret_of(forms: &[Vec<u8>]) -> String {
+    String::from_utf8(forms[0].clone()).unwrap()
+}

@@ -502,14 +502,12 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
     }
     let prepared = prepare_batch(&lines, &o, now, &known)?;
     let mut items = Vec::with_capacity(prepared.len());
-    let mut reviews = Vec::with_capacity(prepared.len());
-    let mut rows = Vec::with_capacity(prepared.len());
-    for (env, network, r, row) in prepared {
+    let mut shown = Vec::with_capacity(prepared.len());
+    for (env, network, s) in prepared {
         items.push((env, network));
-        reviews.push(r);
-        rows.push(row);
+        shown.push(s);
     }
-    eprint!("{}", batch_table(&reviews, &rows));
+    eprint!("{}", batch_table(&items, &shown));
     if !keys.is_empty() {
         let custody = Custody::load(&common.custody, &keys)?;
         eprint!("{}", custody.describe());
@@ -523,8 +521,8 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
     // have verified.
     let parts = envelope::sign_all_then(&mut items, &seeds, |first, part| {
         let mut text = Vec::with_capacity(part.len() * 400);
-        for ((env, _), r) in part.iter().zip(&reviews[first..]) {
-            output_line(&mut text, env, r);
+        for ((env, _), s) in part.iter().zip(&shown[first..]) {
+            output_line(&mut text, env, s);
         }
         text
     })?;
@@ -537,7 +535,7 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
             output::write_atomic(path, &out, common.output.force)?;
             eprintln!(
                 "Wrote {} signed envelopes to {}",
-                reviews.len(),
+                items.len(),
                 path.display()
             );
             Ok(())
@@ -546,8 +544,17 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
     }
 }
 
+/// What `batch` keeps of a transaction's review: its line of the table, its findings, and the
+/// hash and sequence number for the output.
+struct Shown {
+    row: String,
+    findings: Vec<review::Finding>,
+    hash: String,
+    sequence: String,
+}
+
 /// One line of `batch` output: `{"envelope":…,"hash":…,"sequence":…}` and a newline.
-fn output_line(text: &mut Vec<u8>, env: &TransactionEnvelope, r: &Review) {
+fn output_line(text: &mut Vec<u8>, env: &TransactionEnvelope, r: &Shown) {
     #[derive(serde::Serialize)]
     struct Line<'a> {
         envelope: &'a str,
@@ -611,7 +618,7 @@ fn prepare_batch(
     o: &Overrides,
     now: u64,
     known: &[AccountId],
-) -> Result<Vec<(TransactionEnvelope, Network, Review, String)>, Failure> {
+) -> Result<Vec<(TransactionEnvelope, Network, Shown)>, Failure> {
     let one = |&(n, line): &(usize, &str)| -> Result<_, Failure> {
         let at = |f: Failure| Failure {
             message: format!("line {}: {}", n + 1, f.message),
@@ -621,8 +628,13 @@ fn prepare_batch(
         let spec = raw.resolve(o, now).map_err(|e| at(e.into()))?;
         let env = build::envelope(build::build(&spec).map_err(|e| at(e.into()))?);
         let r = review::review(&env, &spec.network, now, known).map_err(|e| at(e.into()))?;
-        let row = table_row(&r);
-        Ok((env, spec.network, r, row))
+        let shown = Shown {
+            row: table_row(&r),
+            findings: r.findings,
+            hash: r.hash,
+            sequence: r.sequence,
+        };
+        Ok((env, spec.network, shown))
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Chunks are handed out one at a time, so a thread the scheduler slows down does less.
@@ -695,23 +707,21 @@ fn write_batch_frames(
 }
 
 /// The batch review: one line per transaction, then every distinct finding once.
-fn batch_table(reviews: &[Review], rows: &[String]) -> String {
+fn batch_table(items: &[(TransactionEnvelope, Network)], shown: &[Shown]) -> String {
     use std::fmt::Write as _;
-    let mut s = String::with_capacity(rows.iter().map(|r| r.len() + 8).sum::<usize>() + 1000);
-    let networks: std::collections::BTreeSet<String> = reviews
+    let mut s = String::with_capacity(shown.iter().map(|r| r.row.len() + 8).sum::<usize>() + 1000);
+    let passphrases: std::collections::BTreeSet<(&str, &str)> = items
         .iter()
-        .map(|r| {
-            format!(
-                "{} — \"{}\"",
-                r.network.to_uppercase(),
-                r.network_passphrase
-            )
-        })
+        .map(|(_, n)| (n.name(), n.passphrase()))
+        .collect();
+    let networks: std::collections::BTreeSet<String> = passphrases
+        .into_iter()
+        .map(|(name, passphrase)| format!("{} — \"{passphrase}\"", name.to_uppercase()))
         .collect();
     let _ = writeln!(
         s,
         "Batch of {} transactions on {}",
-        reviews.len(),
+        shown.len(),
         networks.into_iter().collect::<Vec<_>>().join(", ")
     );
     let _ = writeln!(
@@ -719,11 +729,11 @@ fn batch_table(reviews: &[Review], rows: &[String]) -> String {
         "{:>4}  {:<20} {:<22} {:>3}  {:<23}  first operation",
         "#", "sequence", "source", "ops", "valid until"
     );
-    for (i, row) in rows.iter().enumerate() {
-        let _ = writeln!(s, "{:>4}  {row}", i + 1);
+    for (i, r) in shown.iter().enumerate() {
+        let _ = writeln!(s, "{:>4}  {}", i + 1, r.row);
     }
     let mut seen = std::collections::BTreeSet::new();
-    for f in reviews.iter().flat_map(|r| &r.findings) {
+    for f in shown.iter().flat_map(|r| &r.findings) {
         if seen.insert(f.message.as_str()) {
             let _ = writeln!(s, "!! {:?}: {}", f.severity, f.message);
         }

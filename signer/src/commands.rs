@@ -507,7 +507,10 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
         items.push((env, network));
         shown.push(s);
     }
-    eprint!("{}", batch_table(&items, &shown));
+    {
+        let mut stderr = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
+        let _ = batch_table(&mut stderr, &items, &shown).and_then(|()| stderr.flush());
+    }
     if !keys.is_empty() {
         let custody = Custody::load(&common.custody, &keys)?;
         eprint!("{}", custody.describe());
@@ -526,13 +529,12 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
         }
         text
     })?;
-    let out = parts.concat();
     if let Some(dir) = &common.output.qr_frames {
         write_batch_frames(dir, &items, &common.output)?;
     }
     match &common.output.out {
         Some(path) => {
-            output::write_atomic(path, &out, common.output.force)?;
+            output::write_atomic_parts(path, parts.iter().map(Vec::as_slice), common.output.force)?;
             eprintln!(
                 "Wrote {} signed envelopes to {}",
                 items.len(),
@@ -540,7 +542,15 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
             );
             Ok(())
         }
-        None => print_stdout(String::from_utf8_lossy(&out).trim_end()),
+        None => {
+            // Every line ends in a newline, as `print_stdout` would end the last one.
+            let mut stdout = std::io::stdout().lock();
+            parts
+                .iter()
+                .try_for_each(|p| stdout.write_all(p))
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))
+        }
     }
 }
 
@@ -707,9 +717,11 @@ fn write_batch_frames(
 }
 
 /// The batch review: one line per transaction, then every distinct finding once.
-fn batch_table(items: &[(TransactionEnvelope, Network)], shown: &[Shown]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(shown.iter().map(|r| r.row.len() + 8).sum::<usize>() + 1000);
+fn batch_table(
+    w: &mut impl Write,
+    items: &[(TransactionEnvelope, Network)],
+    shown: &[Shown],
+) -> std::io::Result<()> {
     let passphrases: std::collections::BTreeSet<(&str, &str)> = items
         .iter()
         .map(|(_, n)| (n.name(), n.passphrase()))
@@ -718,27 +730,27 @@ fn batch_table(items: &[(TransactionEnvelope, Network)], shown: &[Shown]) -> Str
         .into_iter()
         .map(|(name, passphrase)| format!("{} — \"{passphrase}\"", name.to_uppercase()))
         .collect();
-    let _ = writeln!(
-        s,
+    writeln!(
+        w,
         "Batch of {} transactions on {}",
         shown.len(),
         networks.into_iter().collect::<Vec<_>>().join(", ")
-    );
-    let _ = writeln!(
-        s,
+    )?;
+    writeln!(
+        w,
         "{:>4}  {:<20} {:<22} {:>3}  {:<23}  first operation",
         "#", "sequence", "source", "ops", "valid until"
-    );
+    )?;
     for (i, r) in shown.iter().enumerate() {
-        let _ = writeln!(s, "{:>4}  {}", i + 1, r.row);
+        writeln!(w, "{:>4}  {}", i + 1, r.row)?;
     }
     let mut seen = std::collections::BTreeSet::new();
     for f in shown.iter().flat_map(|r| &r.findings) {
         if seen.insert(f.message.as_str()) {
-            let _ = writeln!(s, "!! {:?}: {}", f.severity, f.message);
+            writeln!(w, "!! {:?}: {}", f.severity, f.message)?;
         }
     }
-    s
+    Ok(())
 }
 
 /// A transaction's line of the batch table, after its number.

@@ -25,6 +25,16 @@ fn dir_of(path: &Path) -> &Path {
 
 /// Write `bytes` to `path` atomically. Refuses to replace an existing file unless `replace`.
 pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<(), FileError> {
+    write_atomic_parts(path, [bytes], replace)
+}
+
+/// [`write_atomic`] for a file made of several pieces, written one after another (so they need
+/// not be joined in memory first).
+pub fn write_atomic_parts<'a>(
+    path: &Path,
+    parts: impl IntoIterator<Item = &'a [u8]>,
+    replace: bool,
+) -> Result<(), FileError> {
     let io = |source| FileError::Io {
         path: path.to_path_buf(),
         source,
@@ -38,7 +48,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<(), File
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
+    for bytes in parts {
+        tmp.write_all(bytes).map_err(io)?;
+    }
     tmp.as_file().sync_all().map_err(io)?;
     if replace {
         tmp.persist(path).map_err(|e| io(e.error))?;

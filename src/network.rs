@@ -70,9 +70,19 @@ impl Network {
         }
     }
 
-    /// The network ID: SHA-256 of the passphrase.
+    /// The network ID: SHA-256 of the passphrase (for the named networks, hashed once per
+    /// process: every transaction hash starts with it).
     pub fn id(&self) -> [u8; 32] {
-        Sha256::digest(self.passphrase().as_bytes()).into()
+        use std::sync::OnceLock;
+        static IDS: [OnceLock<[u8; 32]>; 4] = [const { OnceLock::new() }; 4];
+        let slot = match self {
+            Network::Pubnet => &IDS[0],
+            Network::Testnet => &IDS[1],
+            Network::Futurenet => &IDS[2],
+            Network::Standalone => &IDS[3],
+            Network::Custom(p) => return Sha256::digest(p.as_bytes()).into(),
+        };
+        *slot.get_or_init(|| Sha256::digest(self.passphrase().as_bytes()).into())
     }
 
     pub fn is_pubnet(&self) -> bool {
@@ -125,5 +135,28 @@ mod tests {
             Err(NetworkError::Unknown(_))
         ));
         assert_eq!("".parse::<Network>(), Err(NetworkError::Missing));
+    }
+
+    #[test]
+    fn network_ids() {
+        assert_eq!(
+            hex::encode(Network::Testnet.id()),
+            "cee0302d59844d32bdca915c8203dd44b33fbb7edc19051ea37abedf28ecd472"
+        );
+        assert_eq!(
+            hex::encode(Network::Pubnet.id()),
+            "7ac33997544e3175d266bd022439b22cdb16508c01163f26e5cb2a3e1045a979"
+        );
+        for n in [
+            Network::Pubnet,
+            Network::Testnet,
+            Network::Futurenet,
+            Network::Standalone,
+            Network::Custom("My Net ; 2024".into()),
+        ] {
+            let expected: [u8; 32] = Sha256::digest(n.passphrase().as_bytes()).into();
+            assert_eq!(n.id(), expected);
+            assert_eq!(n.id(), expected, "the second, remembered, time");
+        }
     }
 }

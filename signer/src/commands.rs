@@ -501,50 +501,84 @@ fn batch(file: &str, common: &BuildArgs) -> Result<(), Failure> {
         );
     }
     let prepared = prepare_batch(&lines, &o, now, &known)?;
-    let (txs, reviews): (Vec<(TxSpec, TransactionEnvelope)>, Vec<Review>) = prepared
-        .into_iter()
-        .map(|(spec, env, r)| ((spec, env), r))
-        .unzip();
-    eprint!("{}", batch_table(&reviews));
+    let mut items = Vec::with_capacity(prepared.len());
+    let mut shown = Vec::with_capacity(prepared.len());
+    for (env, network, s) in prepared {
+        items.push((env, network));
+        shown.push(s);
+    }
+    {
+        let mut stderr = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
+        let _ = batch_table(&mut stderr, &items, &shown).and_then(|()| stderr.flush());
+    }
     if !keys.is_empty() {
         let custody = Custody::load(&common.custody, &keys)?;
         eprint!("{}", custody.describe());
         // The whole batch is checked before anything is signed: one refusal refuses all.
-        let envs: Vec<(TransactionEnvelope, Network)> = txs
-            .iter()
-            .map(|(spec, env)| (env.clone(), spec.network.clone()))
-            .collect();
-        custody.check_batch(&envs)?;
+        custody.check_batch(&items)?;
         custody.guard()?;
         confirm(common.output.yes)?;
     }
     let seeds: Vec<airgap::keys::SecretSeed> = keys.into_iter().map(|k| k.seed).collect();
-    let mut items: Vec<(TransactionEnvelope, Network)> = txs
-        .into_iter()
-        .map(|(spec, env)| (env, spec.network))
-        .collect();
-    envelope::sign_all(&mut items, &seeds)?;
-    let mut out = String::with_capacity(items.len() * 400);
-    for ((env, _), r) in items.iter().zip(&reviews) {
-        let line = serde_json::json!({"hash": r.hash, "sequence": r.sequence, "envelope": envelope::encode(env)});
-        out.push_str(&line.to_string());
-        out.push('\n');
-    }
+    // Each worker writes the output lines of the envelopes it signed, once their signatures
+    // have verified.
+    let parts = envelope::sign_all_then(&mut items, &seeds, |first, part| {
+        let mut text = Vec::with_capacity(part.len() * 400);
+        for ((env, _), s) in part.iter().zip(&shown[first..]) {
+            output_line(&mut text, env, s);
+        }
+        text
+    })?;
     if let Some(dir) = &common.output.qr_frames {
         write_batch_frames(dir, &items, &common.output)?;
     }
     match &common.output.out {
         Some(path) => {
-            output::write_atomic(path, out.as_bytes(), common.output.force)?;
+            output::write_atomic_parts(path, parts.iter().map(Vec::as_slice), common.output.force)?;
             eprintln!(
                 "Wrote {} signed envelopes to {}",
-                reviews.len(),
+                items.len(),
                 path.display()
             );
             Ok(())
         }
-        None => print_stdout(out.trim_end()),
+        None => {
+            // Every line ends in a newline, as `print_stdout` would end the last one.
+            let mut stdout = std::io::stdout().lock();
+            parts
+                .iter()
+                .try_for_each(|p| stdout.write_all(p))
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))
+        }
     }
+}
+
+/// What `batch` keeps of a transaction's review: its line of the table, its findings, and the
+/// hash and sequence number for the output.
+struct Shown {
+    row: String,
+    findings: Vec<review::Finding>,
+    hash: String,
+    sequence: String,
+}
+
+/// One line of `batch` output: `{"envelope":…,"hash":…,"sequence":…}` and a newline.
+fn output_line(text: &mut Vec<u8>, env: &TransactionEnvelope, r: &Shown) {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        envelope: &'a str,
+        hash: &'a str,
+        sequence: &'a str,
+    }
+    let line = Line {
+        envelope: &envelope::encode(env),
+        hash: &r.hash,
+        sequence: &r.sequence,
+    };
+    // Writing strings into memory cannot fail.
+    let _ = serde_json::to_writer(&mut *text, &line);
+    text.push(b'\n');
 }
 
 /// `merge`: read every copy, combine, show the review, the merge report and the weights, write.
@@ -586,44 +620,67 @@ fn merge(
     output::emit(&merged, &network, &r, out)
 }
 
-/// Parse, build and review every plan line of a batch, spread over the machine's cores (each
-/// line is independent); the error of the first bad line, by line number, is reported.
+/// Parse, build and review every plan line of a batch, and write its line of the batch table,
+/// spread over the machine's cores (each line is independent); the error of the first bad line,
+/// by line number, is reported.
 fn prepare_batch(
     lines: &[(usize, &str)],
     o: &Overrides,
     now: u64,
     known: &[AccountId],
-) -> Result<Vec<(TxSpec, TransactionEnvelope, Review)>, Failure> {
-    let one =
-        |&(n, line): &(usize, &str)| -> Result<(TxSpec, TransactionEnvelope, Review), Failure> {
-            let at = |f: Failure| Failure {
-                message: format!("line {}: {}", n + 1, f.message),
-                ..f
-            };
-            let raw = plan::parse(line).map_err(|e| at(e.into()))?;
-            let spec = raw.resolve(o, now).map_err(|e| at(e.into()))?;
-            let env = build::envelope(build::build(&spec).map_err(|e| at(e.into()))?);
-            let r = review::review(&env, &spec.network, now, known).map_err(|e| at(e.into()))?;
-            Ok((spec, env, r))
+) -> Result<Vec<(TransactionEnvelope, Network, Shown)>, Failure> {
+    let one = |&(n, line): &(usize, &str)| -> Result<_, Failure> {
+        let at = |f: Failure| Failure {
+            message: format!("line {}: {}", n + 1, f.message),
+            ..f
         };
+        let raw = plan::parse(line).map_err(|e| at(e.into()))?;
+        let spec = raw.resolve(o, now).map_err(|e| at(e.into()))?;
+        let env = build::envelope(build::build(&spec).map_err(|e| at(e.into()))?);
+        let r = review::review(&env, &spec.network, now, known).map_err(|e| at(e.into()))?;
+        let shown = Shown {
+            row: table_row(&r),
+            findings: r.findings,
+            hash: r.hash,
+            sequence: r.sequence,
+        };
+        Ok((env, spec.network, shown))
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = lines.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = lines
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(one).collect::<Result<Vec<_>, Failure>>())
+    // Chunks are handed out one at a time, so a thread the scheduler slows down does less.
+    let chunk = lines.len().div_ceil(threads * 4).clamp(1, 512);
+    let chunks: Vec<&[(usize, &str)]> = lines.chunks(chunk).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Result<Vec<_>, Failure>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(chunks.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(part) = chunks.get(i) else {
+                            return done;
+                        };
+                        done.push((i, part.iter().map(one).collect::<Result<Vec<_>, _>>()));
+                    }
+                })
             })
             .collect();
-        let mut all = Vec::with_capacity(lines.len());
+        let mut all = Vec::with_capacity(chunks.len());
         for w in workers {
             all.extend(
                 w.join()
-                    .map_err(|_| Failure::new("a batch worker failed unexpectedly"))??,
+                    .map_err(|_| Failure::new("a batch worker failed unexpectedly"))?,
             );
         }
-        Ok(all)
-    })
+        Ok::<_, Failure>(all)
+    })?;
+    results.sort_by_key(|(i, _)| *i);
+    let mut all = Vec::with_capacity(lines.len());
+    for (_, r) in results {
+        all.extend(r?);
+    }
+    Ok(all)
 }
 
 /// Frames for each transaction of a batch, in `DIR/<sequence>/`; the whole directory appears at once.
@@ -660,59 +717,61 @@ fn write_batch_frames(
 }
 
 /// The batch review: one line per transaction, then every distinct finding once.
-fn batch_table(reviews: &[Review]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let networks: std::collections::BTreeSet<String> = reviews
+fn batch_table(
+    w: &mut impl Write,
+    items: &[(TransactionEnvelope, Network)],
+    shown: &[Shown],
+) -> std::io::Result<()> {
+    let passphrases: std::collections::BTreeSet<(&str, &str)> = items
         .iter()
-        .map(|r| {
-            format!(
-                "{} — \"{}\"",
-                r.network.to_uppercase(),
-                r.network_passphrase
-            )
-        })
+        .map(|(_, n)| (n.name(), n.passphrase()))
         .collect();
-    let _ = writeln!(
-        s,
+    let networks: std::collections::BTreeSet<String> = passphrases
+        .into_iter()
+        .map(|(name, passphrase)| format!("{} — \"{passphrase}\"", name.to_uppercase()))
+        .collect();
+    writeln!(
+        w,
         "Batch of {} transactions on {}",
-        reviews.len(),
+        shown.len(),
         networks.into_iter().collect::<Vec<_>>().join(", ")
-    );
-    let _ = writeln!(
-        s,
+    )?;
+    writeln!(
+        w,
         "{:>4}  {:<20} {:<22} {:>3}  {:<23}  first operation",
         "#", "sequence", "source", "ops", "valid until"
-    );
-    for (i, r) in reviews.iter().enumerate() {
-        let until = if r.max_time == 0 {
-            "NO UPPER BOUND".to_string()
-        } else {
-            review::time_words(r.max_time)
-        };
-        let first = r
-            .operations
-            .first()
-            .and_then(|o| o.effects.first())
-            .cloned()
-            .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "{:>4}  {:<20} {:<22} {:>3}  {:<23}  {first}",
-            i + 1,
-            r.sequence,
-            r.source.short(),
-            r.operations.len(),
-            until
-        );
+    )?;
+    for (i, r) in shown.iter().enumerate() {
+        writeln!(w, "{:>4}  {}", i + 1, r.row)?;
     }
     let mut seen = std::collections::BTreeSet::new();
-    for f in reviews.iter().flat_map(|r| &r.findings) {
-        if seen.insert(f.message.clone()) {
-            let _ = writeln!(s, "!! {:?}: {}", f.severity, f.message);
+    for f in shown.iter().flat_map(|r| &r.findings) {
+        if seen.insert(f.message.as_str()) {
+            writeln!(w, "!! {:?}: {}", f.severity, f.message)?;
         }
     }
-    s
+    Ok(())
+}
+
+/// A transaction's line of the batch table, after its number.
+fn table_row(r: &Review) -> String {
+    let until = if r.max_time == 0 {
+        "NO UPPER BOUND".to_string()
+    } else {
+        review::time_words(r.max_time)
+    };
+    let first = r
+        .operations
+        .first()
+        .and_then(|o| o.effects.first())
+        .map_or("", String::as_str);
+    format!(
+        "{:<20} {:<22} {:>3}  {:<23}  {first}",
+        r.sequence,
+        r.source.short(),
+        r.operations.len(),
+        until
+    )
 }
 
 fn keys_command(k: KeysCommand) -> Result<(), Failure> {

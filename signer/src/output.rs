@@ -14,6 +14,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failur
     airgap::files::write_atomic(path, bytes, force).map_err(file_failure)
 }
 
+/// [`write_atomic`] for a file made of several pieces.
+pub fn write_atomic_parts<'a>(
+    path: &Path,
+    parts: impl IntoIterator<Item = &'a [u8]>,
+    force: bool,
+) -> Result<(), Failure> {
+    airgap::files::write_atomic_parts(path, parts, force).map_err(file_failure)
+}
+
 pub fn file_failure(e: airgap::files::FileError) -> Failure {
     match e {
         airgap::files::FileError::Exists(_) => {

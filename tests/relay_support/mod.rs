@@ -48,6 +48,26 @@ pub fn signer_bin() -> PathBuf {
     path
 }
 
+/// `chaos-proxy` (the `airgap-chaos` package): `AIRGAP_CHAOS_BIN` if set, else next to the test
+/// executable.
+pub fn chaos_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("AIRGAP_CHAOS_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut dir = exe.parent().expect("test exe has a parent").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(format!("chaos-proxy{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} does not exist: run `cargo build -p airgap-chaos` first",
+        path.display()
+    );
+    path
+}
+
 /// A command for the relay with a scrubbed environment (no HORIZON_URL / STELLAR_NETWORK leaking
 /// in from the developer's shell).
 pub fn relay() -> Command {

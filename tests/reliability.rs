@@ -107,6 +107,11 @@ impl Params {
     }
 }
 
+/// A key drawn from the test's seeded generator, so the seed reproduces the accounts too.
+fn key(rng: &mut StdRng) -> SecretSeed {
+    SecretSeed::from_bytes(zeroize::Zeroizing::new(rng.gen()))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Talking to the sandbox directly: plain HTTP/1.1 over loopback (the test crate has no client).
 
@@ -323,9 +328,7 @@ impl World {
         let state = root.path().join("ledger.sqlite");
         let sandbox = Sandbox::start(&["--state", state.to_str().unwrap(), "--fault", &p.fault]);
         let sandbox_addr = sandbox.url.trim_start_matches("http://").to_string();
-        let accounts: Vec<SecretSeed> = (0..p.accounts)
-            .map(|_| SecretSeed::generate().unwrap())
-            .collect();
+        let accounts: Vec<SecretSeed> = (0..p.accounts).map(|_| key(&mut rng)).collect();
         let mut funding = BTreeSet::new();
         for a in &accounts {
             let (status, v) = get(
@@ -904,32 +907,51 @@ fn leftover_kind(dir: &Path, name: &str) -> String {
     )
 }
 
+/// The temporary entries (`.airgap-…`) in a directory.
+fn temporaries(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".airgap-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Each output of a killed run is absent, or byte for byte the uninterrupted run's (`new`), or,
+/// when the run was replacing outputs (`--force`), byte for byte the previous ones (`old`).
+fn judge<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    got: &Option<T>,
+    new: &Option<T>,
+    old: Option<&Option<T>>,
+) -> &'static str {
+    match got {
+        None => "absent",
+        Some(_) if got == new => "new",
+        Some(_) if old.is_some_and(|o| got == o) => "old",
+        Some(g) => panic!("{what} is neither absent nor a complete output: {g:?}"),
+    }
+}
+
 #[test]
 fn signer_killed_mid_write_never_leaves_a_partial_output() {
     let p = Params::from_env("signer-kills");
     let kills: usize = env_or("AIRGAP_RELIABILITY_SIGNER_KILLS", 16);
     let mut rng = StdRng::seed_from_u64(p.seed);
     let sb = Sandbox::start(&[]);
-    let (key, dest) = (
-        SecretSeed::generate().unwrap(),
-        SecretSeed::generate().unwrap(),
-    );
+    let (key, dest) = (key(&mut rng), key(&mut rng));
     sb.fund(&key.public_key());
     sb.fund(&dest.public_key());
-    let seq = sb.next_sequence(&key.public_key()).to_string();
+    let seq = sb.next_sequence(&key.public_key());
     let root = tempfile::tempdir().unwrap();
     let dest_id = dest.public_key().to_string();
-    let signer = |out: &Path| -> Command {
+    let signer = |out: &Path, sequence: i64, force: bool| -> Command {
         let mut c = Command::new(signer_bin());
         c.args(["payment", "--destination", &dest_id, "--asset", "native"])
-            .args([
-                "--amount",
-                "1",
-                "--sequence",
-                &seq,
-                "--network",
-                "standalone",
-            ])
+            .args(["--amount", "1", "--sequence", &sequence.to_string()])
+            .args(["--network", "standalone"])
             .args(["--min-time", "0", "--max-time", "4000000000"])
             .args(["--key", "env:AIRGAP_TEST_KEY", "--yes"])
             .arg("--out")
@@ -942,43 +964,72 @@ fn signer_killed_mid_write_never_leaves_a_partial_output() {
             .env("AIRGAP_TEST_KEY", &*key.to_strkey())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::null());
+        if force {
+            c.arg("--force");
+        }
         c
     };
 
-    // Two uninterrupted runs: the reference bytes (the same both times) and the run time.
+    // Uninterrupted runs: the reference bytes (the same twice over), the run time, and the
+    // outputs of the sequence number after it (what a `--force` run replaces).
     let mut reference = Vec::new();
     let mut took = Duration::ZERO;
-    for i in 0..2 {
+    for (i, sequence) in [seq, seq, seq + 1].into_iter().enumerate() {
         let out = root.path().join(format!("reference-{i}"));
         std::fs::create_dir(&out).unwrap();
         let start = Instant::now();
-        let o = signer(&out).output().unwrap();
+        let status = signer(&out, sequence, false).status().unwrap();
         took = took.max(start.elapsed());
-        assert!(o.status.success(), "signer: {}", show(&o));
+        assert!(status.success(), "signer: {status:?}");
         reference.push(outputs(&out));
     }
-    let want = reference.remove(0);
+    let old = reference.pop().unwrap();
+    let new = reference.remove(0);
     assert_eq!(
-        want.xdr, reference[0].xdr,
+        new.xdr, reference[0].xdr,
         "the signer's output is deterministic"
     );
-    assert_eq!(want.gif, reference[0].gif);
-    assert_eq!(want.frames, reference[0].frames);
-    assert!(want.leftovers.is_empty(), "{:?}", want.leftovers);
-    let frames_n = want.frames.as_ref().unwrap().len();
+    assert_eq!(new.gif, reference[0].gif);
+    assert_eq!(new.frames, reference[0].frames);
+    assert_ne!(new.xdr, old.xdr);
+    assert!(new.leftovers.is_empty(), "{:?}", new.leftovers);
+    let frames_n = new.frames.as_ref().unwrap().len();
+    let old_dir = root.path().join("reference-2");
 
-    // Kill runs at random moments across the run time (a little past it too).
+    // A third of the runs are killed at a random moment of the run time (a little past it too);
+    // the others the moment the k-th temporary entry (k = 1, 2 or 3: the envelope, the GIF, the
+    // frames directory) shows up, plus 0–2 ms: in the middle of a write. Every other run replaces
+    // the previous outputs with --force.
     let span = (took.as_millis() as u64 * 11 / 10).max(50);
     let mut tally: BTreeMap<String, usize> = BTreeMap::new();
     let mut leftover_kinds: BTreeMap<String, usize> = BTreeMap::new();
     let mut a_leftover_dir = None;
     for i in 0..kills {
         let out = root.path().join(format!("run-{i}"));
-        std::fs::create_dir(&out).unwrap();
-        let after = Duration::from_millis(rng.gen_range(0..=span));
-        let mut child = signer(&out).spawn().unwrap();
-        thread::sleep(after);
+        let force = i % 2 == 1;
+        if force {
+            copy_all(&old_dir, &out);
+        } else {
+            std::fs::create_dir(&out).unwrap();
+        }
+        let mut child = signer(&out, seq, force).spawn().unwrap();
+        let start = Instant::now();
+        let how = if i % 3 == 0 {
+            let after = Duration::from_millis(rng.gen_range(0..=span));
+            thread::sleep(after);
+            format!("at {after:?}")
+        } else {
+            let k = rng.gen_range(1..=3usize);
+            let extra = Duration::from_micros(rng.gen_range(0..=2000));
+            let mut seen = BTreeSet::new();
+            while child.try_wait().unwrap().is_none() && seen.len() < k {
+                seen.extend(temporaries(&out));
+                thread::sleep(Duration::from_micros(100));
+            }
+            thread::sleep(extra);
+            format!("on temporary #{k} (+{extra:?}, at {:?})", start.elapsed())
+        };
         let killed = child.try_wait().unwrap().is_none();
         if killed {
             child.kill().unwrap();
@@ -989,38 +1040,28 @@ fn signer_killed_mid_write_never_leaves_a_partial_output() {
             "signer run {i} failed: {status:?}"
         );
         let got = outputs(&out);
-        // Each target: absent, or exactly the uninterrupted run's bytes.
-        if let Some(x) = &got.xdr {
-            assert_eq!(Some(x), want.xdr.as_ref(), "run {i}: tx.xdr partial");
-        }
-        if let Some(g) = &got.gif {
-            assert_eq!(Some(g), want.gif.as_ref(), "run {i}: tx.gif partial");
-        }
-        if let Some(f) = &got.frames {
-            assert_eq!(Some(f), want.frames.as_ref(), "run {i}: frames/ partial");
-        }
-        let state = format!(
-            "{}xdr {}gif {}frames",
-            if got.xdr.is_some() { "+" } else { "-" },
-            if got.gif.is_some() { "+" } else { "-" },
-            if got.frames.is_some() { "+" } else { "-" },
+        let o = force.then_some(());
+        let verdict = format!(
+            "xdr {}, gif {}, frames {}",
+            judge("tx.xdr", &got.xdr, &new.xdr, o.map(|()| &old.xdr)),
+            judge("tx.gif", &got.gif, &new.gif, o.map(|()| &old.gif)),
+            judge("frames/", &got.frames, &new.frames, o.map(|()| &old.frames)),
         );
-        *tally
-            .entry(if killed {
-                state
-            } else {
-                "finished before the kill".into()
-            })
-            .or_default() += 1;
+        let key = match (killed, force) {
+            (false, _) => "finished before the kill".to_string(),
+            (true, false) => format!("new run killed: {verdict}"),
+            (true, true) => format!("--force run killed: {verdict}"),
+        };
+        *tally.entry(key).or_default() += 1;
         for name in &got.leftovers {
             *leftover_kinds.entry(leftover_kind(&out, name)).or_default() += 1;
-            if a_leftover_dir.is_none() && !got.leftovers.is_empty() {
-                a_leftover_dir = Some(out.clone());
-            }
+        }
+        if a_leftover_dir.is_none() && !got.leftovers.is_empty() {
+            a_leftover_dir = Some(out.clone());
         }
         eprintln!(
-            "signer kill {i}: after {after:?}: {:?} leftovers {:?}",
-            got_summary(&got),
+            "signer kill {i}: {how}{}: {verdict}; leftovers {:?}",
+            if force { ", --force" } else { "" },
             got.leftovers
         );
     }
@@ -1030,19 +1071,17 @@ fn signer_killed_mid_write_never_leaves_a_partial_output() {
     // the blob and ignores the rest.
     let blobs = root.path().join("usb");
     std::fs::create_dir(&blobs).unwrap();
-    std::fs::write(blobs.join("tx.xdr"), want.xdr.as_ref().unwrap()).unwrap();
+    let blob_bytes = new.xdr.as_ref().unwrap();
+    std::fs::write(blobs.join("tx.xdr"), blob_bytes).unwrap();
     let mut planted = Vec::new();
     if let Some(d) = &a_leftover_dir {
-        for e in std::fs::read_dir(d).unwrap().filter_map(Result::ok) {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".airgap-") {
-                copy_all(&e.path(), &blobs.join(&name));
-                planted.push(leftover_kind(&blobs, &name));
-            }
+        for name in temporaries(d) {
+            copy_all(&d.join(&name), &blobs.join(&name));
+            planted.push(leftover_kind(&blobs, &name));
         }
     }
     if !planted.iter().any(|k| k.contains(".tmp")) {
-        let half = &want.xdr.as_ref().unwrap()[..want.xdr.as_ref().unwrap().len() / 2];
+        let half = &blob_bytes[..blob_bytes.len() / 2];
         std::fs::write(blobs.join(".airgap-Ab12Cd.tmp"), half).unwrap();
         planted.push("synthesized .airgap-XXXXXX.tmp (half a blob)".into());
     }
@@ -1059,16 +1098,13 @@ fn signer_killed_mid_write_never_leaves_a_partial_output() {
     assert_eq!(recs[0]["status"], "success");
     eprintln!(
         "RESULT signer-kills: seed {} | {kills} runs of `airgap-signer payment --out tx.xdr --qr \
-         tx.gif --qr-frames frames` ({frames_n} frames, uninterrupted run {took:?}) SIGKILLed \
-         0–{span} ms in | outcomes {tally:?} | partial outputs: 0 | leftovers by kind \
-         {leftover_kinds:?} | relay submit of a directory with {planted:?} beside the blob: 1 \
-         record, the blob's",
+         tx.gif --qr-frames frames` ({frames_n} frames, uninterrupted run {took:?}), every \
+         other one with --force over the previous outputs, SIGKILLed at random (0–{span} ms) or \
+         on sight of a temporary file | outcomes {tally:?} | partial outputs: 0 | leftovers by \
+         kind {leftover_kinds:?} | relay submit of a directory with {planted:?} beside the blob: \
+         1 record, the blob's",
         p.seed
     );
-}
-
-fn got_summary(o: &Outputs) -> (bool, bool, bool) {
-    (o.xdr.is_some(), o.gif.is_some(), o.frames.is_some())
 }
 
 fn copy_all(from: &Path, to: &Path) {

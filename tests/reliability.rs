@@ -10,11 +10,12 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `AIRGAP_RELIABILITY_SEED` | from the clock | seed of every random choice here and in the proxy |
-//! | `AIRGAP_RELIABILITY_BLOBS` | 120 | blobs in the directory |
+//! | `AIRGAP_RELIABILITY_BLOBS` | 80 | blobs in the directory |
 //! | `AIRGAP_RELIABILITY_ACCOUNTS` | 8 | source accounts (funded by friendbot) |
 //! | `AIRGAP_RELIABILITY_KILLS` | 3 | SIGKILLs of the relay / of the sandbox |
 //! | `AIRGAP_RELIABILITY_KILL_MAX_MS` | 2500 | kills land 100 ms to this long into a run |
-//! | `AIRGAP_RELIABILITY_SIGNER_KILLS` | 16 | SIGKILLs of the signer |
+//! | `AIRGAP_RELIABILITY_SIGNER_KILLS` | 12 | SIGKILLs of the signer |
+//! | `AIRGAP_RELIABILITY_TIMEOUT` | `60s` | the relay's `--timeout` |
 //! | `AIRGAP_RELIABILITY_FAULT` | `504:0.03,429:0.03,503:0.03` | the sandbox's `--fault` |
 //! | `AIRGAP_RELIABILITY_PROXY` | `--drop 0.02 --truncate 0.02 --lose-response 0.04 --delay 0.1 --delay-ms 300` | chaos-proxy's options |
 //!
@@ -76,7 +77,7 @@ impl Params {
             .as_nanos() as u64;
         let p = Params {
             seed: env_or("AIRGAP_RELIABILITY_SEED", clock % 1_000_000_007),
-            blobs: env_or("AIRGAP_RELIABILITY_BLOBS", 120),
+            blobs: env_or("AIRGAP_RELIABILITY_BLOBS", 80),
             accounts: env_or("AIRGAP_RELIABILITY_ACCOUNTS", 8),
             kills: env_or("AIRGAP_RELIABILITY_KILLS", 3),
             kill_max_ms: env_or("AIRGAP_RELIABILITY_KILL_MAX_MS", 2500),
@@ -302,7 +303,8 @@ impl Running {
 struct World {
     p: Params,
     rng: StdRng,
-    root: tempfile::TempDir,
+    /// Kept (not deleted) when the test fails, for its logs: see `Drop for World`.
+    root: Option<tempfile::TempDir>,
     dir: PathBuf,
     state: PathBuf,
     sandbox: Sandbox,
@@ -326,7 +328,11 @@ impl World {
         let dir = root.path().join("blobs");
         std::fs::create_dir(&dir).unwrap();
         let state = root.path().join("ledger.sqlite");
-        let sandbox = Sandbox::start(&["--state", state.to_str().unwrap(), "--fault", &p.fault]);
+        let sandbox = Sandbox::start_logged(
+            "127.0.0.1:0",
+            &["--state", state.to_str().unwrap(), "--fault", &p.fault],
+            &root.path().join("sandbox.log"),
+        );
         let sandbox_addr = sandbox.url.trim_start_matches("http://").to_string();
         let accounts: Vec<SecretSeed> = (0..p.accounts).map(|_| key(&mut rng)).collect();
         let mut funding = BTreeSet::new();
@@ -386,7 +392,7 @@ impl World {
         World {
             p,
             rng,
-            root,
+            root: Some(root),
             dir,
             state,
             sandbox,
@@ -401,14 +407,30 @@ impl World {
         }
     }
 
-    fn relay_log(&self) -> PathBuf {
-        self.root.path().join("relay.log")
+    fn root(&self) -> &Path {
+        self.root.as_ref().expect("root").path()
     }
 
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(self.relay_log()).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+    fn relay_log(&self) -> PathBuf {
+        self.root().join("relay.log")
+    }
+
+    /// The end of the relay's stderr and of the sandbox's, and whether the sandbox still runs.
+    fn log_tail(&mut self) -> String {
+        let tail = |path: PathBuf, n: usize| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        };
+        format!(
+            "--- relay stderr (end)\n{}\n--- sandbox stderr (end)\n{}\n--- sandbox: {}",
+            tail(self.relay_log(), 40),
+            tail(self.root().join("sandbox.log"), 20),
+            match self.sandbox.exited() {
+                Some(status) => format!("ENDED BY ITSELF: {status}"),
+                None => "still running".into(),
+            }
+        )
     }
 
     fn spawn_relay(&self) -> Running {
@@ -490,11 +512,12 @@ impl World {
 
     /// Rerun the relay (no faults of ours beyond the proxy's and the sandbox's) until the
     /// directory is done, at most `MAX_FINISHING_RUNS` times.
-    fn finish(&self, runs: &mut Vec<RelayRun>) {
+    fn finish(&mut self, runs: &mut Vec<RelayRun>) {
         for _ in 0..MAX_FINISHING_RUNS {
             if self.blobs_left() == 0 {
                 return;
             }
+            self.sandbox_alive();
             let run = self.run_relay(None);
             let exit = run.exit;
             let errors: Vec<&Value> = run
@@ -520,6 +543,13 @@ impl World {
             "{MAX_FINISHING_RUNS} runs did not finish the directory\n{}",
             self.log_tail()
         );
+    }
+
+    /// The sandbox is killed only by the tests that mean to; it must never end by itself.
+    fn sandbox_alive(&mut self) {
+        if self.sandbox.exited().is_some() {
+            panic!("the sandbox ended by itself\n{}", self.log_tail());
+        }
     }
 
     /// The journal file is a sound SQLite database, and `airgap-relay journal` lists it.
@@ -566,6 +596,7 @@ impl World {
     /// The invariants. `every_line` asks that each outcome was printed by exactly one run (no
     /// relay was killed, so no printed line can have been lost).
     fn verify(&mut self, runs: &[RelayRun], every_line: bool) -> Report {
+        self.sandbox_alive();
         let by_hash: HashMap<&str, &Planned> =
             self.plan.iter().map(|b| (b.hash.as_str(), b)).collect();
 
@@ -697,6 +728,20 @@ impl World {
     }
 }
 
+impl Drop for World {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            if let Some(root) = self.root.take() {
+                eprintln!(
+                    "kept the failed test's directory (relay.log, sandbox.log, proxy.log, \
+                     blobs/, ledger.sqlite): {}",
+                    root.keep().display()
+                );
+            }
+        }
+    }
+}
+
 struct Report {
     runs: usize,
     killed: usize,
@@ -776,6 +821,7 @@ fn relay_killed_at_random_moments_loses_nothing_and_reports_once() {
         runs.push(run);
         // After every kill: the journal is sound and can be listed.
         w.journal_intact();
+        w.sandbox_alive();
     }
     w.finish(&mut runs);
     let report = w.verify(&runs, false);
@@ -820,7 +866,8 @@ fn sandbox_killed_mid_run_keeps_every_acknowledged_transaction() {
         let down = Duration::from_millis(w.rng.gen_range(0..=800));
         moments.push((wait.as_millis(), down.as_millis()));
         thread::sleep(down);
-        w.sandbox = Sandbox::start_on(&w.sandbox_addr, &sandbox_args);
+        let log = w.root().join("sandbox.log");
+        w.sandbox = Sandbox::start_logged(&w.sandbox_addr, &sandbox_args, &log);
         // Everything the relay heard acknowledged before the sandbox died is still there.
         let printed: Vec<Value> = runs
             .iter()
@@ -938,7 +985,7 @@ fn judge<T: PartialEq + std::fmt::Debug>(
 #[test]
 fn signer_killed_mid_write_never_leaves_a_partial_output() {
     let p = Params::from_env("signer-kills");
-    let kills: usize = env_or("AIRGAP_RELIABILITY_SIGNER_KILLS", 16);
+    let kills: usize = env_or("AIRGAP_RELIABILITY_SIGNER_KILLS", 12);
     let mut rng = StdRng::seed_from_u64(p.seed);
     let sb = Sandbox::start(&[]);
     let (key, dest) = (key(&mut rng), key(&mut rng));

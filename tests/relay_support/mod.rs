@@ -117,11 +117,25 @@ impl Sandbox {
 
     /// A sandbox on a given loopback address (to restart one where it was).
     pub fn start_on(listen: &str, extra: &[&str]) -> Sandbox {
+        Sandbox::start_with(listen, extra, Stdio::null())
+    }
+
+    /// A sandbox whose stderr (its panics, if any) is appended to `log`.
+    pub fn start_logged(listen: &str, extra: &[&str], log: &Path) -> Sandbox {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("sandbox log");
+        Sandbox::start_with(listen, extra, Stdio::from(file))
+    }
+
+    fn start_with(listen: &str, extra: &[&str], stderr: Stdio) -> Sandbox {
         let mut child = relay()
             .args(["sandbox", "--listen", listen])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start the sandbox");
         let mut line = String::new();
@@ -179,6 +193,11 @@ sys.exit("friendbot: %s" % err)
             .expect("next_sequence")
             .parse()
             .expect("number")
+    }
+
+    /// The sandbox's exit status if it has ended by itself (`None` while it runs).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     /// Kill the sandbox process now (it is also killed on drop).

@@ -10,11 +10,11 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `AIRGAP_RELIABILITY_SEED` | from the clock | seed of every random choice here and in the proxy |
-//! | `AIRGAP_RELIABILITY_BLOBS` | 80 | blobs in the directory |
+//! | `AIRGAP_RELIABILITY_BLOBS` | 60 | blobs in the directory |
 //! | `AIRGAP_RELIABILITY_ACCOUNTS` | 8 | source accounts (funded by friendbot) |
 //! | `AIRGAP_RELIABILITY_KILLS` | 3 | SIGKILLs of the relay / of the sandbox |
 //! | `AIRGAP_RELIABILITY_KILL_MAX_MS` | 2500 | kills land 100 ms to this long into a run |
-//! | `AIRGAP_RELIABILITY_SIGNER_KILLS` | 12 | SIGKILLs of the signer |
+//! | `AIRGAP_RELIABILITY_SIGNER_KILLS` | 8 | SIGKILLs of the signer |
 //! | `AIRGAP_RELIABILITY_TIMEOUT` | `60s` | the relay's `--timeout` |
 //! | `AIRGAP_RELIABILITY_FAULT` | `504:0.03,429:0.03,503:0.03` | the sandbox's `--fault` |
 //! | `AIRGAP_RELIABILITY_PROXY` | `--drop 0.02 --truncate 0.02 --lose-response 0.04 --delay 0.1 --delay-ms 300` | chaos-proxy's options |
@@ -77,7 +77,7 @@ impl Params {
             .as_nanos() as u64;
         let p = Params {
             seed: env_or("AIRGAP_RELIABILITY_SEED", clock % 1_000_000_007),
-            blobs: env_or("AIRGAP_RELIABILITY_BLOBS", 80),
+            blobs: env_or("AIRGAP_RELIABILITY_BLOBS", 60),
             accounts: env_or("AIRGAP_RELIABILITY_ACCOUNTS", 8),
             kills: env_or("AIRGAP_RELIABILITY_KILLS", 3),
             kill_max_ms: env_or("AIRGAP_RELIABILITY_KILL_MAX_MS", 2500),
@@ -985,7 +985,7 @@ fn judge<T: PartialEq + std::fmt::Debug>(
 #[test]
 fn signer_killed_mid_write_never_leaves_a_partial_output() {
     let p = Params::from_env("signer-kills");
-    let kills: usize = env_or("AIRGAP_RELIABILITY_SIGNER_KILLS", 12);
+    let kills: usize = env_or("AIRGAP_RELIABILITY_SIGNER_KILLS", 8);
     let mut rng = StdRng::seed_from_u64(p.seed);
     let sb = Sandbox::start(&[]);
     let (key, dest) = (key(&mut rng), key(&mut rng));

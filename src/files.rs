@@ -87,7 +87,12 @@ pub fn write_dir_atomic(
             io(e)
         })
     };
-    if path.symlink_metadata().is_ok() {
+    if let Ok(meta) = path.symlink_metadata() {
+        if meta.is_file() {
+            // A file is not replaced by a directory (as before: remove_dir_all refused it).
+            let _ = std::fs::remove_dir_all(&kept);
+            return Err(io(std::io::ErrorKind::NotADirectory.into()));
+        }
         // A fresh hidden name for the old one (made by tempfile, then freed for the rename).
         let aside = tempfile::Builder::new()
             .prefix(".airgap-old-")
@@ -154,6 +159,14 @@ mod tests {
         // Replacing swaps whole directories: the old one's files are gone, nothing is left aside.
         std::fs::write(sub.join("old-only"), b"old").unwrap();
         write_dir_atomic(&sub, true, |t| write_in(t, "y", b"2")).unwrap();
+        let file = d.path().join("plain");
+        std::fs::write(&file, b"f").unwrap();
+        assert!(write_dir_atomic(&file, true, |t| write_in(t, "x", b"1")).is_err());
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            b"f",
+            "a file is not replaced by a directory"
+        );
         let names: Vec<_> = std::fs::read_dir(&sub)
             .unwrap()
             .flatten()

@@ -66,6 +66,11 @@ pub fn write_atomic_parts<'a>(
 
 /// Fill a new directory at `path` through `fill`, which writes into a temporary directory beside
 /// it; the directory then appears whole by one rename. Refuses to replace one unless `replace`.
+///
+/// Replacing moves the old directory aside by one rename before the new one takes its place by
+/// another, and deletes it only then: a kill at any moment leaves at `path` the old directory
+/// whole, the new one whole, or (between the two renames) nothing — never an old directory half
+/// deleted. A kill leaves at most hidden `.airgap-…` directories beside it.
 pub fn write_dir_atomic(
     path: &Path,
     replace: bool,
@@ -78,25 +83,64 @@ pub fn write_dir_atomic(
     if path.exists() && !replace {
         return Err(FileError::Exists(path.to_path_buf()));
     }
+    let parent = dir_of(path);
     let tmp = tempfile::Builder::new()
         .prefix(".airgap-")
-        .tempdir_in(dir_of(path))
+        .tempdir_in(parent)
         .map_err(io)?;
     fill(tmp.path())?;
-    if path.exists() {
-        std::fs::remove_dir_all(path).map_err(io)?;
+    if let Ok(d) = std::fs::File::open(tmp.path()) {
+        let _ = d.sync_all();
     }
     let kept = tmp.keep();
-    std::fs::rename(&kept, path).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&kept);
-        io(e)
-    })
+    let put_in_place = || {
+        std::fs::rename(&kept, path).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&kept);
+            io(e)
+        })
+    };
+    if let Ok(meta) = path.symlink_metadata() {
+        if meta.is_file() {
+            // A file is not replaced by a directory (as before: remove_dir_all refused it).
+            let _ = std::fs::remove_dir_all(&kept);
+            return Err(io(std::io::ErrorKind::NotADirectory.into()));
+        }
+        // A fresh hidden name for the old one (made by tempfile, then freed for the rename).
+        let aside = tempfile::Builder::new()
+            .prefix(".airgap-old-")
+            .tempdir_in(parent)
+            .map_err(io)?
+            .keep();
+        std::fs::remove_dir(&aside).map_err(io)?;
+        if let Err(e) = std::fs::rename(path, &aside) {
+            let _ = std::fs::remove_dir_all(&kept);
+            return Err(io(e));
+        }
+        put_in_place()?;
+        let _ = if aside.is_dir() {
+            std::fs::remove_dir_all(&aside)
+        } else {
+            std::fs::remove_file(&aside)
+        };
+    } else {
+        put_in_place()?;
+    }
+    // Make the renames themselves durable.
+    if let Ok(d) = std::fs::File::open(parent) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
-/// Plain write inside a directory being filled by [`write_dir_atomic`].
+/// Write a file inside a directory being filled by [`write_dir_atomic`], flushed to disk before
+/// the directory is renamed into place.
 pub fn write_in(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), FileError> {
     let path = dir.join(name);
-    std::fs::write(&path, bytes).map_err(|source| FileError::Io { path, source })
+    let written = std::fs::File::create(&path).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    written.map_err(|source| FileError::Io { path, source })
 }
 
 #[cfg(test)]
@@ -124,6 +168,27 @@ mod tests {
             Err(FileError::Exists(PathBuf::from("boom")))
         });
         assert!(r.is_err() && !bad.exists());
+        // Replacing swaps whole directories: the old one's files are gone, nothing is left aside.
+        std::fs::write(sub.join("old-only"), b"old").unwrap();
+        write_dir_atomic(&sub, true, |t| write_in(t, "y", b"2")).unwrap();
+        let file = d.path().join("plain");
+        std::fs::write(&file, b"f").unwrap();
+        assert!(write_dir_atomic(&file, true, |t| write_in(t, "x", b"1")).is_err());
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            b"f",
+            "a file is not replaced by a directory"
+        );
+        let names: Vec<_> = std::fs::read_dir(&sub)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["y"]);
+        assert!(matches!(
+            write_dir_atomic(&sub, false, |t| write_in(t, "z", b"3")),
+            Err(FileError::Exists(_))
+        ));
         let leftovers: Vec<_> = std::fs::read_dir(d.path())
             .unwrap()
             .flatten()

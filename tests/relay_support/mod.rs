@@ -48,6 +48,26 @@ pub fn signer_bin() -> PathBuf {
     path
 }
 
+/// `chaos-proxy` (the `airgap-chaos` package): `AIRGAP_CHAOS_BIN` if set, else next to the test
+/// executable.
+pub fn chaos_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("AIRGAP_CHAOS_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut dir = exe.parent().expect("test exe has a parent").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(format!("chaos-proxy{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} does not exist: run `cargo build -p airgap-chaos` first",
+        path.display()
+    );
+    path
+}
+
 /// A command for the relay with a scrubbed environment (no HORIZON_URL / STELLAR_NETWORK leaking
 /// in from the developer's shell).
 pub fn relay() -> Command {
@@ -97,11 +117,25 @@ impl Sandbox {
 
     /// A sandbox on a given loopback address (to restart one where it was).
     pub fn start_on(listen: &str, extra: &[&str]) -> Sandbox {
+        Sandbox::start_with(listen, extra, Stdio::null())
+    }
+
+    /// A sandbox whose stderr (its panics, if any) is appended to `log`.
+    pub fn start_logged(listen: &str, extra: &[&str], log: &Path) -> Sandbox {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("sandbox log");
+        Sandbox::start_with(listen, extra, Stdio::from(file))
+    }
+
+    fn start_with(listen: &str, extra: &[&str], stderr: Stdio) -> Sandbox {
         let mut child = relay()
             .args(["sandbox", "--listen", listen])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start the sandbox");
         let mut line = String::new();
@@ -159,6 +193,11 @@ sys.exit("friendbot: %s" % err)
             .expect("next_sequence")
             .parse()
             .expect("number")
+    }
+
+    /// The sandbox's exit status if it has ended by itself (`None` while it runs).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     /// Kill the sandbox process now (it is also killed on drop).

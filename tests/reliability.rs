@@ -16,6 +16,7 @@
 //! | `AIRGAP_RELIABILITY_KILL_MAX_MS` | 2500 | kills land 100 ms to this long into a run |
 //! | `AIRGAP_RELIABILITY_SIGNER_KILLS` | 8 | SIGKILLs of the signer |
 //! | `AIRGAP_RELIABILITY_TIMEOUT` | `60s` | the relay's `--timeout` |
+//! | `AIRGAP_RELIABILITY_JOBS` | 4 | the relay's `--jobs` (accounts served at once; 1: strictly in order) |
 //! | `AIRGAP_RELIABILITY_FAULT` | `504:0.03,429:0.03,503:0.03` | the sandbox's `--fault` |
 //! | `AIRGAP_RELIABILITY_PROXY` | `--drop 0.02 --truncate 0.02 --lose-response 0.04 --delay 0.1 --delay-ms 300` | chaos-proxy's options |
 //!
@@ -67,6 +68,8 @@ struct Params {
     proxy: String,
     /// The relay's `--timeout` (per input).
     timeout: String,
+    /// The relay's `--jobs`.
+    jobs: usize,
 }
 
 impl Params {
@@ -91,6 +94,7 @@ impl Params {
                     .into(),
             ),
             timeout: env_or("AIRGAP_RELIABILITY_TIMEOUT", "60s".into()),
+            jobs: env_or("AIRGAP_RELIABILITY_JOBS", 4),
         };
         assert!(
             p.accounts >= 2,
@@ -101,8 +105,8 @@ impl Params {
             "{test}: AIRGAP_RELIABILITY_SEED={} AIRGAP_RELIABILITY_BLOBS={} \
              AIRGAP_RELIABILITY_ACCOUNTS={} AIRGAP_RELIABILITY_KILLS={} \
              AIRGAP_RELIABILITY_KILL_MAX_MS={} AIRGAP_RELIABILITY_FAULT={:?} \
-             AIRGAP_RELIABILITY_PROXY={:?}",
-            p.seed, p.blobs, p.accounts, p.kills, p.kill_max_ms, p.fault, p.proxy
+             AIRGAP_RELIABILITY_PROXY={:?} AIRGAP_RELIABILITY_JOBS={}",
+            p.seed, p.blobs, p.accounts, p.kills, p.kill_max_ms, p.fault, p.proxy, p.jobs
         );
         p
     }
@@ -442,6 +446,7 @@ impl World {
         let mut child = relay()
             .args(["submit", "--horizon", &self.proxy.url, "--json"])
             .args(["--timeout", &self.p.timeout])
+            .args(["--jobs", &self.p.jobs.to_string()])
             .arg(&self.dir)
             .stdout(Stdio::piped())
             .stderr(log)

@@ -450,6 +450,54 @@ fn jobs_serve_accounts_in_parallel_each_in_sequence_order() {
 }
 
 #[test]
+fn failed_in_a_ledger_is_reported_with_its_ledger_through_faults() {
+    // Horizon's 400 for tx_failed names no ledger; the relay must read it from the transaction's
+    // record even when half of its look-ups fail (503), never record the outcome without it.
+    let sb = Sandbox::start(&["--fault", "503:0.5"]);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = seed();
+    sb.fund(&dest.public_key());
+    let mut args = vec![
+        "submit".to_string(),
+        "--horizon".into(),
+        sb.url.clone(),
+        "--json".into(),
+        "--timeout".into(),
+        "60s".into(),
+    ];
+    let n = 6;
+    for i in 0..n {
+        let s = seed();
+        sb.fund(&s.public_key());
+        let seq = sb.next_sequence(&s.public_key());
+        let text = blob(&s, seq, vec![pay(&dest, &Asset::Native, "1000000")], &NET);
+        args.push(
+            write(dir.path(), &format!("{i}.xdr"), &text)
+                .display()
+                .to_string(),
+        );
+    }
+    let o = relay().args(&args).output().unwrap();
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    let first = records(&o);
+    assert_eq!(first.len(), n);
+    for r in &first {
+        assert_eq!(r["status"], "failed", "{r}");
+        assert_eq!(r["result_codes"]["transaction"], "tx_failed", "{r}");
+        assert!(
+            r["ledger"].is_u64(),
+            "a failed-in-ledger outcome without its ledger: {r}"
+        );
+    }
+    // Asked again, the stored outcomes name the same ledgers.
+    let o = relay().args(&args).output().unwrap();
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    for (a, b) in first.iter().zip(records(&o)) {
+        assert_eq!(a["ledger"], b["ledger"], "{a} vs {b}");
+    }
+}
+
+#[test]
 fn survives_injected_504() {
     survives("504:0.4", 4);
 }

@@ -761,6 +761,31 @@ fn stored_outcome(opts: &Options, hashes: &[&str]) -> Result<Option<TxRecord>, H
     Ok(None)
 }
 
+/// What a look-up by hash settled on.
+enum Lookup {
+    Found(TxRecord),
+    /// Horizon answered: no such transaction.
+    Absent,
+    /// Horizon could not be asked before the deadline.
+    Unknown(String),
+}
+
+/// Look the transaction up until Horizon gives an answer (found or not) or the deadline passes.
+fn settled_lookup(opts: &Options, hashes: &[&str], deadline: Instant) -> Lookup {
+    loop {
+        let last = match stored_outcome(opts, hashes) {
+            Ok(Some(rec)) => return Lookup::Found(rec),
+            Ok(None) => return Lookup::Absent,
+            Err(e) => e.to_string(),
+        };
+        if Instant::now() >= deadline
+            || !online::sleep_until_deadline(Duration::from_millis(500), deadline)
+        {
+            return Lookup::Unknown(last);
+        }
+    }
+}
+
 /// Send one blob until its outcome is known or the timeout passes.
 ///
 /// Returns the record and Horizon's last answer (kept in the journal with the outcome: answers
@@ -877,41 +902,54 @@ fn send_until_known(
                             inner_transaction,
                             operations,
                         };
-                        // tx_bad_seq after an earlier attempt may mean that attempt landed.
+                        // tx_bad_seq after an earlier attempt (of this run or an earlier one)
+                        // may mean that attempt landed: only a definite "not there" rules it out.
                         if codes.transaction == "tx_bad_seq"
                             || codes.inner_transaction.as_deref() == Some("tx_bad_seq")
                         {
-                            if let Ok(Some(rec)) = stored_outcome(opts, &lookups) {
-                                return Ok(from_ledger(
-                                    r,
-                                    &rec,
-                                    fee_bump_hash.clone(),
-                                    " (an earlier attempt)",
-                                ));
+                            match settled_lookup(opts, &lookups, deadline) {
+                                Lookup::Found(rec) => {
+                                    return Ok(from_ledger(
+                                        r,
+                                        &rec,
+                                        fee_bump_hash.clone(),
+                                        " (an earlier attempt)",
+                                    ))
+                                }
+                                Lookup::Absent => {}
+                                Lookup::Unknown(e) => {
+                                    return Ok(base(
+                                        Status::Pending,
+                                        format!("Horizon answered tx_bad_seq, and whether an earlier attempt landed could not be read ({e}); run the same command again: it looks the hash up first"),
+                                    ))
+                                }
                             }
                         }
                         let explanations = codes.explain(&op_types(&r.env));
-                        // Horizon's 400 does not name the ledger; the stored record does.
-                        let ledger = if codes.applied() {
-                            stored_outcome(opts, &lookups)
-                                .ok()
-                                .flatten()
-                                .map(|t| t.ledger)
-                        } else {
-                            None
-                        };
-                        let message = if codes.applied() {
-                            "failed in a ledger; the fee was charged and the sequence number used"
-                                .to_string()
-                        } else {
-                            "rejected by the network; nothing was applied and no fee was charged"
-                                .to_string()
-                        };
+                        if codes.applied() {
+                            // In a ledger: its record names the ledger (Horizon's 400 does not).
+                            // A decided outcome is never recorded without it.
+                            let span = deadline.saturating_duration_since(Instant::now());
+                            return Ok(match poll(opts, &lookups, deadline, span) {
+                                Some(rec) => from_ledger(r, &rec, fee_bump_hash.clone(), ""),
+                                None => base(
+                                    Status::Pending,
+                                    format!(
+                                        "Horizon says it failed in a ledger ({}), but its record could not be read yet; run the same command again to record it",
+                                        codes.transaction
+                                    ),
+                                ),
+                            });
+                        }
                         return Ok(Record {
-                            ledger,
+                            ledger: None,
                             result_codes: Some(codes),
                             explanations,
-                            ..base(Status::Failed, message)
+                            ..base(
+                                Status::Failed,
+                                "rejected by the network; nothing was applied and no fee was charged"
+                                    .to_string(),
+                            )
                         });
                     }
                     Submission::Malformed(detail) => {

@@ -1006,9 +1006,9 @@ fn signer_on_a_terminal(dir: &TestDir, args: &[&str], typed: &str) -> (Vec<u8>, 
             }
         })
     };
-    // Type only once the prompt is up (echo is off from then on).
+    // Type only once the prompt is up.
     let started = std::time::Instant::now();
-    while !String::from_utf8_lossy(&shown.lock().unwrap()).contains(": ") {
+    while !String::from_utf8_lossy(&shown.lock().unwrap()).contains(" for key") {
         assert!(
             started.elapsed() < std::time::Duration::from_secs(30),
             "no prompt: {}",
@@ -1016,6 +1016,9 @@ fn signer_on_a_terminal(dir: &TestDir, args: &[&str], typed: &str) -> (Vec<u8>, 
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    // rpassword writes the prompt and only then turns echo off, a few instructions later: a person
+    // cannot type inside that window, but a test can. Wait as a person would.
+    std::thread::sleep(std::time::Duration::from_millis(1000));
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(format!("{typed}\n").as_bytes()).unwrap();
     stdin.flush().unwrap();

@@ -13,59 +13,40 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `airgap-relay`: `AIRGAP_RELAY_BIN` if set, else next to the test executable (as ripgrep's
-/// tests/util.rs does: `target/<profile>/deps/<test>` → `target/<profile>/airgap-relay`).
+/// The binary `name` of package `package`: the path in `var` if set, else next to the test
+/// executable (as ripgrep's tests/util.rs does: `target/<profile>/deps/<test>` →
+/// `target/<profile>/<name>`).
+fn workspace_bin(var: &str, name: &str, package: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(var) {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut dir = exe.parent().expect("test exe has a parent").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} does not exist: run `cargo build -p {package}` first",
+        path.display()
+    );
+    path
+}
+
+/// `airgap-relay` (`AIRGAP_RELAY_BIN` overrides).
 pub fn relay_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("AIRGAP_RELAY_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let mut dir = exe.parent().expect("test exe has a parent").to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let path = dir.join(format!("airgap-relay{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} does not exist: run `cargo build -p airgap-relay` first",
-        path.display()
-    );
-    path
+    workspace_bin("AIRGAP_RELAY_BIN", "airgap-relay", "airgap-relay")
 }
 
-/// `airgap-signer`: `AIRGAP_SIGNER_BIN` if set, else next to the test executable.
+/// `airgap-signer` (`AIRGAP_SIGNER_BIN` overrides).
 pub fn signer_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("AIRGAP_SIGNER_BIN") {
-        return PathBuf::from(p);
-    }
-    let relay = relay_bin();
-    let path = relay.with_file_name(format!("airgap-signer{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} does not exist: run `cargo build -p airgap-signer` first",
-        path.display()
-    );
-    path
+    workspace_bin("AIRGAP_SIGNER_BIN", "airgap-signer", "airgap-signer")
 }
 
-/// `chaos-proxy` (the `airgap-chaos` package): `AIRGAP_CHAOS_BIN` if set, else next to the test
-/// executable.
+/// `chaos-proxy` of the `airgap-chaos` package (`AIRGAP_CHAOS_BIN` overrides).
 pub fn chaos_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("AIRGAP_CHAOS_BIN") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let mut dir = exe.parent().expect("test exe has a parent").to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let path = dir.join(format!("chaos-proxy{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} does not exist: run `cargo build -p airgap-chaos` first",
-        path.display()
-    );
-    path
+    workspace_bin("AIRGAP_CHAOS_BIN", "chaos-proxy", "airgap-chaos")
 }
 
 /// A command for the relay with a scrubbed environment (no HORIZON_URL / STELLAR_NETWORK leaking

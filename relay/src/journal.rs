@@ -94,6 +94,34 @@ pub struct Entry {
     pub updated: String,
 }
 
+/// What [`Journal::decide`] records of a blob's outcome.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub state: State,
+    pub ledger: Option<u64>,
+    pub result_codes: Option<serde_json::Value>,
+    pub message: String,
+    /// Horizon's last answer (the first 16 KiB are kept).
+    pub last_response: Option<String>,
+    /// Where the blob file is about to be moved (directory runs).
+    pub moved_to: Option<PathBuf>,
+}
+
+impl Decision {
+    /// A decision with only a state and a message (tests).
+    #[cfg(test)]
+    fn of(state: State, message: &str) -> Decision {
+        Decision {
+            state,
+            ledger: None,
+            result_codes: None,
+            message: message.into(),
+            last_response: None,
+            moved_to: None,
+        }
+    }
+}
+
 /// A blob for [`Journal::insert_all`].
 pub struct NewEntry<'a> {
     pub hash: &'a str,
@@ -245,18 +273,11 @@ impl Journal {
 
     /// Record an outcome, Horizon's last answer, where the blob file will be moved, and that the
     /// outcome is (about to be) reported: one commit, durable when this returns.
-    #[allow(clippy::too_many_arguments)]
-    pub fn decide(
-        &self,
-        hash: &str,
-        state: State,
-        ledger: Option<u64>,
-        result_codes: Option<&serde_json::Value>,
-        message: &str,
-        last_response: Option<&str>,
-        moved_to: Option<&Path>,
-    ) -> Result<(), JournalError> {
-        let r = last_response.map(|r| r.chars().take(MAX_RESPONSE).collect::<String>());
+    pub fn decide(&self, hash: &str, d: &Decision) -> Result<(), JournalError> {
+        let r = d
+            .last_response
+            .as_ref()
+            .map(|r| r.chars().take(MAX_RESPONSE).collect::<String>());
         self.conn
             .execute(
                 &format!(
@@ -268,12 +289,12 @@ impl Journal {
                 ),
                 params![
                     hash,
-                    state.as_str(),
-                    ledger.map(|l| l as i64),
-                    result_codes.map(|v| v.to_string()),
-                    message,
+                    d.state.as_str(),
+                    d.ledger.map(|l| l as i64),
+                    d.result_codes.as_ref().map(|v| v.to_string()),
+                    d.message,
                     r,
-                    moved_to.map(|p| p.display().to_string()),
+                    d.moved_to.as_ref().map(|p| p.display().to_string()),
                 ],
             )
             .map(|_| ())
@@ -310,15 +331,7 @@ enum Op {
         submitted: String,
         last_response: Option<String>,
     },
-    Decide {
-        hash: String,
-        state: State,
-        ledger: Option<u64>,
-        result_codes: Option<serde_json::Value>,
-        message: String,
-        last_response: Option<String>,
-        moved_to: Option<PathBuf>,
-    },
+    Decide(String, Decision),
     Moved(String, PathBuf),
     Reported(String),
 }
@@ -373,25 +386,7 @@ impl Journal {
             } => self
                 .sending(&hash, &submitted_hash, &submitted, last_response.as_deref())
                 .map(|_| None),
-            Op::Decide {
-                hash,
-                state,
-                ledger,
-                result_codes,
-                message,
-                last_response,
-                moved_to,
-            } => self
-                .decide(
-                    &hash,
-                    state,
-                    ledger,
-                    result_codes.as_ref(),
-                    &message,
-                    last_response.as_deref(),
-                    moved_to.as_deref(),
-                )
-                .map(|_| None),
+            Op::Decide(hash, d) => self.decide(&hash, &d).map(|_| None),
             Op::Moved(hash, to) => self.moved(&hash, &to).map(|_| None),
             Op::Reported(hash) => self.reported(&hash).map(|_| None),
         }
@@ -479,27 +474,8 @@ impl SharedJournal {
     }
 
     /// See [`Journal::decide`].
-    #[allow(clippy::too_many_arguments)]
-    pub fn decide(
-        &self,
-        hash: &str,
-        state: State,
-        ledger: Option<u64>,
-        result_codes: Option<&serde_json::Value>,
-        message: &str,
-        last_response: Option<&str>,
-        moved_to: Option<&Path>,
-    ) -> Result<(), JournalError> {
-        self.ask(Op::Decide {
-            hash: hash.into(),
-            state,
-            ledger,
-            result_codes: result_codes.cloned(),
-            message: message.into(),
-            last_response: last_response.map(Into::into),
-            moved_to: moved_to.map(Path::to_path_buf),
-        })
-        .map(|_| ())
+    pub fn decide(&self, hash: &str, d: Decision) -> Result<(), JournalError> {
+        self.ask(Op::Decide(hash.into(), d)).map(|_| ())
     }
 
     pub fn moved(&self, hash: &str, to: &Path) -> Result<(), JournalError> {
@@ -592,16 +568,12 @@ mod tests {
                 Journal::open(&path),
                 Err(JournalError::Busy { .. })
             ));
-            j.decide(
-                "aa",
-                State::Success,
-                Some(7),
-                None,
-                "ok",
-                Some("200 {}"),
-                None,
-            )
-            .unwrap();
+            let d = Decision {
+                ledger: Some(7),
+                last_response: Some("200 {}".into()),
+                ..Decision::of(State::Success, "ok")
+            };
+            j.decide("aa", &d).unwrap();
         }
         let j = Journal::open(&path).unwrap();
         let e = j.get("aa").unwrap().unwrap();
@@ -641,9 +613,11 @@ mod tests {
                     for h in chunk {
                         shared.sending(h, h, "AAAA", None).unwrap();
                         assert_eq!(shared.get(h).unwrap().unwrap().state, State::Sending);
-                        shared
-                            .decide(h, State::Success, Some(3), None, "ok", Some("200"), None)
-                            .unwrap();
+                        let d = Decision {
+                            ledger: Some(3),
+                            ..Decision::of(State::Success, "ok")
+                        };
+                        shared.decide(h, d).unwrap();
                     }
                 });
             }

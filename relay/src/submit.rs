@@ -20,7 +20,7 @@ use crate::codes::{self, ResultCodes};
 use crate::horizon::{HorizonError, Submission, TxRecord, SUBMIT_REQUEST_TIMEOUT};
 use crate::index::{Index, IndexError, Item};
 use crate::inputs::{self, Blob, InputError};
-use crate::journal::{Journal, JournalError, NewEntry, SharedJournal, State};
+use crate::journal::{Decision, Journal, JournalError, NewEntry, SharedJournal, State};
 use crate::online::{self, Online};
 use crate::sigcheck;
 use airgap::account::AccountId;
@@ -516,12 +516,14 @@ impl Run<'_> {
                 // and the print loses only the line; `airgap-relay journal` still has it.)
                 j.decide(
                     &r.hash,
-                    state_of(rec.status),
-                    rec.ledger,
-                    codes.as_ref(),
-                    &rec.message,
-                    last_response.as_deref(),
-                    moved_to.as_deref(),
+                    Decision {
+                        state: state_of(rec.status),
+                        ledger: rec.ledger,
+                        result_codes: codes,
+                        message: rec.message.clone(),
+                        last_response,
+                        moved_to: moved_to.clone(),
+                    },
                 )?;
             }
             print(&rec, self.opts.json)?;

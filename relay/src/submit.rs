@@ -490,16 +490,11 @@ impl Run<'_> {
             }
             rec
         } else if let Some(why) = blocked.get(&r.source) {
-            Record {
-                input: r.input.clone(),
-                hash: Some(r.hash.clone()),
-                status: Status::Pending,
-                ledger: None,
-                result_codes: None,
-                message: format!("not sent: {why}; run again once that is resolved"),
-                fee_bump_hash: None,
-                explanations: Vec::new(),
-            }
+            unsent(
+                &r,
+                Status::Pending,
+                format!("not sent: {why}; run again once that is resolved"),
+            )
         } else {
             let resend = stored
                 .as_ref()
@@ -684,6 +679,20 @@ pub fn run(opts: Options, args: &[String]) -> Result<u8, SubmitError> {
     Ok(code)
 }
 
+/// The record of a blob with no outcome from a ledger (pending, or refused before or by Horizon).
+fn unsent(r: &Ready, status: Status, message: String) -> Record {
+    Record {
+        input: r.input.clone(),
+        hash: Some(r.hash.clone()),
+        status,
+        ledger: None,
+        result_codes: None,
+        message,
+        fee_bump_hash: None,
+        explanations: Vec::new(),
+    }
+}
+
 fn record_from_journal(r: &Ready, e: &crate::journal::Entry) -> Record {
     let result_codes: Option<ResultCodes> = e
         .result_codes
@@ -805,21 +814,7 @@ fn submit_one(
         None => match fee_bump(opts, &r.env) {
             Ok(Some(bump)) => bump,
             Ok(None) => (r.text.clone(), r.hash.clone()),
-            Err(e) => {
-                return Ok((
-                    Record {
-                        input: r.input.clone(),
-                        hash: Some(r.hash.clone()),
-                        status: Status::Error,
-                        ledger: None,
-                        result_codes: None,
-                        message: format!("not sent: {e}"),
-                        fee_bump_hash: None,
-                        explanations: Vec::new(),
-                    },
-                    None,
-                ))
-            }
+            Err(e) => return Ok((unsent(r, Status::Error, format!("not sent: {e}")), None)),
         },
     };
     let mut last_response: Option<String> = None;
@@ -844,14 +839,8 @@ fn send_until_known(
         lookups.push(&sent_hash);
     }
     let base = |status, message: String| Record {
-        input: r.input.clone(),
-        hash: Some(r.hash.clone()),
-        status,
-        ledger: None,
-        result_codes: None,
-        message,
         fee_bump_hash: fee_bump_hash.clone(),
-        explanations: Vec::new(),
+        ..unsent(r, status, message)
     };
     // Already in a ledger? Then its stored outcome is the answer; nothing is sent.
     match stored_outcome(opts, &lookups) {

@@ -1,9 +1,8 @@
 //! The README's main job: `airgap-relay rehearse` runs the whole ceremony against the built-in
 //! sandbox and ends with the issuer's flags and the base account funded with an authorized
 //! trustline. The sandbox applies stellar-core's rules, so a wrong step fails here.
-mod common;
 
-use common::{run, show, TestDir};
+use crate::util::{run, show, TestDir};
 
 #[test]
 fn rehearsal_runs_the_whole_ceremony() {

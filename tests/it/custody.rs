@@ -3,11 +3,9 @@
 //! loose key files are refused; copies signed in different places merge into one envelope whose
 //! signatures Stellar's SDK verifies; signer sets show the missing weight; the offline guard.
 
-mod common;
-
 use std::process::Output;
 
-use common::{oracle, oracle_json, run, show, Key, TestDir, ALICE, COSIGNER, DEST, ISSUER};
+use crate::util::{oracle, oracle_json, run, show, Key, TestDir, ALICE, COSIGNER, DEST, ISSUER};
 use serde_json::{json, Value};
 
 /// Fixed test keys (made with `stellar_sdk.Keypair.random()`, the same as tests/signer_sdk.rs).
@@ -673,7 +671,7 @@ fn sdk_signers(envelope: &str) -> Vec<Value> {
     let v = oracle_json("verify", &input);
     assert_eq!(
         v,
-        common::js_verify(&input),
+        crate::util::js_verify(&input),
         "the Python and JS SDKs disagree"
     );
     v["signatures"]
@@ -877,7 +875,7 @@ fn inspect_shows_the_missing_weight() {
 /// Run the signer in a new network namespace (only `lo`, down) with a fresh /sys, through
 /// `unshare`, as an unprivileged user namespace's root.
 fn signer_offline(dir: &TestDir, args: &[&str]) -> Output {
-    let bin = common::bin_path("airgap-signer");
+    let bin = crate::util::bin_path("airgap-signer");
     let mut script = String::from("mount -t sysfs sysfs /sys && exec \"$0\"");
     for i in 1..=args.len() {
         script.push_str(&format!(" \"${{{i}}}\""));
@@ -979,7 +977,7 @@ fn signer_on_a_terminal(dir: &TestDir, args: &[&str], typed: &str) -> (Vec<u8>, 
     use std::process::{Command, Stdio};
     use std::sync::{Arc, Mutex};
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    let mut line = quote(&common::bin_path("airgap-signer").display().to_string());
+    let mut line = quote(&crate::util::bin_path("airgap-signer").display().to_string());
     for a in args {
         line.push(' ');
         line.push_str(&quote(a));

@@ -22,8 +22,8 @@
 //!
 //! Each test ends with a `RESULT …` line on stderr (`cargo test --test reliability -- --nocapture`)
 //! with the numbers recorded in docs/reliability.md.
-mod relay_support;
 
+use crate::relay_support::*;
 use airgap::amount::Amount;
 use airgap::asset::Asset;
 use airgap::build::{OpBody, OpSpec};
@@ -31,7 +31,6 @@ use airgap::keys::SecretSeed;
 use airgap::network::Network;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use relay_support::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::OpenOptions;

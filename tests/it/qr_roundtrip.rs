@@ -2,10 +2,9 @@
 //! single code comes back, byte for byte, through `airgap-relay decode` — with a random quarter
 //! of the frames dropped and the rest shuffled and partly repeated — and a single code reads in
 //! zxing-cpp, an independent decoder, as the same text.
-mod common;
 
+use crate::util::{run, show, TestDir};
 use airgap::keys::SecretSeed;
-use common::{run, show, TestDir};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

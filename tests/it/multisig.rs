@@ -1,12 +1,11 @@
 //! The 2-of-3 issuer, end to end against the sandbox: three signers sign copies of one payment on
 //! their own (`airgap-signer sign`), `airgap-relay merge` combines them, the relay and the signer
 //! show the missing weight, and the sandbox refuses one signature (tx_bad_auth) and applies two.
-mod relay_support;
 
+use crate::relay_support::*;
 use airgap::build::{OpBody, OpSpec, SetOptionsSpec};
 use airgap::keys::SecretSeed;
 use airgap::network::Network;
-use relay_support::*;
 use std::path::Path;
 use std::process::Output;
 

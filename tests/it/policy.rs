@@ -638,7 +638,7 @@ fn describe_names_every_rule() {
 
 #[test]
 fn the_documented_policies_parse() {
-    let doc = include_str!("../docs/policy.md");
+    let doc = include_str!("../../docs/policy.md");
     let blocks: Vec<&str> = doc
         .split("```json\n")
         .skip(1)

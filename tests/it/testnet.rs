@@ -6,10 +6,9 @@
 //! It funds a fresh issuer with testnet's friendbot, then signs each step with `airgap-signer`
 //! into a blob file and submits it with `airgap-relay submit --network testnet`, exactly as an
 //! operator would, and checks the final state with `airgap-relay account --json`.
-mod common;
 
+use crate::util::{run, show, TestDir};
 use airgap::keys::SecretSeed;
-use common::{run, show, TestDir};
 
 fn next_sequence(dir: &TestDir, account: &str) -> String {
     let out = run(

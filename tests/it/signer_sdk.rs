@@ -6,11 +6,9 @@
 //! Needs `pip install -r tests/requirements.txt` and `npm ci --prefix tests/js`; without them the
 //! tests fail with that hint.
 
-mod common;
-
 use std::process::Output;
 
-use common::{
+use crate::util::{
     js_verify, oracle, oracle_json, oracle_try, run, show, Key, TestDir, ALICE, BOB, COSIGNER,
     DEST, ISSUER,
 };

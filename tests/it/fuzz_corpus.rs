@@ -3,7 +3,7 @@
 //! each `cargo test`, without cargo-fuzz.
 use std::path::{Path, PathBuf};
 
-#[path = "../fuzz/harness.rs"]
+#[path = "../../fuzz/harness.rs"]
 mod harness;
 
 type Target = fn(&[u8]);

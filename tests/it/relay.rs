@@ -1,13 +1,12 @@
 //! End-to-end tests of `airgap-relay` against its own sandbox on loopback: real binaries, real
 //! HTTP, blobs built and signed with the library.
-mod relay_support;
 
+use crate::relay_support::*;
 use airgap::amount::Amount;
 use airgap::asset::Asset;
 use airgap::build::{OpBody, OpSpec};
 use airgap::keys::SecretSeed;
 use airgap::network::Network;
-use relay_support::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

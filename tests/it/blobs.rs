@@ -21,6 +21,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
 
+use crate::util::{python, run_python};
+
 const DENSITIES: [QrDensity; 3] = [QrDensity::Low, QrDensity::Medium, QrDensity::High];
 
 fn random_bytes(rng: &mut StdRng, len: usize) -> Vec<u8> {
@@ -51,31 +53,12 @@ fn camera(img: &GrayImage, side: u32, sigma: f32) -> GrayImage {
     blurred
 }
 
-fn python(script: &str, stdin: &str) -> String {
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 must be installed to run these tests");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(stdin.as_bytes())
-        .expect("write to python3");
-    let out = child.wait_with_output().expect("python3 runs");
+/// Runs `script` under the oracles' Python (`util::python`) with `stdin`; its stdout.
+fn py(script: &str, stdin: &str) -> String {
+    let out = run_python(python().arg("-c").arg(script), Some(stdin.as_bytes()));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("ModuleNotFoundError") {
-        panic!(
-            "a Python package is missing; install the oracles with \
-             `python3 -m pip install stellar-sdk zxing-cpp pillow`:\n{stderr}"
-        );
-    }
-    assert!(out.status.success(), "python3 failed:\n{stderr}");
-    String::from_utf8(out.stdout).expect("python3 prints UTF-8")
+    assert!(out.status.success(), "python failed:\n{stderr}");
+    String::from_utf8(out.stdout).expect("python prints UTF-8")
 }
 
 // ---------------------------------------------------------------- UR frames
@@ -360,7 +343,7 @@ fn dense_frames_survive_a_camera_zxing() {
 
 /// Reads one QR code from each PNG with zxing-cpp; an empty string where none was found.
 fn zxing_read(paths: &[String]) -> Vec<String> {
-    let out = python(
+    let out = py(
         r#"
 import json, sys
 import zxingcpp
@@ -463,7 +446,7 @@ console.log(JSON.stringify({ decoded, theirs }));
 
 /// Builds a signed testnet envelope with the Python SDK: a payment of a custom asset, a text memo.
 fn sdk_envelope() -> String {
-    python(
+    py(
         r#"
 from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder
 issuer = Keypair.from_raw_ed25519_seed(bytes(range(32)))
@@ -582,7 +565,7 @@ fn sep7_matches_the_python_sdk() {
     let input = serde_json::json!({
         "xdr": envelope, "testnet": ours_testnet, "pubnet": ours_pubnet,
     });
-    let out = python(
+    let out = py(
         r#"
 import json, sys
 from stellar_sdk import Keypair, Network, TransactionEnvelope

@@ -1,51 +1,38 @@
 //! Key material against independent sources: the SEP-0005 document's published test vectors, and
 //! Stellar's Python SDK (`stellar_sdk`, with its PyNaCl and Python's own `hashlib.scrypt`) run at
-//! test time. These tests need `python3` with `stellar-sdk` installed and fail, rather than skip,
-//! without it.
-
-use std::io::Write;
-use std::process::{Command, Stdio};
+//! test time (by the Python `util::python` names, `$AIRGAP_TEST_PYTHON` or `python3`). These tests
+//! need `stellar-sdk` installed there and fail, rather than skip, without it.
 
 use airgap::keys::mnemonic::{generate_mnemonic, seed_from_mnemonic};
 use serde_json::{json, Value};
 
-const INSTALL_HINT: &str = "these tests need python3 with Stellar's Python SDK: \
-                            `python3 -m pip install stellar-sdk==16.1.1`";
+use crate::util::{python, run_python, PYTHON_HINT};
 
-/// Runs `script` under python3 with `input` as JSON on stdin and returns its stdout as JSON.
-fn python(script: &str, input: &Value) -> Value {
-    let probe = Command::new("python3")
-        .args([
+/// Runs `script` under the oracles' Python with `input` as JSON on stdin and returns its stdout
+/// as JSON.
+fn py(script: &str, input: &Value) -> Value {
+    let probe = run_python(
+        python().args([
             "-c",
             "import stellar_sdk, nacl.bindings, hashlib; hashlib.scrypt",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 ({e}); {INSTALL_HINT}"));
+        ]),
+        None,
+    );
     assert!(
         probe.status.success(),
-        "python3 cannot import stellar_sdk: {}; {INSTALL_HINT}",
+        "python cannot import stellar_sdk: {}; {PYTHON_HINT}",
         String::from_utf8_lossy(&probe.stderr)
     );
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run python3 ({e}); {INSTALL_HINT}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_python(
+        python().args(["-c", script]),
+        Some(input.to_string().as_bytes()),
+    );
     assert!(
         out.status.success(),
-        "python3 failed: {}",
+        "python failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("python3 printed JSON")
+    serde_json::from_slice(&out.stdout).expect("python printed JSON")
 }
 
 fn strkeys(seed: &[u8; 32]) -> (String, String) {
@@ -214,7 +201,7 @@ fn random_mnemonics_match_the_python_sdk() {
         cases.push(json!({"phrase": null, "strength": strength,
                           "passphrase": passphrases[i % passphrases.len()], "indexes": indexes}));
     }
-    let sdk = python(SDK_DERIVE, &Value::Array(cases.clone()));
+    let sdk = py(SDK_DERIVE, &Value::Array(cases.clone()));
     let sdk = sdk.as_array().unwrap();
     assert_eq!(sdk.len(), cases.len());
     for (case, answer) in cases.iter().zip(sdk) {
@@ -314,7 +301,7 @@ fn keystore_interoperates_with_an_independent_python_implementation() {
         {"log_n": 10, "r": 8, "p": 1, "salt_len": 32, "passphrase": passphrase},
         {"log_n": 12, "r": 2, "p": 3, "salt_len": 16, "passphrase": passphrase},
     ]);
-    let out = python(
+    let out = py(
         PY_KEYSTORE,
         &json!({"open": open_cases, "seal": seal_cases}),
     );

@@ -3,6 +3,7 @@
 //! show the missing weight, and the sandbox refuses one signature (tx_bad_auth) and applies two.
 
 use crate::relay_support::*;
+use crate::util::{scrubbed, show};
 use airgap::build::{OpBody, OpSpec, SetOptionsSpec};
 use airgap::keys::SecretSeed;
 use airgap::network::Network;
@@ -12,11 +13,8 @@ use std::process::Output;
 const NET: Network = Network::Standalone;
 
 fn signer(dir: &Path, args: &[&str], secrets: &[(&str, &SecretSeed)]) -> Output {
-    let mut c = std::process::Command::new(signer_bin());
-    c.env_clear()
-        .current_dir(dir)
-        .env("HOME", dir)
-        .stdin(std::process::Stdio::null());
+    let mut c = scrubbed("airgap-signer");
+    c.current_dir(dir).env("HOME", dir);
     for (var, seed) in secrets {
         c.env(var, seed.to_strkey().as_str());
     }

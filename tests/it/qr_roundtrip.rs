@@ -3,7 +3,7 @@
 //! of the frames dropped and the rest shuffled and partly repeated — and a single code reads in
 //! zxing-cpp, an independent decoder, as the same text.
 
-use crate::util::{run, show, TestDir};
+use crate::util::{python, run, run_python, show, TestDir, PYTHON_HINT};
 use airgap::keys::SecretSeed;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -153,14 +153,10 @@ fn single_code_reads_in_zxing_cpp_and_in_the_relay() {
     let dir = TestDir::new();
     let blob = sign(&dir, 3, 2, &["--qr", "one.png"]);
     let script = "import sys, zxingcpp; from PIL import Image; r = zxingcpp.read_barcodes(Image.open(sys.argv[1])); print(r[0].text if r else '')";
-    let py = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(dir.join("one.png"))
-        .output()
-        .expect("python3");
+    let py = run_python(python().args(["-c", script]).arg(dir.join("one.png")), None);
     assert!(
         py.status.success(),
-        "zxing-cpp is needed: python3 -m pip install -r tests/requirements.txt\n{}",
+        "zxing-cpp is needed: {PYTHON_HINT}\n{}",
         String::from_utf8_lossy(&py.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&py.stdout).trim(), blob);
@@ -184,14 +180,15 @@ fn bad_inputs_name_the_file() {
     );
     // A perfectly good QR code that holds something other than an envelope (made by segno).
     let other = dir.join("hello.png");
-    let py = std::process::Command::new("python3")
-        .args(["-c", "import sys, segno; segno.make('hello, not an envelope', error='m').save(sys.argv[1], scale=8)"])
-        .arg(&other)
-        .output()
-        .expect("python3");
+    let py = run_python(
+        python()
+            .args(["-c", "import sys, segno; segno.make('hello, not an envelope', error='m').save(sys.argv[1], scale=8)"])
+            .arg(&other),
+        None,
+    );
     assert!(
         py.status.success(),
-        "segno is needed: python3 -m pip install -r tests/requirements.txt\n{}",
+        "segno is needed: {PYTHON_HINT}\n{}",
         String::from_utf8_lossy(&py.stderr)
     );
     for input in [not_image, truncated, bad_part, other] {

@@ -2,6 +2,7 @@
 //! HTTP, blobs built and signed with the library.
 
 use crate::relay_support::*;
+use crate::util::{python, run_python, scrubbed, show};
 use airgap::amount::Amount;
 use airgap::asset::Asset;
 use airgap::build::{OpBody, OpSpec};
@@ -608,16 +609,16 @@ inner = fb.transaction.inner_transaction_envelope
 print(json.dumps({"inner_xdr": inner.to_xdr(), "fee_source": fb.transaction.fee_source.account_id,
                   "fee": fb.transaction.fee}))
 "#;
-    let py = std::process::Command::new("python3")
-        .args([
+    let py = run_python(
+        python().args([
             "-c",
             script,
             journal.to_str().unwrap(),
             NET.passphrase(),
             &payer.public_key().to_string(),
-        ])
-        .output()
-        .expect("python3 with stellar_sdk");
+        ]),
+        None,
+    );
     assert!(py.status.success(), "Python SDK check: {}", show(&py));
     let v: Value = serde_json::from_slice(&py.stdout).unwrap();
     assert_eq!(
@@ -1053,7 +1054,7 @@ fn blobs_from_the_signer_go_through_the_relay() {
     let hseq = sb.next_sequence(&holder.public_key()).to_string();
     let asset = format!("USD:{}", issuer.public_key());
     let sign = |key: &SecretSeed, args: &[&str], out: &str| {
-        let o = std::process::Command::new(signer_bin())
+        let o = scrubbed("airgap-signer")
             .args(args)
             .args([
                 "--network",
@@ -1064,9 +1065,7 @@ fn blobs_from_the_signer_go_through_the_relay() {
                 "--out",
                 out,
             ])
-            .env_remove("STELLAR_NETWORK")
             .env("AIRGAP_TEST_KEY", &*key.to_strkey())
-            .stdin(Stdio::null())
             .output()
             .expect("run airgap-signer");
         assert!(o.status.success(), "signer: {}", show(&o));

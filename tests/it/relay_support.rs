@@ -1,7 +1,8 @@
-//! Helpers for the relay's end-to-end tests: find `airgap-relay`, start its sandbox on loopback,
-//! fund accounts with friendbot, and build and sign blobs with the library.
-#![allow(dead_code)]
+//! Helpers for the tests against the sandbox: start `airgap-relay sandbox` on loopback (the one
+//! way the tests start a sandbox: `Sandbox::start`), fund accounts with friendbot, run the relay
+//! against it, and build and sign blobs with the library.
 
+use crate::util::{python, run_python, scrubbed, show};
 use airgap::account::AccountId;
 use airgap::build::{self, MemoSpec, OpSpec, TimeWindow, TxSpec};
 use airgap::envelope;
@@ -13,52 +14,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The binary `name` of package `package`: the path in `var` if set, else next to the test
-/// executable (as ripgrep's tests/util.rs does: `target/<profile>/deps/<test>` →
-/// `target/<profile>/<name>`).
-fn workspace_bin(var: &str, name: &str, package: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(var) {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let mut dir = exe.parent().expect("test exe has a parent").to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} does not exist: run `cargo build -p {package}` first",
-        path.display()
-    );
-    path
-}
-
-/// `airgap-relay` (`AIRGAP_RELAY_BIN` overrides).
-pub fn relay_bin() -> PathBuf {
-    workspace_bin("AIRGAP_RELAY_BIN", "airgap-relay", "airgap-relay")
-}
-
-/// `airgap-signer` (`AIRGAP_SIGNER_BIN` overrides).
-pub fn signer_bin() -> PathBuf {
-    workspace_bin("AIRGAP_SIGNER_BIN", "airgap-signer", "airgap-signer")
-}
-
-/// `chaos-proxy` of the `airgap-chaos` package (`AIRGAP_CHAOS_BIN` overrides).
-pub fn chaos_bin() -> PathBuf {
-    workspace_bin("AIRGAP_CHAOS_BIN", "chaos-proxy", "airgap-chaos")
-}
-
-/// A command for the relay with a scrubbed environment (no HORIZON_URL / STELLAR_NETWORK leaking
-/// in from the developer's shell).
+/// `airgap-relay` with a scrubbed environment (no HORIZON_URL / STELLAR_NETWORK leaking in from
+/// the developer's shell).
 pub fn relay() -> Command {
-    let mut c = Command::new(relay_bin());
-    c.env_remove("HORIZON_URL")
-        .env_remove("STELLAR_NETWORK")
-        .stdin(Stdio::null());
-    c
+    scrubbed("airgap-relay")
 }
 
+/// Run `airgap-relay ARGS` and collect its output.
 pub fn run(args: &[&str]) -> Output {
     relay().args(args).output().expect("run airgap-relay")
 }
@@ -74,15 +36,6 @@ pub fn records(o: &Output) -> Vec<Value> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
-}
-
-pub fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A sandbox process, killed when dropped.
@@ -123,7 +76,11 @@ impl Sandbox {
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("sandbox address line");
-        let url = line.trim().rsplit(' ').next().expect("address").to_string();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("sandbox said {line:?}"))
+            .to_string();
         assert!(
             url.starts_with("http://127.0.0.1:"),
             "sandbox said {line:?}"
@@ -146,10 +103,10 @@ for i in range(50):
         time.sleep(0.2)
 sys.exit("friendbot: %s" % err)
 "#;
-        let o = Command::new("python3")
-            .args(["-c", script, &self.url, &id.to_string()])
-            .output()
-            .expect("python3 for friendbot");
+        let o = run_python(
+            python().args(["-c", script, &self.url, &id.to_string()]),
+            None,
+        );
         assert!(o.status.success(), "friendbot failed: {}", show(&o));
     }
 

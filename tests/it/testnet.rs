@@ -1,13 +1,13 @@
 //! The ceremony on the real testnet, for people who can reach it. Ignored by default (CI and this
 //! project's machines have no internet); run it with
 //!
-//!     cargo test --test testnet -- --ignored
+//!     cargo test --test it testnet:: -- --ignored
 //!
 //! It funds a fresh issuer with testnet's friendbot, then signs each step with `airgap-signer`
 //! into a blob file and submits it with `airgap-relay submit --network testnet`, exactly as an
 //! operator would, and checks the final state with `airgap-relay account --json`.
 
-use crate::util::{run, show, TestDir};
+use crate::util::{python, run, run_python, show, TestDir};
 use airgap::keys::SecretSeed;
 
 fn next_sequence(dir: &TestDir, account: &str) -> String {
@@ -61,11 +61,12 @@ fn ceremony_on_testnet() {
     // The test's own process holds the secrets; children get them through the environment only.
     std::env::set_var("ISSUER_SECRET", issuer.to_strkey().as_str());
     std::env::set_var("BASE_SECRET", base.to_strkey().as_str());
-    let fund = std::process::Command::new("python3")
-        .args(["-c", "import sys, requests; r = requests.get('https://friendbot.stellar.org', params={'addr': sys.argv[1]}, timeout=60); r.raise_for_status()"])
-        .arg(&i)
-        .output()
-        .expect("python3 with requests");
+    let fund = run_python(
+        python()
+            .args(["-c", "import sys, requests; r = requests.get('https://friendbot.stellar.org', params={'addr': sys.argv[1]}, timeout=60); r.raise_for_status()"])
+            .arg(&i),
+        None,
+    );
     assert!(
         fund.status.success(),
         "friendbot: {}",

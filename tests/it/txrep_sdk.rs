@@ -3,12 +3,10 @@
 //! `tests/txrep/oracle.py cases` builds every test envelope with the SDK and gives its XDR and the
 //! SDK's txrep of it; `oracle.py parse` runs the SDK's `from_txrep` on texts we give it. Nothing
 //! expected here comes from this crate's own output. These tests need Python 3 with stellar-sdk
-//! (`pip install 'stellar-sdk==16.1.1'`); without it they fail, they do not skip. Set `PYTHON` to
-//! use another interpreter than `python3`.
+//! (`python3 -m pip install -r tests/requirements.txt`); without it they fail, they do not skip.
+//! Set `AIRGAP_TEST_PYTHON` to use another interpreter than `python3`.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use airgap::txrep::{from_txrep, to_txrep, TxrepError};
@@ -18,8 +16,7 @@ use stellar_xdr::{
     TransactionExt, WriteXdr,
 };
 
-const INSTALL_HINT: &str =
-    "these tests need Python 3 with the stellar-sdk package: pip install 'stellar-sdk==16.1.1'";
+use crate::util::{python, repo_root, run_python, PYTHON_HINT};
 
 /// Cases whose SDK txrep the SDK's own `from_txrep` does not read back to the same envelope.
 /// Kept exact: if an SDK release fixes one, the test says so and the entry goes.
@@ -64,26 +61,11 @@ const SDK_CANNOT_READ_OURS: &[&str] = &[
 ];
 
 fn oracle(cmd: &str, stdin: &str) -> Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/txrep/oracle.py");
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut child = Command::new(&python)
-        .arg(script)
-        .arg(cmd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run `{python}`: {e}; {INSTALL_HINT}"));
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(stdin.as_bytes())
-        .expect("write to the oracle");
-    let out = child.wait_with_output().expect("wait for the oracle");
+    let script = repo_root().join("tests/txrep/oracle.py");
+    let out = run_python(python().arg(script).arg(cmd), Some(stdin.as_bytes()));
     assert!(
         out.status.success(),
-        "oracle.py {cmd} failed ({}): {}\n{INSTALL_HINT}",
+        "oracle.py {cmd} failed ({}): {}\n{PYTHON_HINT}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );

@@ -1,14 +1,11 @@
-//! Shared helpers for the root integration tests: find the workspace binaries, run them in a temp
-//! dir with a scrubbed environment, and ask Stellar's SDKs (tests/oracle, tests/js) what the right
-//! answer is.
+//! Shared helpers for the end-to-end tests: find the workspace binaries and run them with a
+//! scrubbed environment (in a temp dir, for most), start the Python that runs the oracles, and ask
+//! Stellar's SDKs (tests/oracle, tests/js) what the right answer is.
 //!
 //! The SDK helpers fail the test with an install hint when Python's stellar-sdk or the JS SDK is
 //! missing: a byte-exact test that silently skips proves nothing.
 
-// Each test target uses a different subset of these helpers.
-#![allow(dead_code)]
-
-use std::ffi::OsStr;
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -20,11 +17,22 @@ pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Path of a workspace binary (`airgap-signer`, `airgap-relay`) in the target dir this test runs from.
+/// Path of a workspace binary (`airgap-signer`, `airgap-relay`, `chaos-proxy`): the path in its
+/// variable (`AIRGAP_SIGNER_BIN`, `AIRGAP_RELAY_BIN`, `AIRGAP_CHAOS_BIN`) if set, else the binary in
+/// the target dir this test runs from.
 ///
 /// `CARGO_BIN_EXE_*` only exists for a package's own binaries, so do what ripgrep's tests/util.rs
 /// does: the test executable lives in `target/<profile>/deps`, the binaries one level up.
 pub fn bin_path(name: &str) -> PathBuf {
+    let var = match name {
+        "airgap-signer" => "AIRGAP_SIGNER_BIN",
+        "airgap-relay" => "AIRGAP_RELAY_BIN",
+        "chaos-proxy" => "AIRGAP_CHAOS_BIN",
+        other => panic!("{other} is not a binary of this workspace"),
+    };
+    if let Some(path) = std::env::var_os(var) {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("current_exe");
     let mut dir = exe
         .parent()
@@ -36,10 +44,23 @@ pub fn bin_path(name: &str) -> PathBuf {
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.is_file(),
-        "{} does not exist: run `cargo build --workspace` (or `cargo test --workspace`) first",
+        "{} does not exist: run `cargo build --workspace` (or `cargo test --workspace`) first, \
+         or set {var}",
         path.display()
     );
     path
+}
+
+/// The workspace binary `bin` with an empty environment except `PATH` (nothing of the
+/// developer's `HORIZON_URL`, `STELLAR_NETWORK` or keys leaks in) and stdin from /dev/null; add
+/// what a test needs with `.env(…)`.
+pub fn scrubbed(bin: &str) -> Command {
+    let mut cmd = Command::new(bin_path(bin));
+    cmd.env_clear().stdin(Stdio::null());
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd
 }
 
 /// A temp dir that is the working directory of the commands it makes.
@@ -72,18 +93,11 @@ impl TestDir {
         path
     }
 
-    /// `bin` (a workspace binary name) with an empty environment except `PATH`, and `HOME` pointing
-    /// into this dir so nothing of the developer's own configuration is read; add what a test
-    /// needs with `.env(…)`.
+    /// `scrubbed(bin)` working in this dir, with `HOME` pointing into it so nothing of the
+    /// developer's own configuration is read.
     pub fn command(&self, bin: &str) -> Command {
-        let mut cmd = Command::new(bin_path(bin));
-        cmd.env_clear()
-            .current_dir(self.path())
-            .env("HOME", self.path())
-            .stdin(Stdio::null());
-        if let Some(path) = std::env::var_os("PATH") {
-            cmd.env("PATH", path);
-        }
+        let mut cmd = scrubbed(bin);
+        cmd.current_dir(self.path()).env("HOME", self.path());
         cmd
     }
 }
@@ -114,19 +128,49 @@ pub fn show(out: &Output) -> String {
     )
 }
 
+/// The variable that names the Python running the oracles (default `python3`).
+pub const PYTHON_VAR: &str = "AIRGAP_TEST_PYTHON";
+
+/// What to do when that Python cannot run an oracle.
+pub const PYTHON_HINT: &str = "the oracles need a Python 3 with the test requirements: \
+     `python3 -m pip install -r tests/requirements.txt`, or set AIRGAP_TEST_PYTHON to a Python \
+     that has them";
+
+/// The Python that runs the oracles (Stellar's Python SDK, pytest, zxing-cpp, segno, Pillow):
+/// `$AIRGAP_TEST_PYTHON`, else `python3`.
+pub fn python_program() -> OsString {
+    std::env::var_os(PYTHON_VAR).unwrap_or_else(|| "python3".into())
+}
+
+/// A command for that Python, working in the repository root. Run it with `run_python`, or pass
+/// `python_missing` to `unwrap_or_else` where it must be spawned or inherit the terminal.
+pub fn python() -> Command {
+    let mut cmd = Command::new(python_program());
+    cmd.current_dir(repo_root()).stdin(Stdio::null());
+    cmd
+}
+
+/// Fails the test because the oracles' Python could not start, naming the variable and the
+/// install command.
+pub fn python_missing<T>(e: std::io::Error) -> T {
+    panic!("cannot run {:?} ({e}); {PYTHON_HINT}", python_program())
+}
+
+/// Run a `python()` command, feeding `stdin` if given, and collect its output. A Python that
+/// cannot start or lacks a module fails the test with `PYTHON_HINT`; any other exit is the
+/// caller's to judge.
+pub fn run_python(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
+    let out = feed(cmd, stdin).unwrap_or_else(python_missing);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("ModuleNotFoundError") {
+        panic!("{PYTHON_HINT}\n{stderr}");
+    }
+    out
+}
+
 /// Run a reference program on `input`: Ok(stdout) on success, Err(stderr) when it refused the input.
-/// A reference that cannot start, or reports its SDK missing (exit code 3), fails the test.
-fn run_reference(
-    program: &OsStr,
-    args: &[&Path],
-    input: &Value,
-    hint: &str,
-) -> Result<String, String> {
-    let out = feed(
-        Command::new(program).args(args).current_dir(repo_root()),
-        Some(input.to_string().as_bytes()),
-    )
-    .unwrap_or_else(|e| panic!("cannot run {program:?} ({e}). {hint}"));
+/// A reference that reports its SDK missing (exit code 3) fails the test.
+fn run_reference(out: Output) -> Result<String, String> {
     if out.status.code() == Some(3) {
         // The SDK itself is missing; stderr says how to install it.
         panic!("{}", String::from_utf8_lossy(&out.stderr));
@@ -137,16 +181,18 @@ fn run_reference(
     Ok(String::from_utf8(out.stdout).expect("reference output is UTF-8"))
 }
 
-const PY_HINT: &str = "Install the test requirements: pip install -r tests/requirements.txt";
 const JS_HINT: &str = "Install Node.js and the JS SDK: npm ci --prefix tests/js";
 
 /// Run `tests/oracle/sdk_oracle.py SUBCOMMAND` (Python's stellar-sdk) on `input`: Ok(stdout without
-/// the trailing newline), or Err(report) when the SDK refused the input. The interpreter is
-/// `$AIRGAP_TEST_PYTHON`, else `python3`.
+/// the trailing newline), or Err(report) when the SDK refused the input.
 pub fn oracle_try(subcommand: &str, input: &Value) -> Result<String, String> {
-    let python = std::env::var_os("AIRGAP_TEST_PYTHON").unwrap_or_else(|| "python3".into());
-    let script = repo_root().join("tests/oracle/sdk_oracle.py");
-    let out = run_reference(&python, &[&script, Path::new(subcommand)], input, PY_HINT)?;
+    let out = run_python(
+        python()
+            .arg(repo_root().join("tests/oracle/sdk_oracle.py"))
+            .arg(subcommand),
+        Some(input.to_string().as_bytes()),
+    );
+    let out = run_reference(out)?;
     Ok(out.strip_suffix('\n').unwrap_or(&out).to_owned())
 }
 
@@ -170,13 +216,14 @@ pub fn js_verify(input: &Value) -> Value {
         js.join("node_modules/@stellar/stellar-base").is_dir(),
         "tests/js/node_modules is missing. {JS_HINT}"
     );
-    let out = run_reference(
-        OsStr::new("node"),
-        &[&js.join("verify.mjs")],
-        input,
-        JS_HINT,
+    let out = feed(
+        Command::new("node")
+            .arg(js.join("verify.mjs"))
+            .current_dir(repo_root()),
+        Some(input.to_string().as_bytes()),
     )
-    .unwrap_or_else(|e| panic!("the JS SDK refused {input}:\n{e}"));
+    .unwrap_or_else(|e| panic!("cannot run node ({e}). {JS_HINT}"));
+    let out = run_reference(out).unwrap_or_else(|e| panic!("the JS SDK refused {input}:\n{e}"));
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("verify.mjs: {e}: {out}"))
 }
 

@@ -169,11 +169,11 @@ pub fn run_python(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
 }
 
 /// Run a reference program on `input`: Ok(stdout) on success, Err(stderr) when it refused the input.
-/// A reference that reports its SDK missing (exit code 3) fails the test.
-fn run_reference(out: Output) -> Result<String, String> {
+/// A reference that reports its SDK missing (exit code 3) fails the test with `hint`.
+fn run_reference(out: Output, hint: &str) -> Result<String, String> {
     if out.status.code() == Some(3) {
-        // The SDK itself is missing; stderr says how to install it.
-        panic!("{}", String::from_utf8_lossy(&out.stderr));
+        // The SDK itself is missing; stderr says which.
+        panic!("{}{hint}", String::from_utf8_lossy(&out.stderr));
     }
     if !out.status.success() {
         return Err(show(&out));
@@ -192,7 +192,7 @@ pub fn oracle_try(subcommand: &str, input: &Value) -> Result<String, String> {
             .arg(subcommand),
         Some(input.to_string().as_bytes()),
     );
-    let out = run_reference(out)?;
+    let out = run_reference(out, PYTHON_HINT)?;
     Ok(out.strip_suffix('\n').unwrap_or(&out).to_owned())
 }
 
@@ -223,7 +223,8 @@ pub fn js_verify(input: &Value) -> Value {
         Some(input.to_string().as_bytes()),
     )
     .unwrap_or_else(|e| panic!("cannot run node ({e}). {JS_HINT}"));
-    let out = run_reference(out).unwrap_or_else(|e| panic!("the JS SDK refused {input}:\n{e}"));
+    let out =
+        run_reference(out, JS_HINT).unwrap_or_else(|e| panic!("the JS SDK refused {input}:\n{e}"));
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("verify.mjs: {e}: {out}"))
 }
 

@@ -30,6 +30,7 @@ mod regressions;
 mod rehearse;
 mod relay;
 mod reliability;
+mod sandbox_sdk;
 mod signer_sdk;
 mod testnet;
 mod txrep_sdk;

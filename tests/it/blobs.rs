@@ -636,7 +636,7 @@ fn sep7_refuses_pay_requests() {
 }
 
 /// Prints the measurement table of docs/formats.md. Run with
-/// `cargo test --release --test blobs -- --ignored --nocapture measure_density`.
+/// `cargo test --release --test it -- --ignored --nocapture blobs::measure_density`.
 #[test]
 #[ignore = "measurement, prints a table"]
 fn measure_density() {
@@ -719,7 +719,7 @@ fn minicbor_wrap(data: &[u8]) -> Vec<u8> {
 /// Prints the single-code error-correction measurement of docs/formats.md: base64 texts of
 /// several lengths at levels L and M, read by rqrr through the camera simulation, clean and with
 /// a smudge (a light square over 4 % of the code, off the finder patterns). Run with
-/// `cargo test --test blobs -- --ignored --nocapture measure_single_ec`.
+/// `cargo test --test it -- --ignored --nocapture blobs::measure_single_ec`.
 #[test]
 #[ignore = "measurement, prints a table"]
 fn measure_single_ec() {

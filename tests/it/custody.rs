@@ -8,7 +8,7 @@ use std::process::Output;
 use crate::util::{oracle, oracle_json, run, show, Key, TestDir, ALICE, COSIGNER, DEST, ISSUER};
 use serde_json::{json, Value};
 
-/// Fixed test keys (made with `stellar_sdk.Keypair.random()`, the same as tests/signer_sdk.rs).
+/// Fixed test keys (made with `stellar_sdk.Keypair.random()`, the same as tests/it/signer_sdk.rs).
 const ALL_KEYS: [&Key; 3] = [&ISSUER, &ALICE, &COSIGNER];
 
 /// The SEP-5 test vector 1 mnemonic (12 words).

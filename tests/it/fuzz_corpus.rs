@@ -57,7 +57,7 @@ fn every_corpus_directory_has_a_target() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         assert!(
             TARGETS.iter().any(|(t, _)| *t == name) || replayed_elsewhere(&name),
-            "fuzz/corpus/{name} has no replay in tests/fuzz_corpus.rs"
+            "fuzz/corpus/{name} has no replay in tests/it/fuzz_corpus.rs"
         );
     }
     for (name, _) in TARGETS {
@@ -83,7 +83,7 @@ fn every_fuzz_target_has_a_replay() {
             }
             assert!(
                 TARGETS.iter().any(|(t, _)| *t == name) || replayed_elsewhere(name),
-                "fuzz target {name} is not replayed by tests/fuzz_corpus.rs"
+                "fuzz target {name} is not replayed by tests/it/fuzz_corpus.rs"
             );
         }
     }
@@ -121,7 +121,7 @@ targets!(
 /// Writes the corpus seeds that only this library can make: keystores (sealed with the cheapest
 /// KDF the format accepts, under the passphrase the harness opens them with), `ur:` frames, and an
 /// animated GIF of frames. Run by hand, after `python3 fuzz/seed-corpus.py`:
-/// `cargo test --test fuzz_corpus -- --ignored write_generated_seeds`.
+/// `cargo test --test it -- --ignored fuzz_corpus::write_generated_seeds`.
 #[test]
 #[ignore = "writes files into fuzz/corpus; run by hand"]
 fn write_generated_seeds() {

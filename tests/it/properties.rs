@@ -4,7 +4,7 @@
 //! or not, bare or inside a fee bump, and review describes it without error.
 //!
 //! Case counts are modest so `cargo test` stays fast; raise them for a longer run with
-//! `PROPTEST_CASES=10000 cargo test --test properties`.
+//! `PROPTEST_CASES=10000 cargo test --test it properties::`.
 use airgap::account::AccountId;
 use airgap::amount::Amount;
 use airgap::asset::{Asset, AssetCode};

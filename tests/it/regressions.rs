@@ -1,6 +1,6 @@
 //! Regressions: inputs that once crashed the library, each named after what it was. The inputs
 //! the fuzzers found are also kept in fuzz/corpus/<target>/ (`crash-…`) and replayed by
-//! tests/fuzz_corpus.rs.
+//! tests/it/fuzz_corpus.rs.
 use airgap::network::Network;
 use airgap::review;
 use stellar_xdr::{

@@ -20,7 +20,7 @@
 //! | `AIRGAP_RELIABILITY_FAULT` | `504:0.03,429:0.03,503:0.03` | the sandbox's `--fault` |
 //! | `AIRGAP_RELIABILITY_PROXY` | `--drop 0.02 --truncate 0.02 --lose-response 0.04 --delay 0.1 --delay-ms 300` | chaos-proxy's options |
 //!
-//! Each test ends with a `RESULT …` line on stderr (`cargo test --test reliability -- --nocapture`)
+//! Each test ends with a `RESULT …` line on stderr (`cargo test --test it reliability:: -- --nocapture`)
 //! with the numbers recorded in docs/reliability.md.
 
 use crate::relay_support::*;

@@ -7,12 +7,28 @@
 //!     cargo test --test it relay::inspect_says_what_would_fail
 //!     cargo test --test it testnet:: -- --ignored   # opt-in: needs the internet
 //!
-//! The tests run the real `airgap-signer` and `airgap-relay` (built by `cargo test --workspace`,
-//! found next to this executable) in temp dirs with a scrubbed environment, against the
-//! sandbox on loopback, and compare what they write with Stellar's own SDKs.
+//! The tests run the real `airgap-signer` and `airgap-relay` (found next to this executable; built
+//! by `cargo test --workspace` or `cargo build --workspace`, not by `cargo test --test it` alone)
+//! in temp dirs with a scrubbed environment, against the sandbox on loopback, and compare what they
+//! write with Stellar's own SDKs. A new end-to-end test file is a module here, not a new
+//! `tests/*.rs`, which would link everything again.
 //!
-//! Helpers: `util` (binaries, temp dirs, the SDK oracles) and `relay_support` (the sandbox, blobs
-//! built with the library).
+//! One way to do each thing: `util::bin_path` finds a binary, `util::scrubbed` (or
+//! `util::TestDir::command`, in a temp dir) runs it, `util::python` (with `util::run_python`)
+//! starts the oracles' Python, `util::oracle` and `util::js_verify` ask the SDKs, and
+//! `relay_support::Sandbox::start` starts a sandbox (`airgap-relay sandbox`); `relay_support`
+//! also builds blobs with the library.
+//!
+//! Environment:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `AIRGAP_TEST_PYTHON` | `python3` | the Python that runs the oracles (stellar-sdk, pytest, zxing-cpp, segno, Pillow: `python3 -m pip install -r tests/requirements.txt`) |
+//! | `AIRGAP_SIGNER_BIN`, `AIRGAP_RELAY_BIN`, `AIRGAP_CHAOS_BIN` | next to this executable | test these binaries instead |
+//!
+//! plus the reliability tests' own (`reliability.rs`) and proptest's `PROPTEST_CASES`.
+//! A missing SDK fails the test with the command that installs it: a byte-exact test that
+//! silently skips proves nothing.
 
 mod relay_support;
 mod util;

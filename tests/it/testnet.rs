@@ -21,7 +21,15 @@ fn next_sequence(dir: &TestDir, account: &str) -> String {
     v["next_sequence"].as_str().unwrap().to_string()
 }
 
-fn step(dir: &TestDir, name: &str, key_var: &str, source: &str, args: &[&str]) {
+/// Sign one step with `key` (given to the signer in the environment variable `key_var`, never in
+/// argv) and submit it.
+fn step(
+    dir: &TestDir,
+    name: &str,
+    (key_var, key): (&str, &SecretSeed),
+    source: &str,
+    args: &[&str],
+) {
     let seq = next_sequence(dir, source);
     let blob = format!("{name}.xdr");
     let mut cmd = dir.command("airgap-signer");
@@ -37,7 +45,7 @@ fn step(dir: &TestDir, name: &str, key_var: &str, source: &str, args: &[&str]) {
             "1h",
         ])
         .args(["--key", &format!("env:{key_var}"), "--yes", "--out", &blob])
-        .env(key_var, std::env::var(key_var).unwrap());
+        .env(key_var, key.to_strkey().as_str());
     let out = run(&mut cmd, None);
     assert!(out.status.success(), "{name}: {}", show(&out));
     let out = run(
@@ -58,9 +66,9 @@ fn ceremony_on_testnet() {
         issuer.public_key().to_string(),
         base.public_key().to_string(),
     );
-    // The test's own process holds the secrets; children get them through the environment only.
-    std::env::set_var("ISSUER_SECRET", issuer.to_strkey().as_str());
-    std::env::set_var("BASE_SECRET", base.to_strkey().as_str());
+    // The test's own process holds the secrets; children get them through the environment only
+    // (each command's own: setting this process's environment would race the other tests' threads).
+    let (issuer_key, base_key) = (("ISSUER_SECRET", &issuer), ("BASE_SECRET", &base));
     let fund = run_python(
         python()
             .args(["-c", "import sys, requests; r = requests.get('https://friendbot.stellar.org', params={'addr': sys.argv[1]}, timeout=60); r.raise_for_status()"])
@@ -76,7 +84,7 @@ fn ceremony_on_testnet() {
     step(
         &dir,
         "01-flags",
-        "ISSUER_SECRET",
+        issuer_key,
         &i,
         &[
             "set-options",
@@ -89,7 +97,7 @@ fn ceremony_on_testnet() {
     step(
         &dir,
         "02-base",
-        "ISSUER_SECRET",
+        issuer_key,
         &i,
         &[
             "create-account",
@@ -102,14 +110,14 @@ fn ceremony_on_testnet() {
     step(
         &dir,
         "03-trust",
-        "BASE_SECRET",
+        base_key,
         &b,
         &["change-trust", "--asset", &usd],
     );
     step(
         &dir,
         "04-authorize",
-        "ISSUER_SECRET",
+        issuer_key,
         &i,
         &[
             "set-trustline-flags",
@@ -124,7 +132,7 @@ fn ceremony_on_testnet() {
     step(
         &dir,
         "05-fund",
-        "ISSUER_SECRET",
+        issuer_key,
         &i,
         &[
             "payment",

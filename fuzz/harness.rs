@@ -1,6 +1,6 @@
 //! The bodies of the fuzz targets, one function per target.
 //!
-//! Shared by the cargo-fuzz targets in `fuzz_targets/` and by `tests/it/fuzz_corpus.rs`, which
+//! Shared by the cargo-fuzz targets in `fuzz_targets/` and by `tests/fuzz_corpus.rs`, which
 //! replays every file of `fuzz/corpus/<target>/` through the same function on every `cargo test`.
 //! Each function takes bytes a stranger could hand us. Errors are fine; a panic is a bug, and so
 //! is a broken round trip (the assertions below state what must always hold).

@@ -1,5 +1,5 @@
 #![no_main]
-//! See `harness::sep7` (fuzz/harness.rs), which tests/it/fuzz_corpus.rs also replays.
+//! See `harness::sep7` (fuzz/harness.rs), which tests/fuzz_corpus.rs also replays.
 #[allow(dead_code)] // each target uses one of the harness's functions
 #[path = "../harness.rs"]
 mod harness;

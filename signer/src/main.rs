@@ -10,7 +10,8 @@ mod output;
 use clap::Parser;
 
 fn main() {
-    // Before anything holds a secret: no core dumps of this process.
+    // Before anything holds a secret: no core dumps of this process, no panic messages.
+    guard::quiet_panics();
     for w in guard::harden() {
         eprintln!("!  warning: {w}");
     }

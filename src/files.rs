@@ -1,6 +1,7 @@
 //! Files that are either complete or absent: every artifact is written to a temporary file in the
 //! same directory, flushed to disk, and renamed into place, so a crash or a kill never leaves a
-//! partial blob behind.
+//! partial blob behind. And files that must not be forged are read only when no one else could
+//! have written them ([`read_guarded`]).
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -141,6 +142,39 @@ pub fn write_in(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), FileError> {
         f.sync_all()
     });
     written.map_err(|source| FileError::Io { path, source })
+}
+
+/// Why a file that must not be forged (a signing policy, a signers file) was not read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuardedReadError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Its group or other users may write it (`mode` is its permission bits).
+    #[error("it can be changed by other users (mode {mode:04o})")]
+    Writable { mode: u32 },
+}
+
+/// The most bytes [`read_guarded`] reads: a policy or signers file is a few kilobytes.
+pub const GUARDED_READ_LIMIT: u64 = 1 << 20;
+
+/// Read a small text file that is not secret but must not be forged: refuse one that its group or
+/// other users could have written (checked on the opened file, so it cannot be swapped in
+/// between). At most [`GUARDED_READ_LIMIT`] bytes are read.
+pub fn read_guarded(path: &Path) -> Result<String, GuardedReadError> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = f.metadata()?.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(GuardedReadError::Writable { mode });
+        }
+    }
+    let mut text = String::new();
+    f.take(GUARDED_READ_LIMIT).read_to_string(&mut text)?;
+    Ok(text)
 }
 
 #[cfg(test)]

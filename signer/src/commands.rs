@@ -2,7 +2,7 @@
 use crate::cli::{
     AuthorizeArg, BuildArgs, Cli, Command, KeyArgs, KeysCommand, NetworkArg, OutputArgs,
 };
-use crate::custody::{self, Custody};
+use crate::custody::Custody;
 use crate::failure::Failure;
 use crate::keysource::{self, Key};
 use crate::output;
@@ -218,11 +218,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let env = envelope::decode(&read_input(&input)?).map_err(|e| in_file(&input, e))?;
             let network = network_of(&network)?;
-            let sets = custody::load_signer_sets(&signers)?;
-            let known: Vec<AccountId> = sets
-                .iter()
-                .flat_map(|s| s.signers.iter().map(|(k, _)| *k))
-                .collect();
+            let sets = airgap::weights::load_signer_sets(&signers)?;
+            let known = airgap::weights::signer_keys(&sets);
             let r = review::review(&env, &network, now(), &known)?;
             let weights = (!sets.is_empty()).then(|| airgap::weights::weigh(&env, &network, &sets));
             let text = if json {
@@ -581,7 +578,8 @@ fn output_line(text: &mut Vec<u8>, env: &TransactionEnvelope, r: &Shown) {
     text.push(b'\n');
 }
 
-/// `merge`: read every copy, combine, show the review, the merge report and the weights, write.
+/// `merge`: read every copy, combine (`airgap::merge`), show the review, the merge report and
+/// the weights, write.
 fn merge(
     inputs: &[String],
     network: &NetworkArg,
@@ -596,10 +594,8 @@ fn merge(
         .iter()
         .map(|i| envelope::decode(&read_input(i)?).map_err(|e| in_file(i, e)))
         .collect::<Result<_, _>>()?;
-    let sets = custody::load_signer_sets(signers)?;
-    let mut known = airgap::merge::source_accounts(&copies[0]);
-    known.extend(sets.iter().flat_map(|s| s.signers.iter().map(|(k, _)| *k)));
-    let (merged, report) = airgap::merge::merge(&copies, &network, &known).map_err(|e| {
+    let sets = airgap::weights::load_signer_sets(signers)?;
+    let merged = airgap::merge::merge_with_signers(&copies, &network, &sets).map_err(|e| {
         let f = Failure::new(format!("nothing was merged: {e}"));
         match e {
             airgap::merge::MergeError::Differs { .. } => f.remedy(
@@ -608,16 +604,10 @@ fn merge(
             _ => f,
         }
     })?;
-    let r = review::review(&merged, &network, now(), &known)?;
+    let r = review::review(&merged.envelope, &network, now(), &merged.known)?;
     eprint!("{}", r.to_text());
-    eprint!("{}", report.to_text());
-    if !sets.is_empty() {
-        eprint!(
-            "{}",
-            airgap::weights::weigh(&merged, &network, &sets).to_text()
-        );
-    }
-    output::emit(&merged, &network, &r, out)
+    eprint!("{}", merged.to_text());
+    output::emit(&merged.envelope, &network, &r, out)
 }
 
 /// Parse, build and review every plan line of a batch, and write its line of the batch table,

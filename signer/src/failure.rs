@@ -91,3 +91,20 @@ impl From<airgap::plan::PlanError> for Failure {
         }
     }
 }
+
+impl From<airgap::weights::SignersFileError> for Failure {
+    fn from(e: airgap::weights::SignersFileError) -> Failure {
+        use airgap::weights::SignersFileError;
+        let f = Failure::new(e.to_string());
+        match e {
+            SignersFileError::Parse { .. } => f.remedy(
+                "save the output of `airgap-relay account G… --json` (docs/signers.md) and carry it over",
+            ),
+            SignersFileError::Writable { path, .. } => f.remedy(format!(
+                "check its contents, then run `chmod go-w {}`",
+                path.display()
+            )),
+            _ => f,
+        }
+    }
+}

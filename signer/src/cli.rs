@@ -93,8 +93,9 @@ pub enum Command {
         /// The asset code alone, e.g. USD.
         #[arg(long, value_name = "CODE")]
         asset: String,
-        #[arg(long, value_enum)]
-        authorize: AuthorizeArg,
+        /// full, maintain-liabilities or none.
+        #[arg(long, value_name = "LEVEL")]
+        authorize: String,
         #[command(flatten)]
         common: BuildArgs,
     },
@@ -256,13 +257,6 @@ pub enum KeysCommand {
         #[command(flatten)]
         keys: KeyArgs,
     },
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum AuthorizeArg {
-    Full,
-    MaintainLiabilities,
-    None,
 }
 
 #[derive(Args, Debug, Clone)]

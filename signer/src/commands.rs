@@ -1,7 +1,5 @@
 //! What each command does: turn arguments into a transaction, show it, ask, sign, write.
-use crate::cli::{
-    AuthorizeArg, BuildArgs, Cli, Command, KeyArgs, KeysCommand, NetworkArg, OutputArgs,
-};
+use crate::cli::{BuildArgs, Cli, Command, KeyArgs, KeysCommand, NetworkArg, OutputArgs};
 use crate::custody::Custody;
 use crate::failure::Failure;
 use crate::keysource::{self, Key};
@@ -9,12 +7,10 @@ use crate::output;
 use airgap::account::AccountId;
 use airgap::amount::Amount;
 use airgap::asset::Asset;
-use airgap::build::{
-    self, Authorize, MemoSpec, OpBody, OpSpec, SetOptionsSpec, TimeWindow, TxSpec,
-};
+use airgap::build::{self, MemoSpec, OpSpec, TimeWindow, TxSpec};
 use airgap::envelope;
 use airgap::network::Network;
-use airgap::plan::{self, Overrides};
+use airgap::plan::{self, NumOrText, Overrides, RawOp, RawSetOptions, RawSigner};
 use airgap::review::{self, Review};
 use std::io::{BufRead, Read, Write};
 use stellar_xdr::TransactionEnvelope;
@@ -36,136 +32,144 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             inflation_dest,
             common,
         } => {
-            let signers: Vec<(AccountId, u8)> = signers
+            let mut signers = signers
                 .iter()
-                .map(|s| build::parse_signer(s))
-                .collect::<Result<_, _>>()?;
-            let mut first = SetOptionsSpec {
-                set_flags: nonempty_bits(&set_flags, build::account_flags)?,
-                clear_flags: nonempty_bits(&clear_flags, build::account_flags)?,
+                .map(|s| s.parse::<RawSigner>())
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter();
+            let first = RawSetOptions {
+                set_flags,
+                clear_flags,
                 home_domain,
                 master_weight,
                 low_threshold,
                 med_threshold,
                 high_threshold,
-                signer: signers.first().copied(),
-                inflation_dest: inflation_dest.as_deref().map(str::parse).transpose()?,
+                inflation_dest,
+                signer: signers.next(),
+                source: None,
             };
             // One set_options operation holds one signer: each further signer gets its own.
-            let mut ops = vec![OpSpec::new(OpBody::SetOptions(std::mem::take(&mut first)))];
-            for s in signers.iter().skip(1) {
-                ops.push(OpSpec::new(OpBody::SetOptions(SetOptionsSpec {
-                    signer: Some(*s),
-                    ..Default::default()
-                })));
-            }
-            build_and_sign(&common, ops)
+            let rest = signers.map(|s| RawSetOptions {
+                signer: Some(s),
+                ..Default::default()
+            });
+            let ops: Vec<RawOp> = std::iter::once(first)
+                .chain(rest)
+                .map(RawOp::SetOptions)
+                .collect();
+            sign_operations(&common, &ops)
         }
         Command::CreateAccount {
             destination,
             starting_balance,
             common,
-        } => {
-            let op = OpBody::CreateAccount {
-                destination: destination.parse()?,
-                starting_balance: starting_balance.parse()?,
-            };
-            build_and_sign(&common, vec![OpSpec::new(op)])
-        }
+        } => sign_operations(
+            &common,
+            &[RawOp::CreateAccount {
+                source: None,
+                destination,
+                starting_balance,
+            }],
+        ),
         Command::Payment {
             destination,
             asset,
             amount,
             common,
-        } => {
-            let op = OpBody::Payment {
-                destination: destination.parse()?,
-                asset: asset.parse()?,
-                amount: amount.parse::<Amount>()?.positive()?,
-            };
-            build_and_sign(&common, vec![OpSpec::new(op)])
-        }
+        } => sign_operations(
+            &common,
+            &[RawOp::Payment {
+                source: None,
+                destination,
+                asset,
+                amount,
+            }],
+        ),
         Command::ChangeTrust {
             asset,
             limit,
             common,
-        } => {
-            let op = OpBody::ChangeTrust {
-                asset: asset.parse::<Asset>()?.require_credit()?,
-                limit: limit.as_deref().map(str::parse).transpose()?,
-            };
-            build_and_sign(&common, vec![OpSpec::new(op)])
-        }
+        } => sign_operations(
+            &common,
+            &[RawOp::ChangeTrust {
+                source: None,
+                asset,
+                limit,
+            }],
+        ),
         Command::AllowTrust {
             trustor,
             asset,
             authorize,
             common,
-        } => {
-            let op = OpBody::AllowTrust {
-                trustor: trustor.parse()?,
-                code: asset.parse()?,
-                authorize: match authorize {
-                    AuthorizeArg::Full => Authorize::Full,
-                    AuthorizeArg::MaintainLiabilities => Authorize::MaintainLiabilities,
-                    AuthorizeArg::None => Authorize::None,
-                },
-            };
-            build_and_sign(&common, vec![OpSpec::new(op)])
-        }
+        } => sign_operations(
+            &common,
+            &[RawOp::AllowTrust {
+                source: None,
+                trustor,
+                asset,
+                authorize,
+            }],
+        ),
         Command::SetTrustlineFlags {
             trustor,
             asset,
             set_flags,
             clear_flags,
             common,
-        } => {
-            let op = OpBody::SetTrustLineFlags {
-                trustor: trustor.parse()?,
-                asset: asset.parse::<Asset>()?.require_credit()?,
-                set: build::trustline_flags(&set_flags)?,
-                clear: build::trustline_flags(&clear_flags)?,
-            };
-            build_and_sign(&common, vec![OpSpec::new(op)])
-        }
+        } => sign_operations(
+            &common,
+            &[RawOp::SetTrustLineFlags {
+                source: None,
+                trustor,
+                asset,
+                set_flags,
+                clear_flags,
+            }],
+        ),
         Command::Clawback {
             from,
             asset,
             amount,
             common,
-        } => {
-            let op = OpBody::Clawback {
-                from: from.parse()?,
-                asset: asset.parse::<Asset>()?.require_credit()?,
-                amount: amount.parse::<Amount>()?.positive()?,
-            };
-            build_and_sign(&common, vec![OpSpec::new(op)])
-        }
+        } => sign_operations(
+            &common,
+            &[RawOp::Clawback {
+                source: None,
+                from,
+                asset,
+                amount,
+            }],
+        ),
         Command::ManageData {
             name,
             value,
             common,
-        } => {
-            let op = OpBody::ManageData {
+        } => sign_operations(
+            &common,
+            &[RawOp::ManageData {
+                source: None,
                 name,
-                value: value.map(String::into_bytes),
-            };
-            build_and_sign(&common, vec![OpSpec::new(op)])
-        }
-        Command::BumpSequence { to, common } => {
-            let op = OpBody::BumpSequence {
-                to: build::parse_sequence(&to)?,
-            };
-            build_and_sign(&common, vec![OpSpec::new(op)])
-        }
+                value,
+            }],
+        ),
+        Command::BumpSequence { to, common } => sign_operations(
+            &common,
+            &[RawOp::BumpSequence {
+                source: None,
+                to: NumOrText::Text(to),
+            }],
+        ),
         Command::AccountMerge {
             destination,
             common,
-        } => build_and_sign(
+        } => sign_operations(
             &common,
-            vec![OpSpec::new(OpBody::AccountMerge {
-                destination: destination.parse()?,
-            })],
+            &[RawOp::AccountMerge {
+                source: None,
+                destination,
+            }],
         ),
         Command::AuthorizedPayment {
             from,
@@ -271,17 +275,6 @@ fn in_file(input: &str, e: envelope::EnvelopeError) -> Failure {
         .remedy("pass a file holding one base64 transaction envelope, as written by --out")
 }
 
-fn nonempty_bits(
-    list: &[String],
-    parse: fn(&[String]) -> Result<u32, build::BuildError>,
-) -> Result<Option<u32>, Failure> {
-    if list.is_empty() {
-        Ok(None)
-    } else {
-        Ok(Some(parse(list)?))
-    }
-}
-
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -363,6 +356,16 @@ fn overrides(common: &BuildArgs, keys: &[Key], now: u64) -> Result<Overrides, Fa
         max_time,
         memo,
     })
+}
+
+/// Operations given by a command's options: read as a plan's operations are (`RawOp::to_spec`),
+/// so options and plan files take the same spellings; then built and signed.
+fn sign_operations(common: &BuildArgs, ops: &[RawOp]) -> Result<(), Failure> {
+    let ops = ops
+        .iter()
+        .map(RawOp::to_spec)
+        .collect::<Result<Vec<_>, _>>()?;
+    build_and_sign(common, ops)
 }
 
 fn build_and_sign(common: &BuildArgs, operations: Vec<OpSpec>) -> Result<(), Failure> {

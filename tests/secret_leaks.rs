@@ -60,7 +60,7 @@ fn assert_refused_quietly(out: &Output, secret: &str, given: &str, forms: &str) 
     assert!(!stderr.contains("panicked"), "{what}");
     for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         if let Some(piece) = leaked(stream, secret) {
-            panic!("{name} holds {piece:?} of the secret given as a key source");
+            panic!("{name} holds {piece:?} of the secret it was given");
         }
     }
     assert!(
@@ -117,6 +117,41 @@ fn signer_never_echoes_a_pasted_secret() {
         !dir.join("tx.xdr").exists() && std::fs::read_dir(dir.path()).unwrap().count() == 0,
         "nothing was written"
     );
+}
+
+/// The same mistake where an account or a signer's public key belongs.
+#[test]
+fn signer_never_echoes_a_secret_given_as_an_account() {
+    let dir = TestDir::new();
+    for secret in secrets() {
+        for given in pasted(&secret).into_iter().filter(|g| !g.contains(':')) {
+            let with_weight = format!("{given}:1");
+            for (option, value) in [
+                ("--destination", &given),
+                ("--source", &given),
+                ("--signer", &given),
+                ("--signer", &with_weight),
+            ] {
+                let command = if option == "--signer" {
+                    vec!["set-options", option, value]
+                } else {
+                    vec![
+                        "payment", option, value, "--asset", "native", "--amount", "1",
+                    ]
+                };
+                let mut args = command.clone();
+                if option != "--destination" && option != "--signer" {
+                    args.extend(["--destination", DESTINATION]);
+                }
+                if option != "--source" {
+                    args.extend(["--source", DESTINATION]);
+                }
+                args.extend(["--network", "testnet", "--sequence", "2", "--unsigned"]);
+                let out = signer(&dir, &args);
+                assert_refused_quietly(&out, &secret, &given, "is a secret key, not an account ID");
+            }
+        }
+    }
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! What an operator writes where a key source belongs may be a secret pasted by mistake (a mail
 //! client's “quotes” around it, a leading space): an unrecognised source is never echoed, in whole
 //! or in part, by any error here; the error names the forms that are accepted instead.
+use crate::account::looks_like_secret;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -191,14 +192,6 @@ fn is_quote(c: char) -> bool {
             | '＂'
             | '＇'
     )
-}
-
-/// Whether `text` holds 56 characters in a row of the strkey alphabet starting with `S`: the
-/// shape of a secret key, however it is wrapped.
-fn looks_like_secret(text: &str) -> bool {
-    let b = text.as_bytes();
-    let strkey = |c: &u8| c.is_ascii_uppercase() || (b'2'..=b'7').contains(c);
-    b.windows(56).any(|w| w[0] == b'S' && w.iter().all(strkey))
 }
 
 impl KeySource {

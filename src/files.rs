@@ -67,29 +67,39 @@ pub fn write_atomic_parts<'a>(
 
 /// Fill a new directory at `path` through `fill`, which writes into a temporary directory beside
 /// it; the directory then appears whole by one rename. Refuses to replace one unless `replace`.
+/// An error of `fill` (its own type, so it can say more than a file error) leaves nothing behind.
 ///
 /// Replacing moves the old directory aside by one rename before the new one takes its place by
 /// another, and deletes it only then: a kill at any moment leaves at `path` the old directory
 /// whole, the new one whole, or (between the two renames) nothing — never an old directory half
 /// deleted. A kill leaves at most hidden `.airgap-…` directories beside it.
-pub fn write_dir_atomic(
+pub fn write_dir_atomic<E: From<FileError>>(
     path: &Path,
     replace: bool,
-    fill: impl FnOnce(&Path) -> Result<(), FileError>,
-) -> Result<(), FileError> {
-    let io = |source| FileError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    fill: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     if path.exists() && !replace {
-        return Err(FileError::Exists(path.to_path_buf()));
+        return Err(FileError::Exists(path.to_path_buf()).into());
     }
     let parent = dir_of(path);
     let tmp = tempfile::Builder::new()
         .prefix(".airgap-")
         .tempdir_in(parent)
-        .map_err(io)?;
+        .map_err(|source| FileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     fill(tmp.path())?;
+    Ok(put_dir_in_place(tmp, path)?)
+}
+
+/// The second half of [`write_dir_atomic`]: move the filled temporary directory to `path`.
+fn put_dir_in_place(tmp: tempfile::TempDir, path: &Path) -> Result<(), FileError> {
+    let io = |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let parent = dir_of(path);
     if let Ok(d) = std::fs::File::open(tmp.path()) {
         let _ = d.sync_all();
     }
@@ -199,7 +209,7 @@ mod tests {
         // A failing fill leaves nothing behind.
         let bad = d.path().join("bad");
         let r = write_dir_atomic(&bad, false, |_| {
-            Err(FileError::Exists(PathBuf::from("boom")))
+            Err::<(), _>(FileError::Exists(PathBuf::from("boom")))
         });
         assert!(r.is_err() && !bad.exists());
         // Replacing swaps whole directories: the old one's files are gone, nothing is left aside.

@@ -639,41 +639,19 @@ fn prepare_batch(
         };
         Ok((env, spec.network, shown))
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Chunks are handed out one at a time, so a thread the scheduler slows down does less.
-    let chunk = lines.len().div_ceil(threads * 4).clamp(1, 512);
-    let chunks: Vec<&[(usize, &str)]> = lines.chunks(chunk).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, Result<Vec<_>, Failure>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(chunks.len()))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(part) = chunks.get(i) else {
-                            return done;
-                        };
-                        done.push((i, part.iter().map(one).collect::<Result<Vec<_>, _>>()));
-                    }
-                })
-            })
-            .collect();
-        let mut all = Vec::with_capacity(chunks.len());
-        for w in workers {
-            all.extend(
-                w.join()
-                    .map_err(|_| Failure::new("a batch worker failed unexpectedly"))?,
-            );
-        }
-        Ok::<_, Failure>(all)
+    // Small chunks, several per thread, so the work spreads evenly.
+    let chunk = lines
+        .len()
+        .div_ceil(airgap::pool::threads() * 4)
+        .clamp(1, 512);
+    let parts = airgap::pool::try_chunks(lines, chunk, |_, part| {
+        part.iter().map(one).collect::<Result<Vec<_>, _>>()
+    })
+    .map_err(|e| match e {
+        airgap::pool::PoolError::Failed(f) => f,
+        _ => Failure::new("a batch worker failed unexpectedly"),
     })?;
-    results.sort_by_key(|(i, _)| *i);
-    let mut all = Vec::with_capacity(lines.len());
-    for (_, r) in results {
-        all.extend(r?);
-    }
-    Ok(all)
+    Ok(parts.into_iter().flatten().collect())
 }
 
 /// Frames for each transaction of a batch, in `DIR/<sequence>/`; the whole directory appears at once.
@@ -686,21 +664,13 @@ fn write_batch_frames(
         .qr_density
         .parse()
         .map_err(|e: airgap::qr::encode::QrEncodeError| Failure::new(e.to_string()))?;
-    let mut failure = None;
-    let written = airgap::files::write_dir_atomic(dir, out.force, |tmp| {
+    airgap::files::write_dir_atomic(dir, out.force, |tmp| {
         for (env, _) in items {
             let sub = tmp.join(envelope::sequence(env).to_string());
-            if let Err(f) = output::write_frames(&sub, env, density, false) {
-                failure = Some(f);
-                return Err(airgap::files::FileError::Exists(sub));
-            }
+            output::write_frames(&sub, env, density, false)?;
         }
-        Ok(())
-    });
-    if let Some(f) = failure {
-        return Err(f);
-    }
-    written.map_err(output::file_failure)?;
+        Ok::<(), Failure>(())
+    })?;
     eprintln!(
         "Wrote QR frames for {} transactions under {}",
         items.len(),

@@ -108,3 +108,9 @@ impl From<airgap::weights::SignersFileError> for Failure {
         }
     }
 }
+
+impl From<airgap::files::FileError> for Failure {
+    fn from(e: airgap::files::FileError) -> Failure {
+        crate::output::file_failure(e)
+    }
+}

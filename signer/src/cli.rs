@@ -13,7 +13,8 @@ const CUSTODY: &str = "Custody";
 /// Every transaction is shown in plain words before it is signed. The signed envelope goes to a
 /// file (--out), a QR code (--qr), or stdout. This program never touches the network.
 ///
-/// Exit codes: 0 done; 1 bad input, refused or declined (nothing signed, nothing written).
+/// Exit codes (docs/exit-codes.md): 0 done; 1 bad input, usage error, refused or declined (nothing
+/// signed, nothing written).
 #[derive(Parser, Debug)]
 #[command(name = "airgap-signer", version, max_term_width = 100)]
 pub struct Cli {

@@ -1,8 +1,14 @@
-//! The CLI edge: every failure becomes one sentence of what went wrong and one of what to do.
+//! The CLI edge: every failure becomes one sentence of what went wrong and one of what to do,
+//! printed as both binaries print them:
+//!
+//! ```text
+//! airgap-signer: <what failed>.
+//!   <what to do>
+//! ```
 use std::fmt;
 
-/// Exit codes (the same in both binaries where they mean the same thing):
-/// 0 success; 1 bad input, refused, or declined — nothing was signed or written.
+/// Exit codes (docs/exit-codes.md, the same table for both binaries): 0 done; 1 bad input, usage
+/// error, refused or declined — nothing was signed or written.
 pub const EXIT_REFUSED: i32 = 1;
 
 pub struct Failure {
@@ -32,7 +38,7 @@ impl fmt::Display for Failure {
         if !m.ends_with('.') {
             m.push('.');
         }
-        write!(f, "error: {m}")?;
+        write!(f, "airgap-signer: {m}")?;
         if let Some(r) = &self.remedy {
             write!(f, "\n  {r}")?;
         }

@@ -164,3 +164,59 @@ fn options_and_plans_build_the_same_bytes() {
         );
     }
 }
+
+/// A usage error exits 1 (nothing signed or written), never clap's 2, which the relay uses for
+/// "failed on the network"; --help and --version exit 0.
+#[test]
+fn usage_errors_exit_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    for args in [
+        vec![],
+        vec!["paymnet"],
+        vec!["payment", "--destinaton", HOLDER],
+        vec!["payment", "--asset", "native"],
+        vec!["merge", "one.xdr"],
+        vec!["inspect", "--json", "--json"],
+    ] {
+        let out = signer(dir, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", show(&out));
+        assert!(out.stdout.is_empty(), "{args:?}: {}", show(&out));
+    }
+    for args in [
+        vec!["--help"],
+        vec!["--version"],
+        vec!["payment", "--help"],
+        vec!["help"],
+    ] {
+        let out = signer(dir, &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", show(&out));
+        assert!(!out.stdout.is_empty(), "{args:?}: {}", show(&out));
+    }
+}
+
+/// Failures read as the relay's do: `airgap-signer: <what failed>.`, then the remedy indented by
+/// two spaces.
+#[test]
+fn failures_name_the_program_and_the_remedy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = signer(
+        dir.path(),
+        &["keys", "public", "--key", "env:ISSUER_SECRET"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("!  warning"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "airgap-signer: the environment variable ISSUER_SECRET is not set, or is not text.",
+            "  export ISSUER_SECRET before running, or use another --key source",
+        ],
+        "{}",
+        show(&out)
+    );
+}

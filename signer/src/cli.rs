@@ -24,6 +24,87 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    #[command(flatten)]
+    Operation(OperationCommand),
+    /// Build a transaction from a plan file (docs/plan-format.md); options override the file.
+    Plan {
+        /// The plan: a JSON file, or - for stdin.
+        file: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Build one transaction per line of a JSON Lines file; review as a table, confirm once.
+    /// Writes one JSON line per transaction: hash, sequence, envelope.
+    Batch {
+        /// The plans: a .jsonl file, or - for stdin.
+        file: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Add signatures to an existing envelope, keeping those already there.
+    Sign {
+        /// A file holding a base64 envelope, or - for stdin.
+        input: String,
+        #[command(flatten)]
+        network: NetworkArg,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        custody: CustodyArgs,
+    },
+    /// Show the review of an envelope without any key.
+    Inspect {
+        /// A file holding a base64 envelope, or - for stdin.
+        input: String,
+        #[command(flatten)]
+        network: NetworkArg,
+        /// Print the review as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        /// An account's signers and thresholds (docs/signers.md), to show the weight present and
+        /// missing. Repeatable, one file per account.
+        #[arg(long = "signers", value_name = "FILE", help_heading = CUSTODY)]
+        signers: Vec<PathBuf>,
+    },
+    /// Combine the signatures of copies of one transaction signed in different places.
+    ///
+    /// The copies must hold the same transaction (the first difference is named). Duplicate
+    /// signatures are kept once; a signature that verifies against none of the transaction's
+    /// source accounts or the --signers sets is dropped and reported, since stellar-core would
+    /// refuse the envelope for it (tx_bad_auth_extra). Nothing is signed.
+    Merge {
+        /// Files holding a base64 envelope each (- for stdin, once).
+        #[arg(required = true, num_args = 2.., value_name = "INPUT")]
+        inputs: Vec<String>,
+        #[command(flatten)]
+        network: NetworkArg,
+        /// An account's signers and thresholds (docs/signers.md): their signatures are kept, and
+        /// the weight present and missing is shown. Repeatable, one file per account.
+        #[arg(long = "signers", value_name = "FILE", help_heading = CUSTODY)]
+        signers: Vec<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Write an existing envelope as QR output (--qr, --qr-frames, --qr-terminal) without signing.
+    Qr {
+        /// A file holding a base64 envelope, or - for stdin.
+        input: String,
+        #[command(flatten)]
+        network: NetworkArg,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Make keys and show public keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// The commands that build a transaction from options: each is read as a plan file's operations
+/// are (`airgap::plan::RawOp`).
+#[derive(Subcommand, Debug)]
+pub enum OperationCommand {
     /// Set account flags, home domain, signers, thresholds (set_options).
     SetOptions {
         /// Flags to set: auth-required, auth-revocable, auth-immutable, auth-clawback-enabled (comma list).
@@ -164,79 +245,6 @@ pub enum Command {
         #[command(flatten)]
         common: BuildArgs,
     },
-    /// Build a transaction from a plan file (docs/plan-format.md); options override the file.
-    Plan {
-        /// The plan: a JSON file, or - for stdin.
-        file: String,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Build one transaction per line of a JSON Lines file; review as a table, confirm once.
-    /// Writes one JSON line per transaction: hash, sequence, envelope.
-    Batch {
-        /// The plans: a .jsonl file, or - for stdin.
-        file: String,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Add signatures to an existing envelope, keeping those already there.
-    Sign {
-        /// A file holding a base64 envelope, or - for stdin.
-        input: String,
-        #[command(flatten)]
-        network: NetworkArg,
-        #[command(flatten)]
-        keys: KeyArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-        #[command(flatten)]
-        custody: CustodyArgs,
-    },
-    /// Show the review of an envelope without any key.
-    Inspect {
-        /// A file holding a base64 envelope, or - for stdin.
-        input: String,
-        #[command(flatten)]
-        network: NetworkArg,
-        /// Print the review as JSON on stdout.
-        #[arg(long)]
-        json: bool,
-        /// An account's signers and thresholds (docs/signers.md), to show the weight present and
-        /// missing. Repeatable, one file per account.
-        #[arg(long = "signers", value_name = "FILE", help_heading = CUSTODY)]
-        signers: Vec<PathBuf>,
-    },
-    /// Combine the signatures of copies of one transaction signed in different places.
-    ///
-    /// The copies must hold the same transaction (the first difference is named). Duplicate
-    /// signatures are kept once; a signature that verifies against none of the transaction's
-    /// source accounts or the --signers sets is dropped and reported, since stellar-core would
-    /// refuse the envelope for it (tx_bad_auth_extra). Nothing is signed.
-    Merge {
-        /// Files holding a base64 envelope each (- for stdin, once).
-        #[arg(required = true, num_args = 2.., value_name = "INPUT")]
-        inputs: Vec<String>,
-        #[command(flatten)]
-        network: NetworkArg,
-        /// An account's signers and thresholds (docs/signers.md): their signatures are kept, and
-        /// the weight present and missing is shown. Repeatable, one file per account.
-        #[arg(long = "signers", value_name = "FILE", help_heading = CUSTODY)]
-        signers: Vec<PathBuf>,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
-    /// Write an existing envelope as QR output (--qr, --qr-frames, --qr-terminal) without signing.
-    Qr {
-        /// A file holding a base64 envelope, or - for stdin.
-        input: String,
-        #[command(flatten)]
-        network: NetworkArg,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
-    /// Make keys and show public keys.
-    #[command(subcommand)]
-    Keys(KeysCommand),
 }
 
 #[derive(Subcommand, Debug)]

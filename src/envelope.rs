@@ -293,6 +293,14 @@ pub fn source(env: &TransactionEnvelope) -> AccountId {
     }
 }
 
+/// Who acts in an operation: its own source account, else the transaction's, `tx_source` (the
+/// one reading of that rule for the review, the policy and the weights).
+pub fn operation_source(op: &stellar_xdr::Operation, tx_source: AccountId) -> AccountId {
+    op.source_account
+        .as_ref()
+        .map_or(tx_source, AccountId::from_muxed)
+}
+
 /// The transaction (v0 envelopes as their v1 equivalent; fee bumps: the inner transaction).
 pub fn transaction(env: &TransactionEnvelope) -> Transaction {
     match env {

@@ -351,10 +351,7 @@ pub fn weigh(env: &TransactionEnvelope, network: &Network, sets: &[SignerSet]) -
         weight: weigh_one(find(&source), Category::Low, &inner_hash, &inner_sigs),
     });
     for (i, op) in tx.operations.iter().enumerate() {
-        let account = op
-            .source_account
-            .as_ref()
-            .map_or(source, AccountId::from_muxed);
+        let account = envelope::operation_source(op, source);
         let c = category(&op.body);
         requirements.push(Requirement {
             what: op_type_name(&op.body),

@@ -106,34 +106,7 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum OperationCommand {
     /// Set account flags, home domain, signers, thresholds (set_options).
-    SetOptions {
-        /// Flags to set: auth-required, auth-revocable, auth-immutable, auth-clawback-enabled (comma list).
-        #[arg(long, value_delimiter = ',')]
-        set_flags: Vec<String>,
-        /// Flags to clear (comma list, same names as --set-flags).
-        #[arg(long, value_delimiter = ',')]
-        clear_flags: Vec<String>,
-        /// Home domain (up to 32 bytes); "" removes it.
-        #[arg(long)]
-        home_domain: Option<String>,
-        /// Weight of the account's master key (0 disables it).
-        #[arg(long)]
-        master_weight: Option<u8>,
-        #[arg(long)]
-        low_threshold: Option<u8>,
-        #[arg(long)]
-        med_threshold: Option<u8>,
-        #[arg(long)]
-        high_threshold: Option<u8>,
-        /// Add, change or (weight 0) remove a signer: G…:WEIGHT. Repeatable; each signer after the
-        /// first becomes its own set_options operation.
-        #[arg(long = "signer", value_name = "G…:WEIGHT")]
-        signers: Vec<String>,
-        #[arg(long, value_name = "G…")]
-        inflation_dest: Option<String>,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
+    SetOptions(SetOptionsArgs),
     /// Create an account and fund it (create_account).
     CreateAccount {
         #[arg(long, value_name = "G…")]
@@ -245,6 +218,37 @@ pub enum OperationCommand {
         #[command(flatten)]
         common: BuildArgs,
     },
+}
+
+/// The options of `set-options` (a struct, so they pass to the command as one value).
+#[derive(Args, Debug)]
+pub struct SetOptionsArgs {
+    /// Flags to set: auth-required, auth-revocable, auth-immutable, auth-clawback-enabled (comma list).
+    #[arg(long, value_delimiter = ',')]
+    pub set_flags: Vec<String>,
+    /// Flags to clear (comma list, same names as --set-flags).
+    #[arg(long, value_delimiter = ',')]
+    pub clear_flags: Vec<String>,
+    /// Home domain (up to 32 bytes); "" removes it.
+    #[arg(long)]
+    pub home_domain: Option<String>,
+    /// Weight of the account's master key (0 disables it).
+    #[arg(long)]
+    pub master_weight: Option<u8>,
+    #[arg(long)]
+    pub low_threshold: Option<u8>,
+    #[arg(long)]
+    pub med_threshold: Option<u8>,
+    #[arg(long)]
+    pub high_threshold: Option<u8>,
+    /// Add, change or (weight 0) remove a signer: G…:WEIGHT. Repeatable; each signer after the
+    /// first becomes its own set_options operation.
+    #[arg(long = "signer", value_name = "G…:WEIGHT")]
+    pub signers: Vec<String>,
+    #[arg(long, value_name = "G…")]
+    pub inflation_dest: Option<String>,
+    #[command(flatten)]
+    pub common: BuildArgs,
 }
 
 #[derive(Subcommand, Debug)]

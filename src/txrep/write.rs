@@ -9,7 +9,7 @@ use stellar_xdr::{
     AccountId, Asset, AssetCode, ChangeTrustAsset, DecoratedSignature, FeeBumpTransactionExt,
     FeeBumpTransactionInnerTx, LiquidityPoolParameters, Memo, MuxedAccount, Operation,
     OperationBody, Preconditions, PublicKey, SignerKey, TimeBounds, Transaction,
-    TransactionEnvelope, TransactionExt, TransactionV0,
+    TransactionEnvelope, TransactionExt,
 };
 
 /// Writes `env` as txrep, one `field: value` line per field, lines joined by `\n` (no final
@@ -19,7 +19,7 @@ pub fn to_txrep(env: &TransactionEnvelope) -> Result<String> {
     match env {
         TransactionEnvelope::TxV0(e) => {
             w.put("type", "ENVELOPE_TYPE_TX_V0");
-            let tx = v0_as_v1(&e.tx);
+            let tx = crate::envelope::v0_as_v1(e);
             write_tx(&mut w, "tx.", &tx)?;
             write_signatures(&mut w, "", &e.signatures);
         }
@@ -94,21 +94,6 @@ impl Writer {
 
     fn put_time(&mut self, key: &str, t: u64) {
         self.put_c(key, t, utc_comment(t));
-    }
-}
-
-fn v0_as_v1(tx: &TransactionV0) -> Transaction {
-    Transaction {
-        source_account: MuxedAccount::Ed25519(tx.source_account_ed25519.clone()),
-        fee: tx.fee,
-        seq_num: tx.seq_num.clone(),
-        cond: match &tx.time_bounds {
-            Some(tb) => Preconditions::Time(tb.clone()),
-            None => Preconditions::None,
-        },
-        memo: tx.memo.clone(),
-        operations: tx.operations.clone(),
-        ext: TransactionExt::V0,
     }
 }
 

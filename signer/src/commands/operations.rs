@@ -17,34 +17,24 @@ const DEFAULT_VALID_FOR: &str = "24h";
 /// An operation command: its options as plan operations (`RawOp`), built and signed.
 pub fn run(command: OperationCommand) -> Result<(), Failure> {
     match command {
-        OperationCommand::SetOptions {
-            set_flags,
-            clear_flags,
-            home_domain,
-            master_weight,
-            low_threshold,
-            med_threshold,
-            high_threshold,
-            signers,
-            inflation_dest,
-            common,
-        } => {
-            let mut signers = signers
+        OperationCommand::SetOptions(o) => {
+            let mut signers = o
+                .signers
                 .iter()
                 .map(|s| s.parse::<RawSigner>())
                 .collect::<Result<Vec<_>, _>>()?
                 .into_iter();
             let first = RawSetOptions {
-                set_flags,
-                clear_flags,
-                home_domain,
-                master_weight,
-                low_threshold,
-                med_threshold,
-                high_threshold,
-                inflation_dest,
-                signer: signers.next(),
                 source: None,
+                set_flags: o.set_flags,
+                clear_flags: o.clear_flags,
+                home_domain: o.home_domain,
+                master_weight: o.master_weight,
+                low_threshold: o.low_threshold,
+                med_threshold: o.med_threshold,
+                high_threshold: o.high_threshold,
+                inflation_dest: o.inflation_dest,
+                signer: signers.next(),
             };
             // One set_options operation holds one signer: each further signer gets its own.
             let rest = signers.map(|s| RawSetOptions {
@@ -55,7 +45,7 @@ pub fn run(command: OperationCommand) -> Result<(), Failure> {
                 .chain(rest)
                 .map(RawOp::SetOptions)
                 .collect();
-            sign_operations(&common, &ops)
+            sign_operations(&o.common, &ops)
         }
         OperationCommand::CreateAccount {
             destination,

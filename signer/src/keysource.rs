@@ -62,9 +62,14 @@ fn which(n: usize, count: usize) -> String {
 /// Parse one `--key`. What was written is never repeated: it may be a pasted secret.
 fn parse_source(text: &str, n: usize, count: usize) -> Result<KeySource, Failure> {
     KeySource::parse(text, SourceKind::ALL).map_err(|e| {
-        Failure::new(format!("--key{}: {e}", which(n, count))).remedy(
-            "name where the secret is (env:VAR, file:PATH or keystore:PATH), or type it at a prompt; a secret is never taken on the command line",
-        )
+        let history = if e.held_a_secret() {
+            "; the secret is now in your shell's history: delete it there"
+        } else {
+            ""
+        };
+        Failure::new(format!("--key{}: {e}", which(n, count))).remedy(format!(
+            "name where the secret is (env:VAR, file:PATH or keystore:PATH), or type it at a prompt{history}"
+        ))
     })
 }
 

@@ -126,14 +126,15 @@ pub enum Hint {
 }
 
 impl Hint {
+    /// The most useful thing to say: a secret first, however it is wrapped.
     fn of(text: &str) -> Hint {
         let first = text.chars().next();
-        if first.is_some_and(char::is_whitespace) {
+        if looks_like_secret(text) {
+            Hint::Secret
+        } else if first.is_some_and(char::is_whitespace) {
             Hint::Blank
         } else if first.is_some_and(is_quote) {
             Hint::Quoted
-        } else if looks_like_secret(text) {
-            Hint::Secret
         } else {
             Hint::None
         }
@@ -192,6 +193,21 @@ fn is_quote(c: char) -> bool {
             | '＂'
             | '＇'
     )
+}
+
+impl SourceSyntaxError {
+    /// Whether what was refused has the shape of a secret key: it was typed (or pasted) on a
+    /// command line, so it may be in a shell's history.
+    pub fn held_a_secret(&self) -> bool {
+        matches!(
+            self,
+            SourceSyntaxError::SecretInPlace { .. }
+                | SourceSyntaxError::Unrecognised {
+                    hint: Hint::Secret,
+                    ..
+                }
+        )
+    }
 }
 
 impl KeySource {
@@ -445,9 +461,11 @@ mod tests {
             Err(SourceSyntaxError::Unrecognised { hint, .. }) => hint,
             other => panic!("{other:?}"),
         };
-        assert_eq!(hint(&format!("“{secret}”")), Hint::Quoted);
-        assert_eq!(hint(&format!("\t{secret}")), Hint::Blank);
+        assert_eq!(hint(&format!("“{secret}”")), Hint::Secret);
+        assert_eq!(hint(&format!("\t{secret}")), Hint::Secret);
         assert_eq!(hint(secret), Hint::Secret);
+        assert_eq!(hint("“env:ISSUER”"), Hint::Quoted);
+        assert_eq!(hint("\tenv:ISSUER"), Hint::Blank);
         assert_eq!(hint("promt"), Hint::None);
     }
 

@@ -202,38 +202,17 @@ pub fn sign_all_then<T: Send>(
     seeds: &[SecretSeed],
     then: impl Fn(usize, &[(TransactionEnvelope, Network)]) -> T + Sync,
 ) -> Result<Vec<T>, EnvelopeError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Chunks are handed out one at a time, so a thread the scheduler slows down does less of the
-    // work; they are large because batch verification gets cheaper per signature up to about
-    // a thousand signatures.
-    let chunk = items.len().div_ceil(threads).clamp(1, 1024);
-    let chunks: Vec<std::sync::Mutex<&mut [(TransactionEnvelope, Network)]>> =
-        items.chunks_mut(chunk).map(std::sync::Mutex::new).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || -> Result<Vec<(usize, T)>, EnvelopeError> {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(slot) = chunks.get(i) else {
-                return Ok(done);
-            };
-            let mut part = slot.lock().map_err(|_| EnvelopeError::SelfCheckFailed)?;
-            sign_part(&mut part, seeds)?;
-            done.push((i, then(i * chunk, &part)));
-        }
-    };
-    let mut results: Vec<(usize, T)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(chunks.len()))
-            .map(|_| scope.spawn(work))
-            .collect();
-        let mut all = Vec::with_capacity(chunks.len());
-        for w in workers {
-            all.extend(w.join().unwrap_or(Err(EnvelopeError::SelfCheckFailed))?);
-        }
-        Ok::<_, EnvelopeError>(all)
-    })?;
-    results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().map(|(_, t)| t).collect())
+    // About one chunk per thread, of at most 1024 envelopes: batch verification gets cheaper
+    // per signature up to about a thousand signatures.
+    let chunk = items.len().div_ceil(crate::pool::threads()).clamp(1, 1024);
+    crate::pool::try_chunks_mut(items, chunk, |first, part| {
+        sign_part(part, seeds)?;
+        Ok(then(first, part))
+    })
+    .map_err(|e| match e {
+        crate::pool::PoolError::Failed(e) => e,
+        _ => EnvelopeError::SelfCheckFailed,
+    })
 }
 
 /// Sign a chunk on this thread, then verify every new signature (see [`sign_all`]).
@@ -312,6 +291,14 @@ pub fn source(env: &TransactionEnvelope) -> AccountId {
             }
         },
     }
+}
+
+/// Who acts in an operation: its own source account, else the transaction's, `tx_source` (the
+/// one reading of that rule for the review, the policy and the weights).
+pub fn operation_source(op: &stellar_xdr::Operation, tx_source: AccountId) -> AccountId {
+    op.source_account
+        .as_ref()
+        .map_or(tx_source, AccountId::from_muxed)
 }
 
 /// The transaction (v0 envelopes as their v1 equivalent; fee bumps: the inner transaction).

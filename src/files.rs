@@ -1,6 +1,7 @@
 //! Files that are either complete or absent: every artifact is written to a temporary file in the
 //! same directory, flushed to disk, and renamed into place, so a crash or a kill never leaves a
-//! partial blob behind.
+//! partial blob behind. And files that must not be forged are read only when no one else could
+//! have written them ([`read_guarded`]).
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -66,29 +67,39 @@ pub fn write_atomic_parts<'a>(
 
 /// Fill a new directory at `path` through `fill`, which writes into a temporary directory beside
 /// it; the directory then appears whole by one rename. Refuses to replace one unless `replace`.
+/// An error of `fill` (its own type, so it can say more than a file error) leaves nothing behind.
 ///
 /// Replacing moves the old directory aside by one rename before the new one takes its place by
 /// another, and deletes it only then: a kill at any moment leaves at `path` the old directory
 /// whole, the new one whole, or (between the two renames) nothing — never an old directory half
 /// deleted. A kill leaves at most hidden `.airgap-…` directories beside it.
-pub fn write_dir_atomic(
+pub fn write_dir_atomic<E: From<FileError>>(
     path: &Path,
     replace: bool,
-    fill: impl FnOnce(&Path) -> Result<(), FileError>,
-) -> Result<(), FileError> {
-    let io = |source| FileError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    fill: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     if path.exists() && !replace {
-        return Err(FileError::Exists(path.to_path_buf()));
+        return Err(FileError::Exists(path.to_path_buf()).into());
     }
     let parent = dir_of(path);
     let tmp = tempfile::Builder::new()
         .prefix(".airgap-")
         .tempdir_in(parent)
-        .map_err(io)?;
+        .map_err(|source| FileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     fill(tmp.path())?;
+    Ok(put_dir_in_place(tmp, path)?)
+}
+
+/// The second half of [`write_dir_atomic`]: move the filled temporary directory to `path`.
+fn put_dir_in_place(tmp: tempfile::TempDir, path: &Path) -> Result<(), FileError> {
+    let io = |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let parent = dir_of(path);
     if let Ok(d) = std::fs::File::open(tmp.path()) {
         let _ = d.sync_all();
     }
@@ -143,6 +154,39 @@ pub fn write_in(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), FileError> {
     written.map_err(|source| FileError::Io { path, source })
 }
 
+/// Why a file that must not be forged (a signing policy, a signers file) was not read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuardedReadError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Its group or other users may write it (`mode` is its permission bits).
+    #[error("it can be changed by other users (mode {mode:04o})")]
+    Writable { mode: u32 },
+}
+
+/// The most bytes [`read_guarded`] reads: a policy or signers file is a few kilobytes.
+pub const GUARDED_READ_LIMIT: u64 = 1 << 20;
+
+/// Read a small text file that is not secret but must not be forged: refuse one that its group or
+/// other users could have written (checked on the opened file, so it cannot be swapped in
+/// between). At most [`GUARDED_READ_LIMIT`] bytes are read.
+pub fn read_guarded(path: &Path) -> Result<String, GuardedReadError> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = f.metadata()?.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(GuardedReadError::Writable { mode });
+        }
+    }
+    let mut text = String::new();
+    f.take(GUARDED_READ_LIMIT).read_to_string(&mut text)?;
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,7 +209,7 @@ mod tests {
         // A failing fill leaves nothing behind.
         let bad = d.path().join("bad");
         let r = write_dir_atomic(&bad, false, |_| {
-            Err(FileError::Exists(PathBuf::from("boom")))
+            Err::<(), _>(FileError::Exists(PathBuf::from("boom")))
         });
         assert!(r.is_err() && !bad.exists());
         // Replacing swaps whole directories: the old one's files are gone, nothing is left aside.

@@ -471,6 +471,38 @@ pub fn frames_gif(parts: &[String], density: QrDensity) -> Result<Vec<u8>, Frame
     Ok(out)
 }
 
+/// Why [`write_frames_dir`] wrote nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FramesDirError {
+    #[error(transparent)]
+    Frames(#[from] FramesError),
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
+}
+
+/// Write `message` as QR frames into a new directory `dir`: `frame-001.png`, `frame-002.png`, …
+/// ([`frames_png`]) and the `ur:` parts as text, one a line, in `parts.txt`. The directory appears
+/// whole or not at all ([`crate::files::write_dir_atomic`]); an existing one is replaced only
+/// when `replace`. Returns the number of frames. The one frames writer of both binaries.
+pub fn write_frames_dir(
+    dir: &std::path::Path,
+    message: &[u8],
+    density: QrDensity,
+    replace: bool,
+) -> Result<usize, FramesDirError> {
+    use crate::files::{write_dir_atomic, write_in};
+    let parts = encode_frames(message, density)?;
+    let pngs = frames_png(&parts, density)?;
+    write_dir_atomic(dir, replace, |tmp| {
+        for (i, png) in pngs.iter().enumerate() {
+            write_in(tmp, &format!("frame-{:03}.png", i + 1), png)?;
+        }
+        write_in(tmp, "parts.txt", (parts.join("\n") + "\n").as_bytes())
+    })?;
+    Ok(pngs.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ pub mod merge;
 pub mod network;
 pub mod plan;
 pub mod policy;
+pub mod pool;
 pub mod qr;
 pub mod review;
 pub mod sep7;

@@ -12,6 +12,7 @@
 use crate::account::AccountId;
 use crate::envelope::{self, MAX_SIGNATURES};
 use crate::network::Network;
+use crate::weights::{self, SignerSet, Weights};
 use serde::Serialize;
 use stellar_xdr::{DecoratedSignature, TransactionEnvelope, VecM};
 
@@ -184,6 +185,48 @@ pub fn merge(
             dropped,
         },
     ))
+}
+
+/// What a `merge` command makes of its copies and `--signers` sets ([`merge_with_signers`]).
+pub struct Merged {
+    pub envelope: TransactionEnvelope,
+    pub report: MergeReport,
+    /// The keys a signature may come from: the source accounts of the transaction and the
+    /// signers of the sets (for the review to name who signed).
+    pub known: Vec<AccountId>,
+    /// The weight present and missing, when signer sets were given.
+    pub weights: Option<Weights>,
+}
+
+/// [`merge`] the copies, keeping the signatures of the transaction's source accounts and of the
+/// signers in `sets`, and weigh the result against the sets: both binaries' `merge` commands.
+pub fn merge_with_signers(
+    copies: &[TransactionEnvelope],
+    network: &Network,
+    sets: &[SignerSet],
+) -> Result<Merged, MergeError> {
+    let first = copies.first().ok_or(MergeError::NoCopies)?;
+    let mut known = source_accounts(first);
+    known.extend(weights::signer_keys(sets));
+    let (envelope, report) = merge(copies, network, &known)?;
+    let weights = (!sets.is_empty()).then(|| weights::weigh(&envelope, network, sets));
+    Ok(Merged {
+        envelope,
+        report,
+        known,
+        weights,
+    })
+}
+
+impl Merged {
+    /// The merge report, then the weights when signer sets were given: for a terminal.
+    pub fn to_text(&self) -> String {
+        let mut text = self.report.to_text();
+        if let Some(w) = &self.weights {
+            text.push_str(&w.to_text());
+        }
+        text
+    }
 }
 
 impl MergeReport {

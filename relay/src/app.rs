@@ -231,20 +231,15 @@ fn write_account_qr(
             );
         }
         Err(encode::QrEncodeError::TooLarge { .. }) => {
-            let density = encode::QrDensity::Medium;
-            let parts = airgap::frames::encode_frames(text.as_bytes(), density)
-                .map_err(|e| qr_failed(&e))?;
-            let pngs = airgap::frames::frames_png(&parts, density).map_err(|e| qr_failed(&e))?;
-            airgap::files::write_dir_atomic(path, true, |dir| {
-                for (i, png) in pngs.iter().enumerate() {
-                    airgap::files::write_in(dir, &format!("frame-{:03}.png", i + 1), png)?;
-                }
-                Ok(())
-            })
+            let frames = airgap::frames::write_frames_dir(
+                path,
+                text.as_bytes(),
+                encode::QrDensity::Medium,
+                true,
+            )
             .map_err(|e| qr_failed(&e))?;
             eprintln!(
-                "airgap-relay: the account does not fit one QR code; wrote {} frames into {}",
-                pngs.len(),
+                "airgap-relay: the account does not fit one QR code; wrote {frames} frames into {}",
                 path.display()
             );
         }

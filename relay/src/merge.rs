@@ -3,7 +3,7 @@
 use crate::cli::MergeArgs;
 use crate::inputs::{self, InputError};
 use airgap::network::{Network, NetworkError};
-use airgap::weights::{self, SignerSet, WeightsError};
+use airgap::weights::{self, SignersFileError};
 use stellar_xdr::TransactionEnvelope;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,37 +18,12 @@ pub enum MergeCmdError {
         input: String,
         source: airgap::carry::CarryError,
     },
-    #[error("the signers file {path}: {source}")]
-    Signers { path: String, source: WeightsError },
-    #[error("cannot read the signers file {path}: {source}")]
-    SignersRead {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Signers(#[from] SignersFileError),
     #[error("nothing was merged: {0}")]
     Merge(#[from] airgap::merge::MergeError),
     #[error(transparent)]
     Write(#[from] airgap::files::FileError),
-}
-
-fn signer_sets(args: &MergeArgs) -> Result<Vec<SignerSet>, MergeCmdError> {
-    let mut sets = Vec::new();
-    for p in &args.signers {
-        let path = p.display().to_string();
-        let text = std::fs::read_to_string(p).map_err(|source| MergeCmdError::SignersRead {
-            path: path.clone(),
-            source,
-        })?;
-        sets.push(
-            weights::parse_signers(&text)
-                .map_err(|source| MergeCmdError::Signers { path, source })?,
-        );
-    }
-    weights::check_distinct(&sets).map_err(|source| MergeCmdError::Signers {
-        path: "(several)".into(),
-        source,
-    })?;
-    Ok(sets)
 }
 
 pub fn run(args: &MergeArgs) -> Result<u8, MergeCmdError> {
@@ -63,18 +38,10 @@ pub fn run(args: &MergeArgs) -> Result<u8, MergeCmdError> {
             })
         })
         .collect::<Result<_, _>>()?;
-    let sets = signer_sets(args)?;
-    let mut known = copies
-        .first()
-        .map(airgap::merge::source_accounts)
-        .unwrap_or_default();
-    known.extend(sets.iter().flat_map(|s| s.signers.iter().map(|(k, _)| *k)));
-    let (merged, report) = airgap::merge::merge(&copies, &network, &known)?;
-    eprint!("{}", report.to_text());
-    if !sets.is_empty() {
-        eprint!("{}", weights::weigh(&merged, &network, &sets).to_text());
-    }
-    let b64 = airgap::envelope::encode(&merged);
+    let sets = weights::load_signer_sets(&args.signers)?;
+    let merged = airgap::merge::merge_with_signers(&copies, &network, &sets)?;
+    eprint!("{}", merged.to_text());
+    let b64 = airgap::envelope::encode(&merged.envelope);
     match &args.out {
         Some(path) => {
             airgap::files::write_atomic(path, format!("{b64}\n").as_bytes(), args.force)?;

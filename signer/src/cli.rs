@@ -13,7 +13,8 @@ const CUSTODY: &str = "Custody";
 /// Every transaction is shown in plain words before it is signed. The signed envelope goes to a
 /// file (--out), a QR code (--qr), or stdout. This program never touches the network.
 ///
-/// Exit codes: 0 done; 1 bad input, refused or declined (nothing signed, nothing written).
+/// Exit codes (docs/exit-codes.md): 0 done; 1 bad input, usage error, refused or declined (nothing
+/// signed, nothing written).
 #[derive(Parser, Debug)]
 #[command(name = "airgap-signer", version, max_term_width = 100)]
 pub struct Cli {
@@ -23,145 +24,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Set account flags, home domain, signers, thresholds (set_options).
-    SetOptions {
-        /// Flags to set: auth-required, auth-revocable, auth-immutable, auth-clawback-enabled (comma list).
-        #[arg(long, value_delimiter = ',')]
-        set_flags: Vec<String>,
-        /// Flags to clear (comma list, same names as --set-flags).
-        #[arg(long, value_delimiter = ',')]
-        clear_flags: Vec<String>,
-        /// Home domain (up to 32 bytes); "" removes it.
-        #[arg(long)]
-        home_domain: Option<String>,
-        /// Weight of the account's master key (0 disables it).
-        #[arg(long)]
-        master_weight: Option<u8>,
-        #[arg(long)]
-        low_threshold: Option<u8>,
-        #[arg(long)]
-        med_threshold: Option<u8>,
-        #[arg(long)]
-        high_threshold: Option<u8>,
-        /// Add, change or (weight 0) remove a signer: G…:WEIGHT. Repeatable; each signer after the
-        /// first becomes its own set_options operation.
-        #[arg(long = "signer", value_name = "G…:WEIGHT")]
-        signers: Vec<String>,
-        #[arg(long, value_name = "G…")]
-        inflation_dest: Option<String>,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Create an account and fund it (create_account).
-    CreateAccount {
-        #[arg(long, value_name = "G…")]
-        destination: String,
-        /// Starting balance in XLM, e.g. 10 or 2.5.
-        #[arg(long, value_name = "AMOUNT")]
-        starting_balance: String,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Send an asset (payment).
-    Payment {
-        #[arg(long, value_name = "G…")]
-        destination: String,
-        /// native, or CODE:ISSUER.
-        #[arg(long)]
-        asset: String,
-        /// Amount in asset units, up to 7 decimal places.
-        #[arg(long)]
-        amount: String,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Trust an asset, change the limit, or (limit 0) remove the trustline (change_trust).
-    ChangeTrust {
-        /// CODE:ISSUER.
-        #[arg(long)]
-        asset: String,
-        /// Limit in asset units; absent means the maximum; 0 removes the trustline.
-        #[arg(long)]
-        limit: Option<String>,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Authorize or deauthorize a holder's trustline (allow_trust).
-    AllowTrust {
-        #[arg(long, value_name = "G…")]
-        trustor: String,
-        /// The asset code alone, e.g. USD.
-        #[arg(long, value_name = "CODE")]
-        asset: String,
-        #[arg(long, value_enum)]
-        authorize: AuthorizeArg,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Set or clear a holder's trustline flags (set_trust_line_flags).
-    SetTrustlineFlags {
-        #[arg(long, value_name = "G…")]
-        trustor: String,
-        /// CODE:ISSUER.
-        #[arg(long)]
-        asset: String,
-        /// authorized, authorized-to-maintain-liabilities, clawback-enabled (comma list).
-        #[arg(long, value_delimiter = ',')]
-        set_flags: Vec<String>,
-        #[arg(long, value_delimiter = ',')]
-        clear_flags: Vec<String>,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Claw an asset back from a holder (clawback).
-    Clawback {
-        #[arg(long, value_name = "G…")]
-        from: String,
-        #[arg(long)]
-        asset: String,
-        #[arg(long)]
-        amount: String,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Set or (without --value) delete a data entry (manage_data).
-    ManageData {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        value: Option<String>,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Move the account's sequence number forward (bump_sequence).
-    BumpSequence {
-        #[arg(long, value_name = "N")]
-        to: String,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// Delete the source account and send its XLM to another (account_merge).
-    AccountMerge {
-        #[arg(long, value_name = "G…")]
-        destination: String,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
-    /// A payment between two holders of an authorization-required asset, wrapped in the
-    /// five-operation authorization sandwich. Sign with the issuer's key and then FROM's key.
-    AuthorizedPayment {
-        #[arg(long, value_name = "G…")]
-        from: String,
-        #[arg(long, value_name = "G…")]
-        to: String,
-        /// CODE:ISSUER (the issuer is the transaction source).
-        #[arg(long)]
-        asset: String,
-        #[arg(long)]
-        amount: String,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
+    #[command(flatten)]
+    Operation(OperationCommand),
     /// Build a transaction from a plan file (docs/plan-format.md); options override the file.
     Plan {
         /// The plan: a JSON file, or - for stdin.
@@ -237,6 +101,156 @@ pub enum Command {
     Keys(KeysCommand),
 }
 
+/// The commands that build a transaction from options: each is read as a plan file's operations
+/// are (`airgap::plan::RawOp`).
+#[derive(Subcommand, Debug)]
+pub enum OperationCommand {
+    /// Set account flags, home domain, signers, thresholds (set_options).
+    SetOptions(SetOptionsArgs),
+    /// Create an account and fund it (create_account).
+    CreateAccount {
+        #[arg(long, value_name = "G…")]
+        destination: String,
+        /// Starting balance in XLM, e.g. 10 or 2.5.
+        #[arg(long, value_name = "AMOUNT")]
+        starting_balance: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Send an asset (payment).
+    Payment {
+        #[arg(long, value_name = "G…")]
+        destination: String,
+        /// native, or CODE:ISSUER.
+        #[arg(long)]
+        asset: String,
+        /// Amount in asset units, up to 7 decimal places.
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Trust an asset, change the limit, or (limit 0) remove the trustline (change_trust).
+    ChangeTrust {
+        /// CODE:ISSUER.
+        #[arg(long)]
+        asset: String,
+        /// Limit in asset units; absent means the maximum; 0 removes the trustline.
+        #[arg(long)]
+        limit: Option<String>,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Authorize or deauthorize a holder's trustline (allow_trust).
+    AllowTrust {
+        #[arg(long, value_name = "G…")]
+        trustor: String,
+        /// The asset code alone, e.g. USD.
+        #[arg(long, value_name = "CODE")]
+        asset: String,
+        /// full, maintain-liabilities or none.
+        #[arg(long, value_name = "LEVEL")]
+        authorize: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Set or clear a holder's trustline flags (set_trust_line_flags).
+    SetTrustlineFlags {
+        #[arg(long, value_name = "G…")]
+        trustor: String,
+        /// CODE:ISSUER.
+        #[arg(long)]
+        asset: String,
+        /// authorized, authorized-to-maintain-liabilities, clawback-enabled (comma list).
+        #[arg(long, value_delimiter = ',')]
+        set_flags: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        clear_flags: Vec<String>,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Claw an asset back from a holder (clawback).
+    Clawback {
+        #[arg(long, value_name = "G…")]
+        from: String,
+        #[arg(long)]
+        asset: String,
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Set or (without --value) delete a data entry (manage_data).
+    ManageData {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        value: Option<String>,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Move the account's sequence number forward (bump_sequence).
+    BumpSequence {
+        #[arg(long, value_name = "N")]
+        to: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Delete the source account and send its XLM to another (account_merge).
+    AccountMerge {
+        #[arg(long, value_name = "G…")]
+        destination: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// A payment between two holders of an authorization-required asset, wrapped in the
+    /// five-operation authorization sandwich. Sign with the issuer's key and then FROM's key.
+    AuthorizedPayment {
+        #[arg(long, value_name = "G…")]
+        from: String,
+        #[arg(long, value_name = "G…")]
+        to: String,
+        /// CODE:ISSUER (the issuer is the transaction source).
+        #[arg(long)]
+        asset: String,
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+}
+
+/// The options of `set-options` (a struct, so they pass to the command as one value).
+#[derive(Args, Debug)]
+pub struct SetOptionsArgs {
+    /// Flags to set: auth-required, auth-revocable, auth-immutable, auth-clawback-enabled (comma list).
+    #[arg(long, value_delimiter = ',')]
+    pub set_flags: Vec<String>,
+    /// Flags to clear (comma list, same names as --set-flags).
+    #[arg(long, value_delimiter = ',')]
+    pub clear_flags: Vec<String>,
+    /// Home domain (up to 32 bytes); "" removes it.
+    #[arg(long)]
+    pub home_domain: Option<String>,
+    /// Weight of the account's master key (0 disables it).
+    #[arg(long)]
+    pub master_weight: Option<u8>,
+    #[arg(long)]
+    pub low_threshold: Option<u8>,
+    #[arg(long)]
+    pub med_threshold: Option<u8>,
+    #[arg(long)]
+    pub high_threshold: Option<u8>,
+    /// Add, change or (weight 0) remove a signer: G…:WEIGHT. Repeatable; each signer after the
+    /// first becomes its own set_options operation.
+    #[arg(long = "signer", value_name = "G…:WEIGHT")]
+    pub signers: Vec<String>,
+    #[arg(long, value_name = "G…")]
+    pub inflation_dest: Option<String>,
+    #[command(flatten)]
+    pub common: BuildArgs,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
     /// Make a new keypair from the operating system's random source; print its public key.
@@ -256,13 +270,6 @@ pub enum KeysCommand {
         #[command(flatten)]
         keys: KeyArgs,
     },
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum AuthorizeArg {
-    Full,
-    MaintainLiabilities,
-    None,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -9,6 +9,7 @@ use crate::failure::Failure;
 use crate::guard::{self, Interfaces};
 use crate::keysource::Key;
 use airgap::account::AccountId;
+use airgap::files::GuardedReadError;
 use airgap::network::Network;
 use airgap::policy::{self, Policy};
 use airgap::weights::{self, SignerSet};
@@ -22,35 +23,15 @@ pub struct Custody {
     require_offline: bool,
 }
 
-/// Read a small text file that is not secret but must not be forged: refuse one that other users
-/// could have written.
-fn read_guarded(path: &Path, what: &str) -> Result<String, Failure> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Failure::new(format!("cannot read the {what} {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o022 != 0 {
-            return Err(Failure::new(format!(
-                "the {what} {} can be changed by other users (mode {mode:04o}), so it cannot be trusted",
-                path.display()
-            ))
-            .remedy(format!("check its contents, then run `chmod go-w {}`", path.display())));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = meta;
-    let mut text = String::new();
-    use std::io::Read;
-    std::fs::File::open(path)
-        .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
-        .map_err(|e| Failure::new(format!("cannot read the {what} {}: {e}", path.display())))?;
-    Ok(text)
-}
-
 fn load_policy(path: &Path) -> Result<Policy, Failure> {
-    let text = read_guarded(path, "policy file")?;
+    let text = airgap::files::read_guarded(path).map_err(|e| match e {
+        GuardedReadError::Writable { mode } => Failure::new(format!(
+            "the policy file {} can be changed by other users (mode {mode:04o}), so it cannot be trusted",
+            path.display()
+        ))
+        .remedy(format!("check its contents, then run `chmod go-w {}`", path.display())),
+        e => Failure::new(format!("cannot read the policy file {}: {e}", path.display())),
+    })?;
     policy::parse(&text).map_err(|e| {
         Failure::new(format!(
             "the policy file {} cannot be used: {e}",
@@ -58,22 +39,6 @@ fn load_policy(path: &Path) -> Result<Policy, Failure> {
         ))
         .remedy("fix it (docs/policy.md describes the format); nothing was signed")
     })
-}
-
-/// Read `--signers` files (one account each).
-pub fn load_signer_sets(paths: &[PathBuf]) -> Result<Vec<SignerSet>, Failure> {
-    let mut sets = Vec::new();
-    for p in paths {
-        let text = read_guarded(p, "signers file")?;
-        let set = weights::parse_signers(&text).map_err(|e| {
-            Failure::new(format!("the signers file {}: {e}", p.display())).remedy(
-                "save the output of `airgap-relay account G… --json` (docs/signers.md) and carry it over",
-            )
-        })?;
-        sets.push(set);
-    }
-    weights::check_distinct(&sets).map_err(|e| Failure::new(e.to_string()))?;
-    Ok(sets)
 }
 
 impl Custody {
@@ -97,17 +62,14 @@ impl Custody {
             args.require_offline || policies.iter().any(|(_, p)| p.require_offline());
         Ok(Custody {
             policies,
-            signer_sets: load_signer_sets(&args.signers)?,
+            signer_sets: weights::load_signer_sets(&args.signers)?,
             require_offline,
         })
     }
 
     /// The keys of the signer sets, to name who made each signature.
     pub fn known_keys(&self) -> Vec<AccountId> {
-        self.signer_sets
-            .iter()
-            .flat_map(|s| s.signers.iter().map(|(k, _)| *k))
-            .collect()
+        weights::signer_keys(&self.signer_sets)
     }
 
     /// The weight table, when signer sets were given.

@@ -25,6 +25,21 @@ pub fn harden() -> Vec<String> {
     failed
 }
 
+/// A panic's message can hold whatever the failing code was looking at, a secret included (a
+/// key source sliced at a byte that is not a character's boundary once printed all of it): show
+/// only where it happened. Exit code 101, as for any panic.
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "airgap-signer: an internal error stopped the program{at}; nothing more was signed or written.\n  This is a bug: please report it with the command you ran (without its secrets). Its message is not shown, since it could hold a secret."
+        );
+    }));
+}
+
 /// What the network interfaces say about this machine.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Interfaces {

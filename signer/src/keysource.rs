@@ -3,6 +3,7 @@
 //! an encrypted keystore, or a mnemonic typed at a prompt.
 use crate::cli::KeyArgs;
 use crate::failure::Failure;
+use airgap::keys::source::{KeySource, SourceKind};
 use airgap::keys::{self, SecretSeed};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -27,71 +28,83 @@ pub fn resolve(args: &KeyArgs) -> Result<Vec<Key>, Failure> {
     if args.unsigned {
         return Ok(Vec::new());
     }
-    let sources: Vec<String> = if args.keys.is_empty() {
+    let count = args.keys.len();
+    let sources: Vec<KeySource> = if args.keys.is_empty() {
         if !have_terminal() {
             return Err(Failure::new("no key to sign with was given, and there is no terminal to ask for one")
                 .remedy("pass --key env:VAR, --key file:PATH or --key keystore:PATH, or --unsigned to build without signing"));
         }
-        vec!["prompt".into()]
+        vec![KeySource::Prompt]
     } else {
-        args.keys.clone()
+        args.keys
+            .iter()
+            .enumerate()
+            .map(|(i, text)| parse_source(text, i + 1, count))
+            .collect::<Result<_, _>>()?
     };
     let count = sources.len();
     sources
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, s)| resolve_one(s, args, i + 1, count))
         .collect()
 }
 
-fn resolve_one(source: &str, args: &KeyArgs, n: usize, count: usize) -> Result<Key, Failure> {
-    let which = if count > 1 {
+/// ` 2 of 3` when there are several keys.
+fn which(n: usize, count: usize) -> String {
+    if count > 1 {
         format!(" {n} of {count}")
     } else {
         String::new()
-    };
-    let (kind, rest) = source.split_once(':').unwrap_or((source, ""));
-    let seed = match kind {
-        "prompt" => {
-            let text = prompt_hidden(&format!("Secret key (S…) or SEP-5 mnemonic for key{which}: "))?;
-            from_text(&text, args.account_index, "the secret typed")?
-        }
-        "mnemonic" => {
-            let text = prompt_hidden(&format!("SEP-5 mnemonic (12 or 24 words) for key{which}: "))?;
-            from_text(&text, args.account_index, "the mnemonic typed")?
-        }
-        "env" if !rest.is_empty() => {
-            let text = keys::source::read_env(rest).map_err(source_failure)?;
-            from_text(&text, args.account_index, &format!("the environment variable {rest}"))?
-        }
-        "file" if !rest.is_empty() => {
-            let text = read_private_file(Path::new(rest))?;
-            from_text(&text, args.account_index, &format!("the file {rest}"))?
-        }
-        "keystore" if !rest.is_empty() => open_keystore(Path::new(rest), args)?,
-        _ => {
-            return Err(Failure::new(format!("\"{}\" is not a key source", redact(source)))
-                .remedy("use prompt, env:VAR, file:PATH, keystore:PATH or mnemonic; secrets are never taken on the command line"))
-        }
-    };
-    Ok(Key {
-        seed,
-        keystore: (kind == "keystore").then(|| Path::new(rest).to_path_buf()),
-        origin: if rest.is_empty() {
-            kind.to_string()
+    }
+}
+
+/// Parse one `--key`. What was written is never repeated: it may be a pasted secret.
+fn parse_source(text: &str, n: usize, count: usize) -> Result<KeySource, Failure> {
+    KeySource::parse(text, SourceKind::ALL).map_err(|e| {
+        let history = if e.held_a_secret() {
+            "; the secret is now in your shell's history: delete it there"
         } else {
-            format!("{kind}:{rest}")
-        },
+            ""
+        };
+        Failure::new(format!("--key{}: {e}", which(n, count))).remedy(format!(
+            "name where the secret is (env:VAR, file:PATH or keystore:PATH), or type it at a prompt{history}"
+        ))
     })
 }
 
-/// Someone may paste a secret where a source is expected: never echo more than its first letter.
-fn redact(source: &str) -> String {
-    if source.len() > 20 && !source.contains(':') {
-        format!("{}…", &source[..1])
-    } else {
-        source.to_string()
-    }
+fn resolve_one(source: KeySource, args: &KeyArgs, n: usize, count: usize) -> Result<Key, Failure> {
+    let which = which(n, count);
+    let text = |text: Zeroizing<String>, from: &str| from_text(&text, args.account_index, from);
+    let seed = match &source {
+        KeySource::Prompt => text(
+            prompt_hidden(&format!(
+                "Secret key (S…) or SEP-5 mnemonic for key{which}: "
+            ))?,
+            "the secret typed",
+        )?,
+        KeySource::Mnemonic => text(
+            prompt_hidden(&format!("SEP-5 mnemonic (12 or 24 words) for key{which}: "))?,
+            "the mnemonic typed",
+        )?,
+        KeySource::Env { var } => text(
+            keys::source::read_env(var).map_err(source_failure)?,
+            &format!("the environment variable {var}"),
+        )?,
+        KeySource::File { path } => text(
+            read_private_file(path)?,
+            &format!("the file {}", path.display()),
+        )?,
+        KeySource::Keystore { path } => open_keystore(path, args)?,
+    };
+    Ok(Key {
+        seed,
+        origin: source.to_string(),
+        keystore: match source {
+            KeySource::Keystore { path } => Some(path),
+            _ => None,
+        },
+    })
 }
 
 fn from_text(text: &str, account_index: u32, origin: &str) -> Result<SecretSeed, Failure> {

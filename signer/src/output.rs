@@ -159,23 +159,17 @@ fn single_code(text: &str) -> Result<qrcode::QrCode, Failure> {
     })
 }
 
-/// Write numbered PNG frames (and the `ur:` parts as text, one per line) into a new directory
-/// that appears whole or not at all.
+/// Write the envelope as QR frames into a new directory (`airgap::frames::write_frames_dir`).
 pub fn write_frames(
     dir: &Path,
     env: &TransactionEnvelope,
     density: QrDensity,
     force: bool,
 ) -> Result<usize, Failure> {
-    let parts = frames::encode_frames(&airgap::envelope::to_bytes(env), density)
-        .map_err(|e| Failure::new(e.to_string()))?;
-    let pngs = frames::frames_png(&parts, density).map_err(|e| Failure::new(e.to_string()))?;
-    airgap::files::write_dir_atomic(dir, force, |tmp| {
-        for (i, png) in pngs.iter().enumerate() {
-            airgap::files::write_in(tmp, &format!("frame-{:03}.png", i + 1), png)?;
+    frames::write_frames_dir(dir, &airgap::envelope::to_bytes(env), density, force).map_err(|e| {
+        match e {
+            frames::FramesDirError::File(e) => file_failure(e),
+            e => Failure::new(e.to_string()),
         }
-        airgap::files::write_in(tmp, "parts.txt", (parts.join("\n") + "\n").as_bytes())
     })
-    .map_err(file_failure)?;
-    Ok(pngs.len())
 }

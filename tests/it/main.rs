@@ -47,6 +47,7 @@ mod rehearse;
 mod relay;
 mod reliability;
 mod sandbox_sdk;
+mod secret_leaks;
 mod signer_sdk;
 mod testnet;
 mod txrep_sdk;

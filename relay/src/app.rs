@@ -35,7 +35,9 @@ pub enum AppError {
     #[error(transparent)]
     Inspect(#[from] inspect::InspectError),
     #[error(transparent)]
-    Sandbox(#[from] crate::sandbox::SandboxError),
+    Sandbox(#[from] airgap_sandbox::SandboxError),
+    #[error("cannot write to stdout: {0}")]
+    Stdout(std::io::Error),
     #[error(transparent)]
     Rehearse(#[from] crate::rehearse::RehearseError),
     #[error(transparent)]
@@ -87,7 +89,7 @@ impl AppError {
             AppError::AccountQuery(_) | AppError::Inspect(_) => {
                 "Check --horizon and run again.".into()
             }
-            AppError::Sandbox(_) => {
+            AppError::Sandbox(_) | AppError::Stdout(_) => {
                 "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
@@ -144,11 +146,31 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Inspect(a) => run_inspect(a),
         Command::Submit(a) => run_submit(a),
         Command::Journal(a) => run_journal(a),
-        Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
+        Command::Sandbox(a) => run_sandbox(a),
         Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
         Command::Merge(a) => Ok(crate::merge::run(&a)?),
         Command::Decode(a) => run_decode(a),
     }
+}
+
+/// `sandbox`: serve until killed; the first line on stdout says where.
+fn run_sandbox(a: crate::cli::SandboxArgs) -> Result<u8, AppError> {
+    let handle = airgap_sandbox::start(airgap_sandbox::SandboxConfig {
+        listen: a.listen,
+        state: a.state,
+        faults: a.fault.unwrap_or_default(),
+    })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{}", handle.addr())
+        .and_then(|()| out.flush())
+        .map_err(AppError::Stdout)?;
+    drop(out);
+    eprintln!(
+        "airgap-relay sandbox: rehearsal ledger, NOT a validator; network passphrase {:?}",
+        airgap_sandbox::PASSPHRASE
+    );
+    handle.wait();
+    Ok(0)
 }
 
 /// `decode`: every envelope found, one line each (or JSON); anything unreadable is named on

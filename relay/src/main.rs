@@ -20,7 +20,6 @@ mod keysource;
 mod merge;
 mod online;
 mod rehearse;
-mod sandbox;
 mod sigcheck;
 mod submit;
 

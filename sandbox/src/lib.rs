@@ -1,4 +1,4 @@
-//! `airgap-relay sandbox`: a Horizon-compatible rehearsal ledger on loopback.
+//! `airgap_sandbox`: a Horizon-compatible rehearsal ledger on loopback (`airgap-relay sandbox`).
 //!
 //! It speaks Horizon's HTTP contract (the routes a relay and the Stellar SDKs use) and applies the
 //! classic operations an asset issuer needs with stellar-core's validity rules, one transaction per
@@ -17,7 +17,7 @@ pub mod store;
 pub mod stream;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -46,36 +46,6 @@ pub const FRIENDBOT_STROOPS: i64 = 10_000 * 10_000_000;
 const MAX_REQUEST_BYTES: u64 = 200 * 1024;
 const WORKERS: usize = 4;
 
-pub const LONG_ABOUT: &str = "\
-Run a local Horizon-compatible ledger on loopback for rehearsals and tests.
-
-THIS IS A REHEARSAL LEDGER, NOT A VALIDATOR. It is not stellar-core: there is no consensus, no \
-peer network, no history archive, and nothing it accepts exists on any real Stellar network. It \
-applies create_account, payment, change_trust, set_options, allow_trust, set_trust_line_flags, \
-clawback, manage_data, bump_sequence and account_merge with stellar-core's validity rules and \
-answers with Horizon's JSON, so that a signing ceremony can be rehearsed end to end before the \
-real one.
-
-Network passphrase: \"Standalone Network ; February 2017\". GET /friendbot?addr=G... funds a new \
-account with 10,000 XLM from the root account. Each accepted transaction closes one ledger.
-
---fault injects Horizon's real error answers at the given rates, e.g. --fault 504:0.2,429:0.1,503:0.1 \
-(an injected 504 on submission may or may not have applied the transaction, as a real timeout).";
-
-/// Command-line arguments of `airgap-relay sandbox`.
-#[derive(Debug, clap::Args)]
-pub struct SandboxArgs {
-    /// Loopback address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8000")]
-    pub listen: SocketAddr,
-    /// SQLite file that keeps the ledger across restarts (default: in memory only).
-    #[arg(long, value_name = "PATH")]
-    pub state: Option<PathBuf>,
-    /// Inject faults: comma-separated STATUS:RATE with STATUS in 429, 503, 504.
-    #[arg(long, value_name = "SPEC")]
-    pub fault: Option<FaultSpec>,
-}
-
 /// Errors of this module.
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -87,8 +57,6 @@ pub enum SandboxError {
     Store(#[from] StoreError),
     #[error("invalid --fault spec: {0}")]
     FaultSpec(String),
-    #[error("cannot write to stdout: {0}")]
-    Io(#[from] std::io::Error),
 }
 
 /// Fault injection rates.
@@ -174,7 +142,6 @@ pub struct SandboxConfig {
 
 impl SandboxConfig {
     /// A sandbox on a free loopback port, in memory, without faults.
-    #[allow(dead_code)] // used by tests and by in-process callers such as `rehearse`
     pub fn ephemeral() -> SandboxConfig {
         SandboxConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -199,13 +166,11 @@ impl SandboxHandle {
     }
 
     /// Horizon URL of the sandbox (`http://127.0.0.1:PORT`).
-    #[allow(dead_code)] // used by tests and by in-process callers such as `rehearse`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// Stop serving and wait for the workers (requests in flight are finished first).
-    #[allow(dead_code)] // used by tests and by in-process callers such as `rehearse`
     pub fn shutdown(mut self) {
         self.stop.store(true, Ordering::SeqCst);
         for _ in 0..self.workers.len() {
@@ -254,24 +219,6 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// `airgap-relay sandbox`: serve until killed.
-pub fn run(args: SandboxArgs) -> Result<(), SandboxError> {
-    let handle = start(SandboxConfig {
-        listen: args.listen,
-        state: args.state,
-        faults: args.fault.unwrap_or_default(),
-    })?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on http://{}", handle.addr())?;
-    out.flush()?;
-    drop(out);
-    eprintln!(
-        "airgap-relay sandbox: rehearsal ledger, NOT a validator; network passphrase {PASSPHRASE:?}"
-    );
-    handle.wait();
-    Ok(())
 }
 
 /// Start a sandbox in this process.

@@ -24,3 +24,7 @@ pub mod review;
 pub mod sep7;
 pub mod txrep;
 pub mod weights;
+
+/// The bodies of the fuzz targets (`fuzz/fuzz_targets/`), shared with `tests/fuzz_corpus.rs`.
+#[doc(hidden)]
+pub mod fuzz_harness;

@@ -1,12 +1,12 @@
 //! From parsed arguments to work: resolve options, run the command, return the exit code.
 use crate::cli::{AccountArgs, Command, InspectArgs, JournalArgs, Shared, SubmitArgs};
-use crate::inputs::{self, InputError};
-use crate::journal::{Journal, JournalError};
 use crate::keysource::{self, KeySourceError};
-use crate::online::{self, ConnectError};
-use crate::{account, inspect, submit};
 use airgap::account::{AccountId, AccountIdError};
 use airgap::network::{Network, NetworkError};
+use airgap_relay::inputs::{self, InputError};
+use airgap_relay::journal::{Journal, JournalError};
+use airgap_relay::online::{self, ConnectError};
+use airgap_relay::{account, inspect, rehearse, submit};
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
@@ -39,7 +39,7 @@ pub enum AppError {
     #[error("cannot write to stdout: {0}")]
     Stdout(std::io::Error),
     #[error(transparent)]
-    Rehearse(#[from] crate::rehearse::RehearseError),
+    Rehearse(#[from] rehearse::RehearseError),
     #[error(transparent)]
     Merge(#[from] crate::merge::MergeCmdError),
     #[error("cannot write the QR code: {0}")]
@@ -104,7 +104,7 @@ impl AppError {
             AppError::Qr(_) => {
                 "Check the --qr path; the account report is also on stdout with --json.".into()
             }
-            AppError::Rehearse(crate::rehearse::RehearseError::DirNotEmpty(_)) => {
+            AppError::Rehearse(rehearse::RehearseError::DirNotEmpty(_)) => {
                 "Pass --dir with a new or empty directory.".into()
             }
             AppError::Rehearse(_) => {
@@ -114,7 +114,7 @@ impl AppError {
     }
 
     pub fn exit_code(&self) -> u8 {
-        let transient = |e: &crate::horizon::HorizonError| e.is_transient();
+        let transient = |e: &airgap_relay::horizon::HorizonError| e.is_transient();
         match self {
             AppError::Connect(ConnectError::Horizon(e)) if transient(e) => 3,
             AppError::AccountQuery(account::AccountError::Horizon(e)) if transient(e) => 3,
@@ -147,7 +147,7 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Submit(a) => run_submit(a),
         Command::Journal(a) => run_journal(a),
         Command::Sandbox(a) => run_sandbox(a),
-        Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
+        Command::Rehearse(a) => Ok(rehearse::run(&a.dir)?),
         Command::Merge(a) => Ok(crate::merge::run(&a)?),
         Command::Decode(a) => run_decode(a),
     }

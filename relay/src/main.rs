@@ -1,27 +1,18 @@
 //! `airgap-relay`: the online half of stellar-airgap.
 //!
-//! This file only parses the command line, calls `app::run` and maps the outcome to an exit code
-//! (the table is in `cli::EXIT_CODES`, shown by `--help`). Each subcommand lives in its own module.
-#![forbid(unsafe_code)]
-
+//! Parses the command line, calls `app::run` and maps the outcome to an exit code (the table is in
+//! `cli::EXIT_CODES`, shown by `--help`). The work is done by the `airgap_relay` library; the
+//! modules here are the CLI edge: arguments (`cli`), running them and errors with remedies (`app`),
+//! and the `merge` command and the fee key's source (`keysource`).
 use clap::Parser;
 use std::process::ExitCode;
 
-mod account;
 mod app;
 mod cli;
-mod codes;
-mod horizon;
-mod index;
-mod inputs;
-mod inspect;
-mod journal;
 mod keysource;
 mod merge;
-mod online;
-mod rehearse;
-mod sigcheck;
-mod submit;
+// `merge` reads its blobs with the library's reader, as `crate::inputs`.
+use airgap_relay::inputs;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -1,5 +1,5 @@
-//! The body of the `horizon` fuzz target: whatever a Horizon server (or something posing as one)
-//! answers, as the relay reads it (relay/src/horizon.rs, included by path as `crate::horizon`).
+//! The body of the `horizon` fuzz target (`fuzz/fuzz_targets/horizon.rs`): whatever a Horizon
+//! server (or something posing as one) answers, as the relay reads it ([`crate::horizon`]).
 //! Shared with relay/tests/horizon_corpus.rs, which replays fuzz/corpus/horizon/.
 //!
 //! Input: one status byte (an index into the statuses below), then the body.

@@ -113,6 +113,18 @@ impl AppError {
         }
     }
 
+    /// Print the failure as every `airgap-relay` failure is printed, and return its exit code:
+    /// `airgap-relay: <what failed>.` on one line, the remedy on the next, indented by two spaces.
+    pub fn report(&self) -> u8 {
+        let what = self.to_string();
+        eprintln!(
+            "airgap-relay: {}.\n  {}",
+            what.trim_end_matches('.'),
+            self.remedy()
+        );
+        self.exit_code()
+    }
+
     pub fn exit_code(&self) -> u8 {
         let transient = |e: &airgap_relay::horizon::HorizonError| e.is_transient();
         match self {
@@ -121,6 +133,20 @@ impl AppError {
             AppError::Inspect(inspect::InspectError::Horizon(e)) if transient(e) => 3,
             _ => 1,
         }
+    }
+}
+
+/// A command line clap refused (unknown option, typo, missing argument) exits 1, like any input
+/// refused before anything is sent; clap's own 2 would read as "failed on the network". `--help`
+/// and `--version` print to stdout and exit 0.
+pub fn usage(e: &clap::Error) -> u8 {
+    // clap's message names the mistake, suggests the likely spelling and ends with the remedy
+    // ("For more information, try '--help'").
+    let _ = e.print();
+    if e.use_stderr() {
+        1
+    } else {
+        0
     }
 }
 

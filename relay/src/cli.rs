@@ -7,7 +7,7 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  every input succeeded (or, for inspect: no check says submission would fail)
   1  bad input or refused before sending: unreadable blob, bad signatures, wrong network,
-     unusable option; nothing was sent
+     unusable option, mistyped command line; nothing was sent
   2  at least one transaction failed on the network (or inspect found a check that would fail)
   3  at least one outcome is still pending, or Horizon was unreachable: safe to run the same
      command again (the same bytes are resubmitted; nothing is rebuilt)

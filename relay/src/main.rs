@@ -15,12 +15,9 @@ mod merge;
 use airgap_relay::inputs;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match app::run(cli.command) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("airgap-relay: {e}.\n{}", e.remedy());
-            ExitCode::from(e.exit_code())
-        }
-    }
+    let code = match cli::Cli::try_parse() {
+        Ok(cli) => app::run(cli.command).unwrap_or_else(|e| e.report()),
+        Err(usage) => app::usage(&usage),
+    };
+    ExitCode::from(code)
 }

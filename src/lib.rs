@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod feebump;
 pub mod files;
 pub mod frames;
+pub mod horizon;
 pub mod keys;
 pub mod merge;
 pub mod network;

@@ -1,7 +1,7 @@
 //! `inspect`: the library's review of each blob, then what can be checked offline (signatures) and
 //! against Horizon (sequence, time bounds, signature weight, fee, counterparties). Every check says
 //! whether submission would fail, with the result code it would fail with.
-use crate::horizon::{Account, HorizonError};
+use crate::horizon::HorizonError;
 use crate::inputs::Inputs;
 use crate::online::{self, Online};
 use crate::sigcheck;
@@ -9,6 +9,7 @@ use airgap::account::AccountId;
 use airgap::asset::{Asset, AssetCode};
 use airgap::envelope;
 use airgap::feebump;
+use airgap::horizon::{Account, FeeStats};
 use airgap::network::Network;
 use airgap::review::{self, duration_words, Review};
 use airgap::weights::Category;
@@ -368,7 +369,7 @@ fn sequence_check(
         }
         Ok(Some(a)) => a,
     };
-    let Ok(current) = acct.sequence() else {
+    let Some(current) = acct.sequence() else {
         return unknown(
             "sequence",
             "Horizon's sequence for the source is not a number".into(),
@@ -524,10 +525,7 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
     out
 }
 
-fn fee_check(
-    env: &TransactionEnvelope,
-    stats: Option<&Result<crate::horizon::FeeStats, HorizonError>>,
-) -> Check {
+fn fee_check(env: &TransactionEnvelope, stats: Option<&Result<FeeStats, HorizonError>>) -> Check {
     let Some(Ok(stats)) = stats else {
         return unknown("fee", "Horizon's /fee_stats did not answer".into());
     };

@@ -16,8 +16,7 @@
 //! * With `--jobs N`, up to N source accounts are served at once, each in sequence order.
 //! * 504 → poll `GET /transactions/{hash}`, then resubmit the same bytes, until `--timeout`;
 //!   429 → wait `Retry-After`; 503/5xx/connection errors → capped exponential backoff with jitter.
-use crate::codes::{self, ResultCodes};
-use crate::horizon::{HorizonError, Submission, TxRecord, SUBMIT_REQUEST_TIMEOUT};
+use crate::horizon::{HorizonError, Submission, SUBMIT_REQUEST_TIMEOUT};
 use crate::index::{Index, IndexError, Item};
 use crate::inputs::{self, Blob, InputError};
 use crate::journal::{Decision, Journal, JournalError, NewEntry, SharedJournal, State};
@@ -27,6 +26,8 @@ use airgap::account::AccountId;
 use airgap::carry;
 use airgap::envelope;
 use airgap::feebump;
+use airgap::horizon::codes::{self, ResultCodes};
+use airgap::horizon::Transaction as TxRecord;
 use airgap::keys::SecretSeed;
 use airgap::review::op_type_name;
 use serde::Serialize;
@@ -733,7 +734,7 @@ fn from_ledger(r: &Ready, rec: &TxRecord, fee_bump_hash: Option<String>, how: &s
             input: r.input.clone(),
             hash: Some(r.hash.clone()),
             status: Status::Success,
-            ledger: Some(rec.ledger),
+            ledger: Some(u64::from(rec.ledger)),
             result_codes: codes,
             message: format!("in ledger {}{how}", rec.ledger),
             fee_bump_hash,
@@ -748,7 +749,7 @@ fn from_ledger(r: &Ready, rec: &TxRecord, fee_bump_hash: Option<String>, how: &s
             input: r.input.clone(),
             hash: Some(r.hash.clone()),
             status: Status::Failed,
-            ledger: Some(rec.ledger),
+            ledger: Some(u64::from(rec.ledger)),
             result_codes: codes,
             message: format!(
                 "failed in ledger {}{how}; the fee was charged and the sequence number used",
@@ -774,7 +775,7 @@ fn stored_outcome(opts: &Options, hashes: &[&str]) -> Result<Option<TxRecord>, H
 
 /// What a look-up by hash settled on.
 enum Lookup {
-    Found(TxRecord),
+    Found(Box<TxRecord>),
     /// Horizon answered: no such transaction.
     Absent,
     /// Horizon could not be asked before the deadline.
@@ -785,7 +786,7 @@ enum Lookup {
 fn settled_lookup(opts: &Options, hashes: &[&str], deadline: Instant) -> Lookup {
     loop {
         let last = match stored_outcome(opts, hashes) {
-            Ok(Some(rec)) => return Lookup::Found(rec),
+            Ok(Some(rec)) => return Lookup::Found(Box::new(rec)),
             Ok(None) => return Lookup::Absent,
             Err(e) => e.to_string(),
         };

@@ -492,7 +492,7 @@ fn success_of(body: &OperationBody) -> OperationResult {
 }
 
 fn is_op_success(r: &OperationResult) -> bool {
-    results::op_code(r) == "op_success"
+    airgap::horizon::codes::op_code(r) == "op_success"
 }
 
 /// stellar-core's `doCheckValid`: state-independent checks; `Some(result)` when malformed.

@@ -2,6 +2,7 @@
 //! reference §10), never values produced by this code.
 
 use super::*;
+use airgap::horizon::codes::ResultCodes;
 use stellar_xdr::{
     AlphaNum4, AssetCode4, ChangeTrustAsset, DataValue, Signer, String64, TimeBounds, TimePoint,
     TransactionV1Envelope,
@@ -158,18 +159,26 @@ impl World {
     }
 }
 
-/// (transaction code, operation codes) of a verdict.
-fn codes(v: &Verdict) -> (&'static str, Vec<&'static str>) {
+/// The transaction code and the operation codes of a verdict, compared with
+/// `("tx_…", vec!["op_…", …])`.
+#[derive(Debug)]
+struct Codes(String, Vec<String>);
+
+impl PartialEq<(&str, Vec<&str>)> for Codes {
+    fn eq(&self, (tx, ops): &(&str, Vec<&str>)) -> bool {
+        self.0 == *tx && self.1 == *ops
+    }
+}
+
+fn codes(v: &Verdict) -> Codes {
     let result = match v {
         Verdict::Rejected(r) => r.clone(),
         Verdict::Included(c) => {
             TransactionResult::from_xdr_base64(&c.tx.result_xdr, Limits::none()).unwrap()
         }
     };
-    (
-        results::tx_code(&result),
-        results::op_codes(&result).unwrap_or_default(),
-    )
+    let codes = ResultCodes::of(&result);
+    Codes(codes.transaction, codes.operations)
 }
 
 fn included(v: &Verdict) -> bool {
@@ -770,8 +779,9 @@ fn fee_bumps() {
     let Verdict::Rejected(r) = w.ledger.evaluate(&fb, "", hash, NOW).unwrap() else {
         panic!("expected a rejection");
     };
-    assert_eq!(results::tx_code(&r), "tx_fee_bump_inner_failed");
-    assert_eq!(results::inner_tx_code(&r), Some("tx_bad_seq"));
+    let c = ResultCodes::of(&r);
+    assert_eq!(c.transaction, "tx_fee_bump_inner_failed");
+    assert_eq!(c.inner_transaction.as_deref(), Some("tx_bad_seq"));
     // success: the fee source pays min(outer fee, 100 × (ops + 1)), the inner source's
     // sequence number is consumed
     let (a_bal, relay_bal, seq) = (w.acc(&a).balance, w.acc(&relay).balance, w.seq(&a));

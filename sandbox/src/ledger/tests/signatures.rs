@@ -143,3 +143,117 @@ fn hash_x_and_pre_authorized_signers() {
         .iter()
         .any(|s| s.key == SignerKind::PreAuthTx(pre_hash)));
 }
+
+/// The sandbox's signature checker (stellar-core's rules) and the library's tally
+/// (`airgap::weights::weigh`, which the relay's `inspect` uses) agree on whether each threshold an
+/// envelope needs is met: the transaction's, and each operation's for its own source or the
+/// transaction's, for random ed25519 signer sets, thresholds, operations and signatures. The
+/// library reads each account as the sandbox serves it (`resources::account`).
+#[test]
+fn core_checker_and_library_tally_agree() {
+    use super::super::signatures::{needed_weight, signers_of, SigChecker};
+    use airgap::weights::{self, SignerSet};
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xa9ee);
+    let keys: Vec<SigningKey> = (40..48).map(key).collect();
+    let (mut met, mut unmet) = (0, 0);
+    for _ in 0..400 {
+        let mut w = World::new();
+        // Two accounts, each with a random master weight, thresholds and signers.
+        for owner in &keys[..2] {
+            let mut signers = Vec::new();
+            for k in &keys[2..] {
+                if rng.gen_bool(0.5) {
+                    signers.push(AccountSigner {
+                        key: SignerKind::Ed25519(id(k)),
+                        weight: rng.gen_range(1..=4),
+                    });
+                }
+            }
+            signers.sort_by(|a, b| a.key.cmp(&b.key));
+            let acc = Account {
+                id: id(owner),
+                balance: 1000 * XLM,
+                seq_num: 1,
+                num_sub_entries: u32::try_from(signers.len()).unwrap(),
+                flags: 0,
+                thresholds: [
+                    rng.gen_range(0..=3),
+                    rng.gen_range(0..=6),
+                    rng.gen_range(0..=6),
+                    rng.gen_range(0..=6),
+                ],
+                home_domain: String::new(),
+                inflation_dest: None,
+                signers,
+                seq_ledger: 0,
+                seq_time: 0,
+                last_modified_ledger: 1,
+                last_modified_time: NOW,
+            };
+            w.ledger.state.accounts.insert(acc.id, acc);
+        }
+        // One to three operations of each threshold category, some with the second account as
+        // their source.
+        let ops: Vec<Operation> = (0..rng.gen_range(1..=3))
+            .map(|_| {
+                let body = match rng.gen_range(0..3) {
+                    0 => OperationBody::BumpSequence(BumpSequenceOp {
+                        bump_to: SequenceNumber(0),
+                    }),
+                    1 => payment(&keys[1], Asset::Native, XLM),
+                    _ => OperationBody::SetOptions(SetOptionsOp {
+                        inflation_dest: None,
+                        clear_flags: None,
+                        set_flags: None,
+                        master_weight: Some(1),
+                        low_threshold: None,
+                        med_threshold: None,
+                        high_threshold: None,
+                        home_domain: None,
+                        signer: None,
+                    }),
+                };
+                op(rng.gen_bool(0.5).then_some(&keys[1]), body)
+            })
+            .collect();
+        let signed_by: Vec<&SigningKey> = keys.iter().filter(|_| rng.gen_bool(0.4)).collect();
+        let tx = Tx {
+            source: keys[0].clone(),
+            seq: 2,
+            fee: 1000,
+            cond: Preconditions::None,
+            ops,
+        };
+        let (env, hash) = sign(&w.ledger, tx, &signed_by);
+        let sets: Vec<SignerSet> = keys[..2]
+            .iter()
+            .map(|k| {
+                let served = crate::resources::account(
+                    "http://sandbox",
+                    &w.ledger.state.accounts[&id(k)],
+                    &w.ledger.state,
+                );
+                SignerSet::from_horizon(airgap::account::AccountId(id(k)), &served)
+            })
+            .collect();
+        let tally = weights::weigh(&env, &Network::Standalone, &sets);
+        let sigs = airgap::envelope::signatures(&env);
+        for r in &tally.requirements {
+            let acc = &w.ledger.state.accounts[&r.account.0];
+            let core =
+                SigChecker::new(hash, sigs).check(&signers_of(acc), needed_weight(acc, r.category));
+            let library = r.weight.as_ref().is_some_and(|w| w.missing == 0);
+            assert_eq!(core, library, "{} of {}: {:?}", r.what, r.account, r.weight);
+            if core {
+                met += 1;
+            } else {
+                unmet += 1;
+            }
+        }
+    }
+    assert!(
+        met > 100 && unmet > 100,
+        "both outcomes are exercised: {met} met, {unmet} not"
+    );
+}

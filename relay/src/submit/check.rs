@@ -161,19 +161,7 @@ pub(super) fn refuse_all(check: &Check<'_>, json: bool) -> Result<u8, SubmitErro
                 ),
             };
             counts.add(status);
-            print(
-                &Record {
-                    input: item.input,
-                    hash: item.hash,
-                    status,
-                    ledger: None,
-                    result_codes: None,
-                    message,
-                    fee_bump_hash: None,
-                    explanations: Vec::new(),
-                },
-                json,
-            )?;
+            print(&Record::new(item.input, item.hash, status, message), json)?;
         }
     }
     note("nothing was sent.");

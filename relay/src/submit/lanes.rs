@@ -107,16 +107,8 @@ impl Run<'_> {
             // The first pass checked every blob, so this is not expected; it is still reported.
             (decoded, ..) => {
                 let why = decoded.err().unwrap_or_else(|| "no source account".into());
-                let rec = Record {
-                    input: item.input,
-                    hash: item.hash,
-                    status: Status::Error,
-                    ledger: None,
-                    result_codes: None,
-                    message: format!("not sent: {why}"),
-                    fee_bump_hash: None,
-                    explanations: Vec::new(),
-                };
+                let message = format!("not sent: {why}");
+                let rec = Record::new(item.input, item.hash, Status::Error, message);
                 lock(&self.counts).add(rec.status);
                 return print(&rec, self.opts.json);
             }

@@ -275,19 +275,26 @@ pub fn run(opts: Options, args: &[String]) -> Result<u8, SubmitError> {
     Ok(code)
 }
 
-/// The record of a blob with no outcome from a ledger (pending, or refused before or by Horizon);
-/// the records of outcomes start from it.
-fn unsent(r: &Ready, status: Status, message: String) -> Record {
-    Record {
-        input: r.input.clone(),
-        hash: Some(r.hash.clone()),
-        status,
-        ledger: None,
-        result_codes: None,
-        message,
-        fee_bump_hash: None,
-        explanations: Vec::new(),
+impl Record {
+    /// A record with no outcome from a ledger (pending, or refused before or by Horizon); the
+    /// records of outcomes start from it.
+    fn new(input: String, hash: Option<String>, status: Status, message: String) -> Record {
+        Record {
+            input,
+            hash,
+            status,
+            ledger: None,
+            result_codes: None,
+            message,
+            fee_bump_hash: None,
+            explanations: Vec::new(),
+        }
     }
+}
+
+/// The record of a blob ready to send with no outcome from a ledger.
+fn unsent(r: &Ready, status: Status, message: String) -> Record {
+    Record::new(r.input.clone(), Some(r.hash.clone()), status, message)
 }
 
 fn record_from_journal(r: &Ready, e: &crate::journal::Entry) -> Record {
@@ -299,18 +306,16 @@ fn record_from_journal(r: &Ready, e: &crate::journal::Entry) -> Record {
         .as_ref()
         .map(|c| c.explain(&op_types(&r.env)))
         .unwrap_or_default();
+    let status = match e.state {
+        State::Success => Status::Success,
+        _ => Status::Failed,
+    };
     Record {
-        input: r.input.clone(),
-        hash: Some(r.hash.clone()),
-        status: match e.state {
-            State::Success => Status::Success,
-            _ => Status::Failed,
-        },
         ledger: e.ledger.map(|l| l as u64),
         result_codes,
-        message: e.message.clone().unwrap_or_default(),
         fee_bump_hash: e.submitted_hash.clone().filter(|h| *h != r.hash),
         explanations,
+        ..unsent(r, status, e.message.clone().unwrap_or_default())
     }
 }
 

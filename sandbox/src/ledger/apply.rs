@@ -119,24 +119,8 @@ impl State {
             return CreateAccountResult::Underfunded;
         }
         src.balance -= op.starting_balance;
-        self.accounts.insert(
-            dest,
-            Account {
-                id: dest,
-                balance: op.starting_balance,
-                seq_num: starting_sequence(ctx.ledger_seq),
-                num_sub_entries: 0,
-                flags: 0,
-                thresholds: [1, 0, 0, 0],
-                home_domain: String::new(),
-                inflation_dest: None,
-                signers: Vec::new(),
-                seq_ledger: 0,
-                seq_time: 0,
-                last_modified_ledger: 0,
-                last_modified_time: 0,
-            },
-        );
+        let created = Account::new(dest, op.starting_balance, starting_sequence(ctx.ledger_seq));
+        self.accounts.insert(dest, created);
         CreateAccountResult::Success
     }
 

@@ -71,6 +71,28 @@ pub struct Account {
     pub last_modified_time: u64,
 }
 
+impl Account {
+    /// A new account as stellar-core creates it: master weight 1, thresholds 0, no flags, no
+    /// signers, no subentries.
+    pub fn new(id: [u8; 32], balance: i64, seq_num: i64) -> Account {
+        Account {
+            id,
+            balance,
+            seq_num,
+            num_sub_entries: 0,
+            flags: 0,
+            thresholds: [1, 0, 0, 0],
+            home_domain: String::new(),
+            inflation_dest: None,
+            signers: Vec::new(),
+            seq_ledger: 0,
+            seq_time: 0,
+            last_modified_ledger: 0,
+            last_modified_time: 0,
+        }
+    }
+}
+
 /// A credit asset: code (1–4 characters → alphanum4, 5–12 → alphanum12) and issuer.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AssetKey {

@@ -82,19 +82,9 @@ impl Ledger {
         state.accounts.insert(
             root,
             Account {
-                id: root,
-                balance: TOTAL_COINS,
-                seq_num: 0,
-                num_sub_entries: 0,
-                flags: 0,
-                thresholds: [1, 0, 0, 0],
-                home_domain: String::new(),
-                inflation_dest: None,
-                signers: Vec::new(),
-                seq_ledger: 0,
-                seq_time: 0,
                 last_modified_ledger: 1,
                 last_modified_time: now,
+                ..Account::new(root, TOTAL_COINS, 0)
             },
         );
         Ledger {

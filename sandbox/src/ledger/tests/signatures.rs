@@ -172,24 +172,15 @@ fn core_checker_and_library_tally_agree() {
             }
             signers.sort_by(|a, b| a.key.cmp(&b.key));
             let acc = Account {
-                id: id(owner),
-                balance: 1000 * XLM,
-                seq_num: 1,
                 num_sub_entries: u32::try_from(signers.len()).unwrap(),
-                flags: 0,
                 thresholds: [
                     rng.gen_range(0..=3),
                     rng.gen_range(0..=6),
                     rng.gen_range(0..=6),
                     rng.gen_range(0..=6),
                 ],
-                home_domain: String::new(),
-                inflation_dest: None,
                 signers,
-                seq_ledger: 0,
-                seq_time: 0,
-                last_modified_ledger: 1,
-                last_modified_time: NOW,
+                ..Account::new(id(owner), 1000 * XLM, 1)
             };
             w.ledger.state.accounts.insert(acc.id, acc);
         }

@@ -7,12 +7,13 @@
 //! Start one with [`start`] and a [`SandboxConfig`]; the [`SandboxHandle`] says where it listens
 //! and stops it.
 //!
-//! Layout: [`server`] the HTTP server and its routes; [`reads`] the `GET` handlers and paging;
-//! [`submission`] `POST /transactions`, `/transactions_async` and friendbot; [`faults`] injected
-//! errors; [`ledger`] the state and stellar-core's rules; [`results`] transaction results as XDR;
-//! [`meta`] entries and transaction meta as XDR; [`store`] SQLite persistence; [`resources`] and
-//! [`problems`] Horizon's answers, as the library's types of them (`airgap::horizon`);
-//! [`stream`] Server-Sent Events.
+//! Public: [`ledger`], the state and stellar-core's rules as a pure function
+//! ([`ledger::Ledger::evaluate`]), with [`results`] (transaction results as XDR) and [`meta`]
+//! (entries and transaction meta as XDR). Inside: `server` the HTTP server and its routes; `reads`
+//! the `GET` handlers and paging; `submission` `POST /transactions`, `/transactions_async` and
+//! friendbot; `faults` injected errors; `store` SQLite persistence; `resources` and `problems`
+//! Horizon's answers, as the library's types of them (`airgap::horizon`); `stream` Server-Sent
+//! Events.
 #![forbid(unsafe_code)]
 
 pub mod faults;
@@ -35,7 +36,7 @@ use std::thread::JoinHandle;
 
 pub use faults::FaultSpec;
 pub use server::start;
-use store::StoreError;
+pub use store::StoreError;
 
 /// Network passphrase of the sandbox (stellar-core's standalone network).
 pub const PASSPHRASE: &str = airgap::network::STANDALONE;

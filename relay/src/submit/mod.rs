@@ -17,8 +17,8 @@
 //! * 504 → poll `GET /transactions/{hash}`, then resubmit the same bytes, until `--timeout`;
 //!   429 → wait `Retry-After`; 503/5xx/connection errors → capped exponential backoff with jitter.
 //!
-//! Layout: this file holds the records and the run; [`check`] the first pass (read, check,
-//! index), [`lanes`] the second (workers and per-account lanes), [`send`] sending one blob until
+//! Layout: this file holds the records and the run; `check` the first pass (read, check,
+//! index), `lanes` the second (workers and per-account lanes), `send` sending one blob until
 //! its outcome is known.
 
 mod check;

@@ -5,8 +5,9 @@ use crate::keys::SecretSeed;
 use crate::network::Network;
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
-    DecoratedSignature, EnvelopeType, Limited, Limits, ReadXdr, Signature, SignatureHint,
-    Transaction, TransactionEnvelope, TransactionV0Envelope, TransactionV1Envelope, VecM, WriteXdr,
+    DecoratedSignature, EnvelopeType, Limited, Limits, Operation, ReadXdr, Signature,
+    SignatureHint, Transaction, TransactionEnvelope, TransactionV0Envelope, TransactionV1Envelope,
+    VecM, WriteXdr,
 };
 
 /// The most signatures an envelope may carry (stellar-core's limit).
@@ -88,7 +89,8 @@ pub fn to_bytes(env: &TransactionEnvelope) -> Vec<u8> {
     env.to_xdr(Limits::none()).unwrap_or_default()
 }
 
-/// A v0 transaction as the v1 transaction it is hashed as.
+/// A v0 transaction as the v1 transaction it is hashed as: the one conversion from v0 (the
+/// source as a plain ed25519 account, the time bounds as preconditions).
 pub fn v0_as_v1(v0: &TransactionV0Envelope) -> Transaction {
     let tx = &v0.tx;
     Transaction {
@@ -102,6 +104,21 @@ pub fn v0_as_v1(v0: &TransactionV0Envelope) -> Transaction {
         memo: tx.memo.clone(),
         operations: tx.operations.clone(),
         ext: stellar_xdr::TransactionExt::V0,
+    }
+}
+
+/// The (inner) transaction's v1 envelope: a v1 envelope as it is, a v0 one as the v1 envelope it
+/// is hashed as (same hash, same signatures), the one inside a fee bump.
+pub fn inner_v1(env: &TransactionEnvelope) -> TransactionV1Envelope {
+    match env {
+        TransactionEnvelope::TxV0(e) => TransactionV1Envelope {
+            tx: v0_as_v1(e),
+            signatures: e.signatures.clone(),
+        },
+        TransactionEnvelope::Tx(e) => e.clone(),
+        TransactionEnvelope::TxFeeBump(e) => match &e.tx.inner_tx {
+            stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) => inner.clone(),
+        },
     }
 }
 
@@ -293,23 +310,17 @@ pub fn source(env: &TransactionEnvelope) -> AccountId {
     }
 }
 
-/// Who acts in an operation: its own source account, else the transaction's, `tx_source` (the
-/// one reading of that rule for the review, the policy and the weights).
-pub fn operation_source(op: &stellar_xdr::Operation, tx_source: AccountId) -> AccountId {
+/// The transaction (v0 envelopes as their v1 equivalent; fee bumps: the inner transaction).
+pub fn transaction(env: &TransactionEnvelope) -> Transaction {
+    inner_v1(env).tx
+}
+
+/// The account an operation acts for: its own source account if it names one, else the
+/// transaction's (`tx_source`). Whose signatures it needs, whose balance it moves.
+pub fn op_source(op: &Operation, tx_source: AccountId) -> AccountId {
     op.source_account
         .as_ref()
         .map_or(tx_source, AccountId::from_muxed)
-}
-
-/// The transaction (v0 envelopes as their v1 equivalent; fee bumps: the inner transaction).
-pub fn transaction(env: &TransactionEnvelope) -> Transaction {
-    match env {
-        TransactionEnvelope::TxV0(e) => v0_as_v1(e),
-        TransactionEnvelope::Tx(e) => e.tx.clone(),
-        TransactionEnvelope::TxFeeBump(e) => match &e.tx.inner_tx {
-            stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) => inner.tx.clone(),
-        },
-    }
 }
 
 /// The transaction's time bounds `(min, max)` in unix seconds; `(0, 0)` when it has none

@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod feebump;
 pub mod files;
 pub mod frames;
+pub mod horizon;
 pub mod keys;
 pub mod merge;
 pub mod network;
@@ -25,3 +26,7 @@ pub mod review;
 pub mod sep7;
 pub mod txrep;
 pub mod weights;
+
+/// The bodies of the fuzz targets (`fuzz/fuzz_targets/`), shared with `tests/fuzz_corpus.rs`.
+#[doc(hidden)]
+pub mod fuzz_harness;

@@ -192,7 +192,7 @@ pub fn review(
     let mut later = Vec::new();
     for (i, op) in tx.operations.iter().enumerate() {
         let index = i + 1;
-        let source = envelope::operation_source(op, tx_source);
+        let source = crate::envelope::op_source(op, tx_source);
         let mut effects = Vec::new();
         let mut e = |s: String| effects.push(s);
         match &op.body {

@@ -240,6 +240,31 @@ pub fn signer_keys(sets: &[SignerSet]) -> Vec<AccountId> {
         .collect()
 }
 
+impl SignerSet {
+    /// The signer set of `account` as Horizon reports it: its ed25519 signers of weight above 0
+    /// (the master key among them), and the signers of other kinds, listed but never counted.
+    pub fn from_horizon(account: AccountId, horizon: &crate::horizon::Account) -> SignerSet {
+        let live = horizon.signers.iter().filter(|s| s.weight > 0);
+        SignerSet {
+            account,
+            thresholds: Thresholds {
+                low: horizon.thresholds.low_threshold,
+                medium: horizon.thresholds.med_threshold,
+                high: horizon.thresholds.high_threshold,
+            },
+            signers: live
+                .clone()
+                .filter(|s| s.kind == "ed25519_public_key")
+                .filter_map(|s| Some((s.key.parse::<AccountId>().ok()?, s.weight)))
+                .collect(),
+            other_signers: live
+                .filter(|s| s.kind != "ed25519_public_key")
+                .map(|s| (escape_bytes(s.key.as_bytes()), s.weight))
+                .collect(),
+        }
+    }
+}
+
 /// Refuse two sets for one account.
 pub fn check_distinct(sets: &[SignerSet]) -> Result<(), WeightsError> {
     for (i, s) in sets.iter().enumerate() {
@@ -351,7 +376,7 @@ pub fn weigh(env: &TransactionEnvelope, network: &Network, sets: &[SignerSet]) -
         weight: weigh_one(find(&source), Category::Low, &inner_hash, &inner_sigs),
     });
     for (i, op) in tx.operations.iter().enumerate() {
-        let account = envelope::operation_source(op, source);
+        let account = envelope::op_source(op, source);
         let c = category(&op.body);
         requirements.push(Requirement {
             what: op_type_name(&op.body),

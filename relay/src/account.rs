@@ -1,8 +1,9 @@
 //! `account G…`: what the signer needs to know about an account, read from Horizon.
-use crate::horizon::{Account, HorizonError};
+use crate::horizon::{self, HorizonError};
 use crate::online::{self, Online};
 use airgap::account::AccountId;
 use airgap::amount::Amount;
+use airgap::horizon::{Account, Signer, Thresholds};
 use airgap::review::escape_bytes;
 use serde::Serialize;
 use std::time::Instant;
@@ -24,8 +25,8 @@ pub struct AccountReport {
     pub sequence: String,
     /// What the signer's `--sequence` wants for the next transaction: sequence + 1.
     pub next_sequence: String,
-    pub thresholds: crate::horizon::Thresholds,
-    pub signers: Vec<crate::horizon::Signer>,
+    pub thresholds: Thresholds,
+    pub signers: Vec<Signer>,
     pub flags: Vec<&'static str>,
     pub home_domain: Option<String>,
     pub subentry_count: u32,
@@ -66,7 +67,7 @@ pub fn report(
     let acct: Account = online::retry(deadline, |t| online.horizon.account(id, t))?
         .map(|(a, _)| a)
         .ok_or_else(|| AccountError::NotFound(*id, online.network.to_string()))?;
-    let seq = acct.sequence()?;
+    let seq = horizon::sequence(&acct)?;
     let balances = acct
         .balances
         .iter()
@@ -108,10 +109,11 @@ pub fn report(
         signers: acct
             .signers
             .iter()
-            .map(|s| crate::horizon::Signer {
+            .map(|s| Signer {
                 key: clean(&s.key, 100),
                 weight: s.weight,
                 kind: clean(&s.kind, 40),
+                sponsor: None,
             })
             .collect(),
         flags: acct.flags.names(),

@@ -1,12 +1,12 @@
 //! From parsed arguments to work: resolve options, run the command, return the exit code.
 use crate::cli::{AccountArgs, Command, InspectArgs, JournalArgs, Shared, SubmitArgs};
-use crate::inputs::{self, InputError};
-use crate::journal::{Journal, JournalError};
 use crate::keysource::{self, KeySourceError};
-use crate::online::{self, ConnectError};
-use crate::{account, inspect, submit};
 use airgap::account::{AccountId, AccountIdError};
 use airgap::network::{Network, NetworkError};
+use airgap_relay::inputs::{self, InputError};
+use airgap_relay::journal::{Journal, JournalError};
+use airgap_relay::online::{self, ConnectError};
+use airgap_relay::{account, inspect, rehearse, submit};
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
@@ -35,9 +35,11 @@ pub enum AppError {
     #[error(transparent)]
     Inspect(#[from] inspect::InspectError),
     #[error(transparent)]
-    Sandbox(#[from] crate::sandbox::SandboxError),
+    Sandbox(#[from] airgap_sandbox::SandboxError),
+    #[error("cannot write to stdout: {0}")]
+    Stdout(std::io::Error),
     #[error(transparent)]
-    Rehearse(#[from] crate::rehearse::RehearseError),
+    Rehearse(#[from] rehearse::RehearseError),
     #[error(transparent)]
     Merge(#[from] crate::merge::MergeCmdError),
     #[error("cannot write the QR code: {0}")]
@@ -87,7 +89,7 @@ impl AppError {
             AppError::AccountQuery(_) | AppError::Inspect(_) => {
                 "Check --horizon and run again.".into()
             }
-            AppError::Sandbox(_) => {
+            AppError::Sandbox(_) | AppError::Stdout(_) => {
                 "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
@@ -102,7 +104,7 @@ impl AppError {
             AppError::Qr(_) => {
                 "Check the --qr path; the account report is also on stdout with --json.".into()
             }
-            AppError::Rehearse(crate::rehearse::RehearseError::DirNotEmpty(_)) => {
+            AppError::Rehearse(rehearse::RehearseError::DirNotEmpty(_)) => {
                 "Pass --dir with a new or empty directory.".into()
             }
             AppError::Rehearse(_) => {
@@ -111,14 +113,40 @@ impl AppError {
         }
     }
 
+    /// Print the failure as every `airgap-relay` failure is printed, and return its exit code:
+    /// `airgap-relay: <what failed>.` on one line, the remedy on the next, indented by two spaces.
+    pub fn report(&self) -> u8 {
+        let what = self.to_string();
+        eprintln!(
+            "airgap-relay: {}.\n  {}",
+            what.trim_end_matches('.'),
+            self.remedy()
+        );
+        self.exit_code()
+    }
+
     pub fn exit_code(&self) -> u8 {
-        let transient = |e: &crate::horizon::HorizonError| e.is_transient();
+        let transient = |e: &airgap_relay::horizon::HorizonError| e.is_transient();
         match self {
             AppError::Connect(ConnectError::Horizon(e)) if transient(e) => 3,
             AppError::AccountQuery(account::AccountError::Horizon(e)) if transient(e) => 3,
             AppError::Inspect(inspect::InspectError::Horizon(e)) if transient(e) => 3,
             _ => 1,
         }
+    }
+}
+
+/// A command line clap refused (unknown option, typo, missing argument) exits 1, like any input
+/// refused before anything is sent; clap's own 2 would read as "failed on the network". `--help`
+/// and `--version` print to stdout and exit 0.
+pub fn usage(e: &clap::Error) -> u8 {
+    // clap's message names the mistake, suggests the likely spelling and ends with the remedy
+    // ("For more information, try '--help'").
+    let _ = e.print();
+    if e.use_stderr() {
+        1
+    } else {
+        0
     }
 }
 
@@ -144,11 +172,31 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Inspect(a) => run_inspect(a),
         Command::Submit(a) => run_submit(a),
         Command::Journal(a) => run_journal(a),
-        Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
-        Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
+        Command::Sandbox(a) => run_sandbox(a),
+        Command::Rehearse(a) => Ok(rehearse::run(&a.dir)?),
         Command::Merge(a) => Ok(crate::merge::run(&a)?),
         Command::Decode(a) => run_decode(a),
     }
+}
+
+/// `sandbox`: serve until killed; the first line on stdout says where.
+fn run_sandbox(a: crate::cli::SandboxArgs) -> Result<u8, AppError> {
+    let handle = airgap_sandbox::start(airgap_sandbox::SandboxConfig {
+        listen: a.listen,
+        state: a.state,
+        faults: a.fault.unwrap_or_default(),
+    })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{}", handle.addr())
+        .and_then(|()| out.flush())
+        .map_err(AppError::Stdout)?;
+    drop(out);
+    eprintln!(
+        "airgap-relay sandbox: rehearsal ledger, NOT a validator; network passphrase {:?}",
+        airgap_sandbox::PASSPHRASE
+    );
+    handle.wait();
+    Ok(0)
 }
 
 /// `decode`: every envelope found, one line each (or JSON); anything unreadable is named on

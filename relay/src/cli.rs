@@ -7,7 +7,7 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  every input succeeded (or, for inspect: no check says submission would fail)
   1  bad input or refused before sending: unreadable blob, bad signatures, wrong network,
-     unusable option; nothing was sent
+     unusable option, mistyped command line; nothing was sent
   2  at least one transaction failed on the network (or inspect found a check that would fail)
   3  at least one outcome is still pending, or Horizon was unreachable: safe to run the same
      command again (the same bytes are resubmitted; nothing is rebuilt)
@@ -48,8 +48,8 @@ pub enum Command {
     /// submits it; finally prints both accounts.
     Rehearse(RehearseArgs),
     /// Run a local Horizon-compatible rehearsal ledger on loopback (not a validator).
-    #[command(long_about = crate::sandbox::LONG_ABOUT)]
-    Sandbox(crate::sandbox::SandboxArgs),
+    #[command(long_about = SANDBOX_ABOUT)]
+    Sandbox(SandboxArgs),
     /// Combine the signatures of copies of one transaction signed in different places (nothing
     /// is sent). Copies must hold the same transaction; signatures that verify against no key of
     /// the transaction or of a --signers file are dropped and reported (docs/signers.md).
@@ -147,6 +147,36 @@ pub struct JournalArgs {
     /// One JSON object per blob.
     #[arg(long)]
     pub json: bool,
+}
+
+const SANDBOX_ABOUT: &str = "\
+Run a local Horizon-compatible ledger on loopback for rehearsals and tests.
+
+THIS IS A REHEARSAL LEDGER, NOT A VALIDATOR. It is not stellar-core: there is no consensus, no \
+peer network, no history archive, and nothing it accepts exists on any real Stellar network. It \
+applies create_account, payment, change_trust, set_options, allow_trust, set_trust_line_flags, \
+clawback, manage_data, bump_sequence and account_merge with stellar-core's validity rules and \
+answers with Horizon's JSON, so that a signing ceremony can be rehearsed end to end before the \
+real one.
+
+Network passphrase: \"Standalone Network ; February 2017\". GET /friendbot?addr=G... funds a new \
+account with 10,000 XLM from the root account. Each accepted transaction closes one ledger.
+
+--fault injects Horizon's real error answers at the given rates, e.g. --fault 504:0.2,429:0.1,503:0.1 \
+(an injected 504 on submission may or may not have applied the transaction, as a real timeout).";
+
+/// Command-line arguments of `airgap-relay sandbox`.
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Loopback address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    pub listen: std::net::SocketAddr,
+    /// SQLite file that keeps the ledger across restarts (default: in memory only).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Inject faults: comma-separated STATUS:RATE with STATUS in 429, 503, 504.
+    #[arg(long, value_name = "SPEC")]
+    pub fault: Option<airgap_sandbox::FaultSpec>,
 }
 
 #[derive(Debug, clap::Args)]

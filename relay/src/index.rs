@@ -105,7 +105,7 @@ impl Index {
         Ok(Index { conn })
     }
 
-    /// Remember a file name of a directory, to be listed sorted by [`Index::names`].
+    /// Remember a file name of a directory, to be listed sorted by [`Index::names_after`].
     pub fn add_name(&mut self, path: &Path) -> Result<(), IndexError> {
         self.conn
             .prepare_cached("INSERT OR IGNORE INTO names (name) VALUES (?1)")?

@@ -1,17 +1,17 @@
 //! `inspect`: the library's review of each blob, then what can be checked offline (signatures) and
 //! against Horizon (sequence, time bounds, signature weight, fee, counterparties). Every check says
 //! whether submission would fail, with the result code it would fail with.
-use crate::horizon::{Account, HorizonError};
+use crate::horizon::HorizonError;
 use crate::inputs::Inputs;
 use crate::online::{self, Online};
 use crate::sigcheck;
 use airgap::account::AccountId;
 use airgap::asset::{Asset, AssetCode};
 use airgap::envelope;
-use airgap::feebump;
+use airgap::horizon::{Account, FeeStats};
 use airgap::network::Network;
 use airgap::review::{self, duration_words, Review};
-use airgap::weights::Category;
+use airgap::weights::{self, SignerSet};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -368,7 +368,7 @@ fn sequence_check(
         }
         Ok(Some(a)) => a,
     };
-    let Ok(current) = acct.sequence() else {
+    let Some(current) = acct.sequence() else {
         return unknown(
             "sequence",
             "Horizon's sequence for the source is not a number".into(),
@@ -408,84 +408,30 @@ fn sequence_check(
     )
 }
 
-/// Weight of the signatures present, for `account`'s signers (each key counted once).
-fn weight_for(account: &Account, signed_by: &BTreeSet<AccountId>) -> u32 {
-    account
-        .signers
-        .iter()
-        .filter(|s| s.kind == "ed25519_public_key" && s.weight > 0)
-        .filter_map(|s| s.key.parse::<AccountId>().ok().map(|k| (k, s.weight)))
-        .filter(|(k, _)| signed_by.contains(k))
-        .map(|(_, w)| u32::from(w))
-        .sum()
-}
-
+/// Signature weight against each threshold the envelope needs (`airgap::weights`, with the
+/// signer sets Horizon reports): the transaction's, each operation's, then the fee bump's.
 fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_>) -> Vec<Check> {
-    let inner = feebump::inner(env).unwrap_or_else(|| env.clone());
-    let mut all_keys: Vec<AccountId> = sigcheck::signing_accounts(env);
+    let mut sets = Vec::new();
     for a in sigcheck::signing_accounts(env) {
         if let Ok(Some(found)) = acc.get(&a) {
-            all_keys.extend(
-                found
-                    .signers
-                    .iter()
-                    .filter_map(|s| s.key.parse::<AccountId>().ok()),
-            );
+            sets.push(SignerSet::from_horizon(a, found));
         }
     }
-    let signed_by: BTreeSet<AccountId> = sigcheck::check(&inner, net, &all_keys)
+    // `weigh` lists the fee bump first; here it comes last, after what it pays for.
+    let (fee_bump, tx): (Vec<_>, Vec<_>) = weights::weigh(env, net, &sets)
+        .requirements
         .into_iter()
-        .filter(|s| s.envelope != "outer")
-        .filter_map(|s| s.signer)
-        .collect();
-    // A fee bump's own signatures must carry its fee source's low threshold.
-    let outer_signed_by: BTreeSet<AccountId> = sigcheck::check(env, net, &all_keys)
-        .into_iter()
-        .filter(|s| s.envelope == "outer")
-        .filter_map(|s| s.signer)
-        .collect();
-    let tx = envelope::transaction(&inner);
-    let tx_source = envelope::source(&inner);
+        .partition(|r| r.what == "fee bump");
     let mut out = Vec::new();
-    // The transaction itself needs the source's low threshold.
-    let mut needs: Vec<(String, AccountId, Category)> = vec![(
-        "the transaction (fee and sequence)".into(),
-        tx_source,
-        Category::Low,
-    )];
-    for (i, op) in tx.operations.iter().enumerate() {
-        let src = op
-            .source_account
-            .as_ref()
-            .map_or(tx_source, AccountId::from_muxed);
-        needs.push((
-            format!("operation {} ({})", i + 1, review::op_type_name(&op.body)),
-            src,
-            airgap::weights::category(&op.body),
-        ));
-    }
-    let mut needs: Vec<(String, AccountId, Category, &BTreeSet<AccountId>)> = needs
-        .into_iter()
-        .map(|(what, src, lvl)| (what, src, lvl, &signed_by))
-        .collect();
-    if let TransactionEnvelope::TxFeeBump(fb) = env {
-        needs.push((
-            "the fee bump (its fee)".into(),
-            AccountId::from_muxed(&fb.tx.fee_source),
-            Category::Low,
-            &outer_signed_by,
-        ));
-    }
-    for (what, src, lvl, signed_by) in needs {
-        let acct = match acc.get(&src) {
-            Err(()) => {
-                out.push(unknown(
-                    "signature_weight",
-                    format!("{what}: Horizon did not answer for {src}"),
-                ));
-                continue;
-            }
-            Ok(None) => {
+    for r in tx.into_iter().chain(fee_bump) {
+        let what = match r.operation {
+            Some(i) => format!("operation {i} ({})", r.what),
+            None if r.what == "fee bump" => "the fee bump (its fee)".to_string(),
+            None => "the transaction (fee and sequence)".to_string(),
+        };
+        let src = r.account;
+        let w = match (acc.get(&src), r.weight) {
+            (Ok(None), _) => {
                 // A missing source is reported by the sequence check (or is created earlier).
                 out.push(unknown(
                     "signature_weight",
@@ -493,26 +439,27 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
                 ));
                 continue;
             }
-            Ok(Some(a)) => a,
+            (Ok(Some(_)), Some(w)) => w,
+            // Horizon did not answer for it (or not before its signer set was read above).
+            (Err(()), _) | (Ok(Some(_)), None) => {
+                out.push(unknown(
+                    "signature_weight",
+                    format!("{what}: Horizon did not answer for {src}"),
+                ));
+                continue;
+            }
         };
-        let t = acct.thresholds;
-        let (name, needed) = match lvl {
-            Category::Low => ("low", t.low_threshold),
-            Category::Medium => ("medium", t.med_threshold),
-            Category::High => ("high", t.high_threshold),
-        };
-        let have = weight_for(acct, signed_by);
-        let need = u32::from(needed).max(1);
-        if have >= need {
+        let (name, needed, have) = (r.category.name(), w.threshold, w.present);
+        if w.missing == 0 {
             out.push(ok(
                 "signature_weight",
                 format!("{what}: weight {have} meets {src}'s {name} threshold {needed}"),
             ));
         } else {
-            let code = if what.starts_with("the transaction") || what.starts_with("the fee bump") {
-                "tx_bad_auth"
-            } else {
+            let code = if r.operation.is_some() {
                 "op_bad_auth"
+            } else {
+                "tx_bad_auth"
             };
             out.push(fail(
                 "signature_weight",
@@ -524,10 +471,7 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_
     out
 }
 
-fn fee_check(
-    env: &TransactionEnvelope,
-    stats: Option<&Result<crate::horizon::FeeStats, HorizonError>>,
-) -> Check {
+fn fee_check(env: &TransactionEnvelope, stats: Option<&Result<FeeStats, HorizonError>>) -> Check {
     let Some(Ok(stats)) = stats else {
         return unknown("fee", "Horizon's /fee_stats did not answer".into());
     };
@@ -563,10 +507,7 @@ fn counterparty_checks(env: &TransactionEnvelope, acc: &mut Accounts<'_>) -> Vec
     let mut out = Vec::new();
     for (i, op) in tx.operations.iter().enumerate() {
         let n = i + 1;
-        let src = op
-            .source_account
-            .as_ref()
-            .map_or(tx_source, AccountId::from_muxed);
+        let src = envelope::op_source(op, tx_source);
         match &op.body {
             OperationBody::CreateAccount(c) => {
                 let dest = AccountId::from_xdr(&c.destination);

@@ -1,9 +1,9 @@
 //! `merge A B …`: combine the signatures of copies of one transaction (`airgap::merge::merge`).
 //! Nothing is sent; the merged envelope goes to `--out` or stdout, the report to stderr.
 use crate::cli::MergeArgs;
-use crate::inputs::{self, InputError};
 use airgap::network::{Network, NetworkError};
 use airgap::weights::{self, SignersFileError};
+use airgap_relay::inputs::{self, InputError};
 use stellar_xdr::TransactionEnvelope;
 
 #[derive(Debug, thiserror::Error)]

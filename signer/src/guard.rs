@@ -30,12 +30,13 @@ pub fn harden() -> Vec<String> {
 /// only where it happened. Exit code 101, as for any panic.
 pub fn quiet_panics() {
     std::panic::set_hook(Box::new(|info| {
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
         eprintln!(
-            "airgap-signer: an internal error stopped the program{at}; nothing more was signed or written.\n  This is a bug: please report it with the command you ran (without its secrets). Its message is not shown, since it could hold a secret."
+            "{}",
+            airgap::keys::source::panic_notice(
+                "airgap-signer",
+                "nothing more was signed or written",
+                info.location()
+            )
         );
     }));
 }

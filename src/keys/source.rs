@@ -355,6 +355,23 @@ pub fn read_private_text(path: &Path) -> Result<Zeroizing<String>, SourceError> 
     Ok(Zeroizing::new(text.trim().to_string()))
 }
 
+/// What a binary prints when it panics, in place of the panic's message: that message could hold
+/// a secret (a key source pasted in the wrong place, a seed in a formatted value), so it is never
+/// shown; only where the panic happened and what did not happen (`consequence`). Each binary
+/// installs a panic hook that prints this (the library itself never prints).
+pub fn panic_notice(
+    program: &str,
+    consequence: &str,
+    location: Option<&std::panic::Location<'_>>,
+) -> String {
+    let at = location
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    format!(
+        "{program}: an internal error stopped the program{at}; {consequence}.\n  This is a bug: please report it with the command you ran (without its secrets). Its message is not shown, since it could hold a secret."
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

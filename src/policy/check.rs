@@ -106,7 +106,7 @@ impl Policy {
         let mut moves: Moves = Vec::new();
         for (i, op) in tx.operations.iter().enumerate() {
             let index = i + 1;
-            let acting = envelope::operation_source(op, tx_source);
+            let acting = envelope::op_source(op, tx_source);
             self.check_op(&op.body, index, &acting, &mut moves)?;
         }
         for (asset, total, ops) in &moves {

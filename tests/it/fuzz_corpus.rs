@@ -1,14 +1,13 @@
 //! Replays every file of `fuzz/corpus/<target>/` through the fuzz target of the same name
-//! (`fuzz/harness.rs`), so every corpus entry and every crash regression kept there is checked on
+//! (`airgap::fuzz_harness`, src/fuzz_harness.rs), so every corpus entry and every crash regression kept there is checked on
 //! each `cargo test`, without cargo-fuzz.
 use std::path::{Path, PathBuf};
 
-#[path = "../../fuzz/harness.rs"]
-mod harness;
+use airgap::fuzz_harness as harness;
 
 type Target = fn(&[u8]);
 
-/// Targets whose corpus another package's test replays: `horizon` compiles the relay's Horizon
+/// Targets whose corpus another package's test replays: `horizon` fuzzes the relay's Horizon
 /// client, which this package does not depend on (relay/tests/horizon_corpus.rs).
 const REPLAYED_ELSEWHERE: &[(&str, &str)] = &[("horizon", "relay/tests/horizon_corpus.rs")];
 

@@ -12,10 +12,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use airgap::horizon::Payment;
 use tiny_http::{HTTPVersion, Header, Request, Response, StatusCode};
 
-use super::Shared;
+use crate::server::Shared;
 
 /// Horizon's `--connection-timeout`.
 const STREAM_TIMEOUT: Duration = Duration::from_secs(55);
@@ -28,7 +28,7 @@ pub const PREAMBLE: &str = "retry: 1000\nevent: open\ndata: \"hello\"\n\n";
 pub const GOODBYE: &str = "retry: 10\nevent: close\ndata: \"byebye\"\n\n";
 
 /// Records newer than a paging token, oldest first: `(paging token, record)`.
-pub type Source = Box<dyn Fn(&Shared, i64) -> Vec<(i64, Value)> + Send>;
+pub type Source = Box<dyn Fn(&Shared, i64) -> Vec<(i64, Payment)> + Send>;
 
 enum Phase {
     Start,

@@ -1,9 +1,10 @@
-//! The body of the `horizon` fuzz target: whatever a Horizon server (or something posing as one)
-//! answers, as the relay reads it (relay/src/horizon.rs, included by path as `crate::horizon`).
+//! The body of the `horizon` fuzz target (`fuzz/fuzz_targets/horizon.rs`): whatever a Horizon
+//! server (or something posing as one) answers, as the relay reads it ([`crate::horizon`]).
 //! Shared with relay/tests/horizon_corpus.rs, which replays fuzz/corpus/horizon/.
 //!
 //! Input: one status byte (an index into the statuses below), then the body.
-use crate::horizon::{self, Account, FeeStats, Reply, Root, TxRecord};
+use crate::horizon::{self, Reply};
+use airgap::horizon::{Account, FeeStats, Root, Transaction};
 use std::time::Duration;
 
 const STATUSES: [u16; 10] = [200, 400, 404, 413, 429, 500, 502, 503, 504, 403];
@@ -30,9 +31,9 @@ pub fn horizon(data: &[u8]) {
     // The typed answers of GET /, /accounts/{id}, /fee_stats, /transactions/{hash}.
     let _ = serde_json::from_slice::<Root>(body);
     let _ = serde_json::from_slice::<FeeStats>(body);
-    let _ = serde_json::from_slice::<TxRecord>(body);
+    let _ = serde_json::from_slice::<Transaction>(body);
     if let Ok(account) = serde_json::from_slice::<Account>(body) {
-        let _ = account.sequence();
+        let _ = horizon::sequence(&account);
         let _ = account.flags.names();
         for b in &account.balances {
             if let (Some(code), Some(issuer)) = (&b.asset_code, &b.asset_issuer) {

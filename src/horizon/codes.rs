@@ -1,5 +1,6 @@
-//! Result codes: Horizon's strings, what each means for an issuer's operator and what to do, and
-//! the decoding of a stored `result_xdr` into the same strings Horizon prints.
+//! Result codes, their one home: Horizon's strings for a `TransactionResult` (what the sandbox
+//! writes in `extras.result_codes`, what the relay reads from `result_xdr`), and what each means for
+//! an issuer's operator and what to do.
 //!
 //! The strings and their spellings follow Horizon's `internal/codes/main.go` (including its quirks:
 //! `tx_bad_minseq_age_or_gap`, `op_not_aut_maintain_liabilities`, unprefixed `sell_not_authorized`).
@@ -20,6 +21,41 @@ pub struct ResultCodes {
 }
 
 impl ResultCodes {
+    /// Horizon's codes for a result: the transaction's; for a fee bump, the outer code, the inner
+    /// transaction's and the inner operations'. Operation codes only where the result carries
+    /// operation results (`tx_success`, `tx_failed`).
+    pub fn of(result: &TransactionResult) -> ResultCodes {
+        let transaction = tx_code(&result.result);
+        match &result.result {
+            TransactionResultResult::TxSuccess(ops) | TransactionResultResult::TxFailed(ops) => {
+                ResultCodes {
+                    transaction,
+                    inner_transaction: None,
+                    operations: op_codes(ops),
+                }
+            }
+            TransactionResultResult::TxFeeBumpInnerSuccess(pair)
+            | TransactionResultResult::TxFeeBumpInnerFailed(pair) => {
+                let inner = &pair.result.result;
+                let operations = match inner {
+                    InnerTransactionResultResult::TxSuccess(ops)
+                    | InnerTransactionResultResult::TxFailed(ops) => op_codes(ops),
+                    _ => Vec::new(),
+                };
+                ResultCodes {
+                    transaction,
+                    inner_transaction: Some(tx_code_string(inner.name())),
+                    operations,
+                }
+            }
+            _ => ResultCodes {
+                transaction,
+                inner_transaction: None,
+                operations: Vec::new(),
+            },
+        }
+    }
+
     /// Did the transaction reach a ledger (and so use up its sequence number and pay its fee)?
     /// Only `tx_failed` (and a fee bump whose inner transaction is `tx_failed`) is applied as a
     /// failure; every other transaction-level code is a rejection before the ledger.
@@ -145,17 +181,22 @@ pub fn explain_op(op_type: Option<&str>, code: &str) -> &'static str {
     }
 }
 
+/// Horizon's string for a transaction-level result (`tx_failed`, `tx_fee_bump_inner_failed`, …).
+pub fn tx_code(result: &TransactionResultResult) -> String {
+    tx_code_string(result.name())
+}
+
 /// Horizon's string for a transaction result code (`TransactionResultCode::name()` is CamelCase).
 fn tx_code_string(name: &str) -> String {
     match name {
         "TxNoAccount" => "tx_no_source_account".into(),
         "TxBadMinSeqAgeOrGap" => "tx_bad_minseq_age_or_gap".into(),
-        other => airgap::review::snake_case(other),
+        other => crate::review::snake_case(other),
     }
 }
 
-/// Horizon's string for one operation result.
-fn op_code_string(r: &OperationResult) -> String {
+/// Horizon's string for one operation result (the inner code for `opINNER`).
+pub fn op_code(r: &OperationResult) -> String {
     let tr = match r {
         OperationResult::OpInner(tr) => tr,
         OperationResult::OpBadAuth => return "op_bad_auth".into(),
@@ -210,14 +251,14 @@ fn op_code_string(r: &OperationResult) -> String {
         ("offer", "BuyNotAuthorized") => "buy_not_authorized",
         ("offer", "BuyNoIssuer") => "buy_no_issuer",
         ("offer", "NotFound") => "op_offer_not_found",
-        ("soroban", n) => return airgap::review::snake_case(n),
-        _ => return format!("op_{}", airgap::review::snake_case(name)),
+        ("soroban", n) => return crate::review::snake_case(n),
+        _ => return format!("op_{}", crate::review::snake_case(name)),
     };
     fixed.to_string()
 }
 
 fn op_codes(results: &[OperationResult]) -> Vec<String> {
-    results.iter().map(op_code_string).collect()
+    results.iter().map(op_code).collect()
 }
 
 /// Decode a base64 `TransactionResult` (as stored in Horizon's `result_xdr`) into Horizon's
@@ -228,35 +269,7 @@ pub fn from_result_xdr(b64: &str) -> Option<ResultCodes> {
         len: 65_536,
     };
     let r = TransactionResult::from_xdr_base64(b64.trim(), limits).ok()?;
-    let name = r.result.name();
-    Some(match &r.result {
-        TransactionResultResult::TxSuccess(ops) | TransactionResultResult::TxFailed(ops) => {
-            ResultCodes {
-                transaction: tx_code_string(name),
-                inner_transaction: None,
-                operations: op_codes(ops),
-            }
-        }
-        TransactionResultResult::TxFeeBumpInnerSuccess(pair)
-        | TransactionResultResult::TxFeeBumpInnerFailed(pair) => {
-            let inner = &pair.result.result;
-            let operations = match inner {
-                InnerTransactionResultResult::TxSuccess(ops)
-                | InnerTransactionResultResult::TxFailed(ops) => op_codes(ops),
-                _ => Vec::new(),
-            };
-            ResultCodes {
-                transaction: tx_code_string(name),
-                inner_transaction: Some(tx_code_string(inner.name())),
-                operations,
-            }
-        }
-        _ => ResultCodes {
-            transaction: tx_code_string(name),
-            inner_transaction: None,
-            operations: Vec::new(),
-        },
-    })
+    Some(ResultCodes::of(&r))
 }
 
 #[cfg(test)]
@@ -347,6 +360,280 @@ mod tests {
                 !explain_op(Some("payment"), code).contains("does not know"),
                 "{code}"
             );
+        }
+    }
+
+    /// Every result of the operations the sandbox applies spells as Horizon's `internal/codes`
+    /// does (a table written from Horizon's source, not from this code), as do the outer codes and
+    /// every transaction-level code.
+    #[test]
+    fn spells_as_horizon() {
+        use stellar_xdr::{
+            AccountMergeResult, AllowTrustResult, BumpSequenceResult, ChangeTrustResult,
+            ClawbackResult, CreateAccountResult, ManageDataResult, OperationResultTr as Tr,
+            PaymentResult, SetOptionsResult, SetTrustLineFlagsResult,
+        };
+        let table = [
+            (
+                Tr::CreateAccount(CreateAccountResult::Success),
+                "op_success",
+            ),
+            (
+                Tr::CreateAccount(CreateAccountResult::Malformed),
+                "op_malformed",
+            ),
+            (
+                Tr::CreateAccount(CreateAccountResult::Underfunded),
+                "op_underfunded",
+            ),
+            (
+                Tr::CreateAccount(CreateAccountResult::LowReserve),
+                "op_low_reserve",
+            ),
+            (
+                Tr::CreateAccount(CreateAccountResult::AlreadyExist),
+                "op_already_exists",
+            ),
+            (Tr::Payment(PaymentResult::Success), "op_success"),
+            (Tr::Payment(PaymentResult::Malformed), "op_malformed"),
+            (Tr::Payment(PaymentResult::Underfunded), "op_underfunded"),
+            (Tr::Payment(PaymentResult::SrcNoTrust), "op_src_no_trust"),
+            (
+                Tr::Payment(PaymentResult::SrcNotAuthorized),
+                "op_src_not_authorized",
+            ),
+            (
+                Tr::Payment(PaymentResult::NoDestination),
+                "op_no_destination",
+            ),
+            (Tr::Payment(PaymentResult::NoTrust), "op_no_trust"),
+            (
+                Tr::Payment(PaymentResult::NotAuthorized),
+                "op_not_authorized",
+            ),
+            (Tr::Payment(PaymentResult::LineFull), "op_line_full"),
+            (Tr::Payment(PaymentResult::NoIssuer), "op_no_issuer"),
+            (Tr::SetOptions(SetOptionsResult::Success), "op_success"),
+            (
+                Tr::SetOptions(SetOptionsResult::LowReserve),
+                "op_low_reserve",
+            ),
+            (
+                Tr::SetOptions(SetOptionsResult::TooManySigners),
+                "op_too_many_signers",
+            ),
+            (Tr::SetOptions(SetOptionsResult::BadFlags), "op_bad_flags"),
+            (
+                Tr::SetOptions(SetOptionsResult::InvalidInflation),
+                "op_invalid_inflation",
+            ),
+            (
+                Tr::SetOptions(SetOptionsResult::CantChange),
+                "op_cant_change",
+            ),
+            (
+                Tr::SetOptions(SetOptionsResult::UnknownFlag),
+                "op_unknown_flag",
+            ),
+            (
+                Tr::SetOptions(SetOptionsResult::ThresholdOutOfRange),
+                "op_threshold_out_of_range",
+            ),
+            (Tr::SetOptions(SetOptionsResult::BadSigner), "op_bad_signer"),
+            (
+                Tr::SetOptions(SetOptionsResult::InvalidHomeDomain),
+                "op_invalid_home_domain",
+            ),
+            (
+                Tr::SetOptions(SetOptionsResult::AuthRevocableRequired),
+                "op_auth_revocable_required",
+            ),
+            (Tr::ChangeTrust(ChangeTrustResult::Success), "op_success"),
+            (
+                Tr::ChangeTrust(ChangeTrustResult::Malformed),
+                "op_malformed",
+            ),
+            (Tr::ChangeTrust(ChangeTrustResult::NoIssuer), "op_no_issuer"),
+            (
+                Tr::ChangeTrust(ChangeTrustResult::InvalidLimit),
+                "op_invalid_limit",
+            ),
+            (
+                Tr::ChangeTrust(ChangeTrustResult::LowReserve),
+                "op_low_reserve",
+            ),
+            (
+                Tr::ChangeTrust(ChangeTrustResult::SelfNotAllowed),
+                "op_self_not_allowed",
+            ),
+            (
+                Tr::ChangeTrust(ChangeTrustResult::TrustLineMissing),
+                "op_trust_line_missing",
+            ),
+            (
+                Tr::ChangeTrust(ChangeTrustResult::CannotDelete),
+                "op_cannot_delete",
+            ),
+            (
+                Tr::ChangeTrust(ChangeTrustResult::NotAuthMaintainLiabilities),
+                "op_not_aut_maintain_liabilities",
+            ),
+            (Tr::AllowTrust(AllowTrustResult::Success), "op_success"),
+            (Tr::AllowTrust(AllowTrustResult::Malformed), "op_malformed"),
+            (Tr::AllowTrust(AllowTrustResult::NoTrustLine), "op_no_trust"),
+            (
+                Tr::AllowTrust(AllowTrustResult::TrustNotRequired),
+                "op_not_required",
+            ),
+            (
+                Tr::AllowTrust(AllowTrustResult::CantRevoke),
+                "op_cant_revoke",
+            ),
+            (
+                Tr::AllowTrust(AllowTrustResult::SelfNotAllowed),
+                "op_self_not_allowed",
+            ),
+            (
+                Tr::AllowTrust(AllowTrustResult::LowReserve),
+                "op_low_reserve",
+            ),
+            (
+                Tr::AccountMerge(AccountMergeResult::Success(0)),
+                "op_success",
+            ),
+            (
+                Tr::AccountMerge(AccountMergeResult::Malformed),
+                "op_malformed",
+            ),
+            (
+                Tr::AccountMerge(AccountMergeResult::NoAccount),
+                "op_no_account",
+            ),
+            (
+                Tr::AccountMerge(AccountMergeResult::ImmutableSet),
+                "op_immutable_set",
+            ),
+            (
+                Tr::AccountMerge(AccountMergeResult::HasSubEntries),
+                "op_has_sub_entries",
+            ),
+            (
+                Tr::AccountMerge(AccountMergeResult::SeqnumTooFar),
+                "op_seq_num_too_far",
+            ),
+            (
+                Tr::AccountMerge(AccountMergeResult::DestFull),
+                "op_dest_full",
+            ),
+            (
+                Tr::AccountMerge(AccountMergeResult::IsSponsor),
+                "op_is_sponsor",
+            ),
+            (Tr::ManageData(ManageDataResult::Success), "op_success"),
+            (
+                Tr::ManageData(ManageDataResult::NotSupportedYet),
+                "op_not_supported_yet",
+            ),
+            (
+                Tr::ManageData(ManageDataResult::NameNotFound),
+                "op_data_name_not_found",
+            ),
+            (
+                Tr::ManageData(ManageDataResult::LowReserve),
+                "op_low_reserve",
+            ),
+            (
+                Tr::ManageData(ManageDataResult::InvalidName),
+                "op_data_invalid_name",
+            ),
+            (Tr::BumpSequence(BumpSequenceResult::Success), "op_success"),
+            (Tr::BumpSequence(BumpSequenceResult::BadSeq), "op_bad_seq"),
+            (Tr::Clawback(ClawbackResult::Success), "op_success"),
+            (Tr::Clawback(ClawbackResult::Malformed), "op_malformed"),
+            (
+                Tr::Clawback(ClawbackResult::NotClawbackEnabled),
+                "op_not_clawback_enabled",
+            ),
+            (Tr::Clawback(ClawbackResult::NoTrust), "op_no_trust"),
+            (Tr::Clawback(ClawbackResult::Underfunded), "op_underfunded"),
+            (
+                Tr::SetTrustLineFlags(SetTrustLineFlagsResult::Success),
+                "op_success",
+            ),
+            (
+                Tr::SetTrustLineFlags(SetTrustLineFlagsResult::Malformed),
+                "op_malformed",
+            ),
+            (
+                Tr::SetTrustLineFlags(SetTrustLineFlagsResult::NoTrustLine),
+                "op_no_trust",
+            ),
+            (
+                Tr::SetTrustLineFlags(SetTrustLineFlagsResult::CantRevoke),
+                "op_cant_revoke",
+            ),
+            (
+                Tr::SetTrustLineFlags(SetTrustLineFlagsResult::InvalidState),
+                "op_invalid_state",
+            ),
+            (
+                Tr::SetTrustLineFlags(SetTrustLineFlagsResult::LowReserve),
+                "op_low_reserve",
+            ),
+        ];
+        for (tr, code) in table {
+            assert_eq!(
+                op_code(&OperationResult::OpInner(tr.clone())),
+                code,
+                "{tr:?}"
+            );
+        }
+        let outer = [
+            (OperationResult::OpBadAuth, "op_bad_auth"),
+            (OperationResult::OpNoAccount, "op_no_source_account"),
+            (OperationResult::OpNotSupported, "op_not_supported"),
+            (
+                OperationResult::OpTooManySubentries,
+                "op_too_many_subentries",
+            ),
+            (
+                OperationResult::OpExceededWorkLimit,
+                "op_exceeded_work_limit",
+            ),
+            (
+                OperationResult::OpTooManySponsoring,
+                "op_too_many_sponsoring",
+            ),
+        ];
+        for (r, code) in outer {
+            assert_eq!(op_code(&r), code);
+        }
+        use stellar_xdr::TransactionResultCode as C;
+        let tx = [
+            (C::TxFeeBumpInnerSuccess, "tx_fee_bump_inner_success"),
+            (C::TxFeeBumpInnerFailed, "tx_fee_bump_inner_failed"),
+            (C::TxSuccess, "tx_success"),
+            (C::TxFailed, "tx_failed"),
+            (C::TxTooEarly, "tx_too_early"),
+            (C::TxTooLate, "tx_too_late"),
+            (C::TxMissingOperation, "tx_missing_operation"),
+            (C::TxBadSeq, "tx_bad_seq"),
+            (C::TxBadAuth, "tx_bad_auth"),
+            (C::TxInsufficientBalance, "tx_insufficient_balance"),
+            (C::TxNoAccount, "tx_no_source_account"),
+            (C::TxInsufficientFee, "tx_insufficient_fee"),
+            (C::TxBadAuthExtra, "tx_bad_auth_extra"),
+            (C::TxInternalError, "tx_internal_error"),
+            (C::TxNotSupported, "tx_not_supported"),
+            (C::TxBadSponsorship, "tx_bad_sponsorship"),
+            (C::TxBadMinSeqAgeOrGap, "tx_bad_minseq_age_or_gap"),
+            (C::TxMalformed, "tx_malformed"),
+            (C::TxSorobanInvalid, "tx_soroban_invalid"),
+            (C::TxFrozenKeyAccessed, "tx_frozen_key_accessed"),
+        ];
+        assert_eq!(tx.len(), C::VARIANTS.len(), "every transaction code");
+        for (c, code) in tx {
+            assert_eq!(tx_code_string(c.name()), code);
         }
     }
 }

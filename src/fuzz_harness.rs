@@ -1,25 +1,25 @@
 //! The bodies of the fuzz targets, one function per target.
 //!
-//! Shared by the cargo-fuzz targets in `fuzz_targets/` and by `tests/fuzz_corpus.rs`, which
+//! Shared by the cargo-fuzz targets in `fuzz/fuzz_targets/` and by `tests/fuzz_corpus.rs`, which
 //! replays every file of `fuzz/corpus/<target>/` through the same function on every `cargo test`.
 //! Each function takes bytes a stranger could hand us. Errors are fine; a panic is a bug, and so
 //! is a broken round trip (the assertions below state what must always hold).
-use airgap::account::AccountId;
-use airgap::amount::Amount;
-use airgap::asset::{Asset, AssetCode};
-use airgap::build::{self, Authorize, MemoSpec};
-use airgap::carry::{self, Piece};
-use airgap::envelope;
-use airgap::frames::{self, FrameAssembler};
-use airgap::keys::{self, keystore};
-use airgap::network::Network;
-use airgap::plan::{self, Overrides};
-use airgap::policy;
-use airgap::qr::decode as qr_decode;
-use airgap::qr::encode::QrDensity;
-use airgap::review;
-use airgap::sep7;
-use airgap::txrep;
+use crate::account::AccountId;
+use crate::amount::Amount;
+use crate::asset::{Asset, AssetCode};
+use crate::build::{self, Authorize, MemoSpec};
+use crate::carry::{self, Piece};
+use crate::envelope;
+use crate::frames::{self, FrameAssembler};
+use crate::keys::{self, keystore};
+use crate::network::Network;
+use crate::plan::{self, Overrides};
+use crate::policy;
+use crate::qr::decode as qr_decode;
+use crate::qr::encode::QrDensity;
+use crate::review;
+use crate::sep7;
+use crate::txrep;
 use stellar_xdr::TransactionEnvelope;
 
 /// The clock the targets pretend it is (2027-01-15); fixed so a crash reproduces.

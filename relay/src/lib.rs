@@ -4,8 +4,9 @@
 //! ([`online`]), reading blobs from whatever crossed the gap ([`inputs`]), checking their
 //! signatures ([`sigcheck`]), reviewing them against the live network ([`inspect`]), submitting
 //! them until their outcome is certain ([`submit`], with its [`journal`] and [`index`]), reading an
-//! account for the signer ([`account`]), Horizon's result codes explained ([`codes`]), and the
-//! whole ceremony rehearsed against an in-process sandbox ([`rehearse`]).
+//! account for the signer ([`account`]), Horizon's result codes explained ([`codes`]), the
+//! whole ceremony rehearsed against an in-process sandbox ([`rehearse`]), and the database that
+//! `watch` records deposits into and `pay` drains payouts from ([`db`]).
 //!
 //! The CLI edge (arguments, errors with remedies, exit codes) is the binary's: `src/main.rs`,
 //! `src/cli.rs`, `src/app.rs`, `src/merge.rs`, `src/keysource.rs`.
@@ -13,6 +14,7 @@
 
 pub mod account;
 pub mod codes;
+pub mod db;
 pub mod horizon;
 pub mod index;
 pub mod inputs;

@@ -879,6 +879,10 @@ impl Db {
     /// time bound and channel. Submit an envelope only after this returns `Ok`: if it returns
     /// `Err` (the builder's error or the database's), nothing was stored and nothing built in
     /// the call may ever be submitted.
+    ///
+    /// Keep `build` quick (build and sign): do network pre-checks before the claim. On SQLite
+    /// the write lock is held while it runs, and the watcher writing to the same file waits
+    /// at most [`SQLITE_BUSY_TIMEOUT`].
     pub fn claim_and_mark<E>(
         &mut self,
         n: u32,
@@ -1129,6 +1133,53 @@ mod tests {
         assert_eq!(
             closed_at_from_unix(1_714_564_805).as_deref(),
             Some("2024-05-01T12:00:05Z")
+        );
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    /// What `watch --json` will print for a recorded row: the columns, by their names.
+    #[test]
+    fn recorded_rows_serialize_flat() {
+        let r = Recorded {
+            id: 7,
+            recorded_at: "2024-05-01T12:00:07.123Z".into(),
+            entry: Entry::Deposit(Deposit {
+                tx_hash: "ab".repeat(32),
+                op_index: 1,
+                ledger: 42,
+                closed_at: "2024-05-01T12:00:05Z".into(),
+                account: "GA".into(),
+                sender: "GB".into(),
+                customer: Some("1041".into()),
+                memo_type: MemoType::Id,
+                asset: "native".into(),
+                amount: "10.5".parse().unwrap(),
+                kind: Kind::PathPayment,
+                status: Status::Deposit,
+            }),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["id"], 7);
+        assert_eq!(v["amount"], "10.5000000");
+        assert_eq!(v["kind"], "path_payment");
+        assert_eq!(v["memo_type"], "id");
+        assert_eq!(v["status"], "deposit");
+        let gap = Recorded {
+            entry: Entry::Gap(Gap {
+                account: "GA".into(),
+                from_ledger: 3,
+                to_ledger: 9,
+            }),
+            ..r
+        };
+        let v = serde_json::to_value(&gap).unwrap();
+        assert_eq!(
+            (v["from_ledger"].as_u64(), v["to_ledger"].as_u64()),
+            (Some(3), Some(9))
         );
     }
 }

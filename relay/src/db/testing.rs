@@ -13,6 +13,7 @@
 //! through `runuser`. A small watchdog shell stops it and removes the directory once the test
 //! process is gone, however it ended.
 use super::Target;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -112,17 +113,7 @@ fn start_server() -> Result<String, String> {
             None => Command::new(path),
         }
     };
-    run(as_user("initdb")
-        .args([
-            "--auth=trust",
-            "--username=airgap",
-            "--encoding=UTF8",
-            "--no-locale",
-        ])
-        .arg("--no-sync")
-        .arg("-D")
-        .arg(&data))?;
-    // The watchdog first, so the server is stopped even if starting it half-fails.
+    // The watchdog first, so the directory goes (and the server stops) whatever fails next.
     let stop = match &user {
         Some(u) => format!("runuser -u {u} -- "),
         None => String::new(),
@@ -144,6 +135,16 @@ fn start_server() -> Result<String, String> {
         .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot start the watchdog shell: {e}"))?;
+    run(as_user("initdb")
+        .args([
+            "--auth=trust",
+            "--username=airgap",
+            "--encoding=UTF8",
+            "--no-locale",
+        ])
+        .arg("--no-sync")
+        .arg("-D")
+        .arg(&data))?;
     let options = format!(
         "-c listen_addresses='' -k {} -c fsync=off -c full_page_writes=off -c max_connections=200",
         dir.display()
@@ -163,8 +164,6 @@ fn start_server() -> Result<String, String> {
         dir.display()
     ))
 }
-
-use std::os::unix::process::CommandExt as _;
 
 fn run(cmd: &mut Command) -> Result<(), String> {
     let out = cmd

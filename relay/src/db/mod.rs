@@ -96,7 +96,7 @@ impl Target {
             &text[9..]
         } else if lower.starts_with("sqlite:") {
             &text[7..]
-        } else if text.contains("://") {
+        } else if text.contains("://") || looks_like_keywords(text) {
             return Err(DbError::BadTarget(redact(text)));
         } else {
             text
@@ -132,6 +132,16 @@ impl fmt::Debug for Target {
     }
 }
 
+/// libpq's `host=… user=… password=…` form, which only a URL may replace here: never a file
+/// name (nor shown, since it may hold a password).
+fn looks_like_keywords(text: &str) -> bool {
+    let t = text.trim_start().to_ascii_lowercase();
+    ["host=", "hostaddr=", "dbname=", "user=", "port="]
+        .iter()
+        .any(|k| t.starts_with(k))
+        || t.contains(" password=")
+}
+
 /// A URL with its password (in the authority or a `password=` parameter) replaced by `***`.
 pub fn redact(url: &str) -> String {
     let mut out = url.to_string();
@@ -147,6 +157,17 @@ pub fn redact(url: &str) -> String {
                 out.replace_range(rest_start + colon + 1..rest_start + at, "***");
             }
         }
+    }
+    if !out.contains("://") {
+        // libpq's keyword form: `password=VALUE` up to the next space.
+        return out
+            .split(' ')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     if let Some(q) = out.find('?') {
         let (head, query) = out.split_at(q + 1);
@@ -1062,7 +1083,14 @@ mod tests {
                 "{text}"
             );
         }
-        for bad in ["", "sqlite:", "sqlite://", "mysql://u:pw@h/d"] {
+        for bad in [
+            "",
+            "sqlite:",
+            "sqlite://",
+            "mysql://u:pw@h/d",
+            "host=db user=anchor password=pw",
+            "dbname=anchor password=pw",
+        ] {
             let e = Target::parse(bad).unwrap_err().to_string();
             assert!(!e.contains("pw"), "{e}");
         }

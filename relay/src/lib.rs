@@ -5,13 +5,15 @@
 //! whatever crossed the gap ([`inputs`]), checking their signatures ([`sigcheck`]), reviewing them
 //! against the live network ([`inspect`]), submitting them until their outcome is certain
 //! ([`submit`], with its [`journal`] and [`index`]), reading an account for the signer
-//! ([`account`]), and the whole ceremony rehearsed against an in-process sandbox ([`rehearse`]).
+//! ([`account`]), the whole ceremony rehearsed against an in-process sandbox ([`rehearse`]), and
+//! the database that `watch` records deposits into and `pay` drains payouts from ([`db`]).
 //!
 //! The CLI edge (arguments, errors with remedies, exit codes) is the binary's: `src/main.rs`,
 //! `src/cli.rs`, `src/app.rs`, `src/merge.rs`, `src/keysource.rs`.
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod db;
 pub mod horizon;
 pub mod index;
 pub mod inputs;

@@ -23,6 +23,7 @@ pub mod policy;
 pub mod pool;
 pub mod qr;
 pub mod review;
+pub mod sac;
 pub mod sep7;
 pub mod txrep;
 pub mod weights;

@@ -4,21 +4,27 @@
 use airgap::account::AccountId as Account32;
 use stellar_xdr::{
     AccountMergeResult, AllowTrustOp, AllowTrustResult, BumpSequenceOp, BumpSequenceResult,
-    ChangeTrustOp, ChangeTrustResult, ClawbackOp, ClawbackResult, CreateAccountOp,
-    CreateAccountResult, ManageDataOp, ManageDataResult, MuxedAccount, OperationBody,
-    OperationResult, OperationResultTr, PaymentOp, PaymentResult, SetOptionsOp, SetOptionsResult,
-    SetTrustLineFlagsOp, SetTrustLineFlagsResult, Transaction, TransactionMeta,
+    ChangeTrustOp, ChangeTrustResult, ClawbackOp, ClawbackResult, ContractEvent, CreateAccountOp,
+    CreateAccountResult, DecoratedSignature, LedgerEntryChanges, ManageDataOp, ManageDataResult,
+    MuxedAccount, Operation, OperationBody, OperationResult, OperationResultTr, SetOptionsOp,
+    SetOptionsResult, SetTrustLineFlagsOp, SetTrustLineFlagsResult, Transaction, TransactionMeta,
+    TransactionResultResult,
 };
 
 use super::close::{settle, Closing};
 use super::entries::{
     account_id_bytes, allow_trust_asset, asset_key, available, muxed_bytes, signer_kind,
-    starting_sequence, Account, AccountSigner, DataEntry, SignerKind, State, Trustline,
+    starting_sequence, Account, AccountSigner, AssetKey, DataEntry, SignerKind, State, Trustline,
     ALL_ACCOUNT_FLAGS, AUTH_CLAWBACK_ENABLED, AUTH_IMMUTABLE, AUTH_REQUIRED, AUTH_REVOCABLE,
     BASE_RESERVE, MAX_SIGNERS, SUBENTRY_LIMIT, TL_AUTHORIZED,
     TL_AUTHORIZED_TO_MAINTAIN_LIABILITIES, TL_AUTH_FLAGS, TL_CLAWBACK_ENABLED,
 };
-use super::validity::{change_trust_asset, check_op_valid, ChangeTrustLine};
+use super::events::{asset_of_key, Events};
+use super::signatures::SigChecker;
+use super::validity::{
+    change_trust_asset, check_op_signature, check_op_valid, common_valid, success_of,
+    ChangeTrustLine, CheckAt, Stage,
+};
 use super::{Ledger, LedgerError};
 use crate::meta;
 
@@ -71,6 +77,14 @@ impl State {
             OperationBody::Payment(op) => {
                 inner(OperationResultTr::Payment(self.payment(source, op)))
             }
+            OperationBody::PathPaymentStrictReceive(op) => {
+                inner(OperationResultTr::PathPaymentStrictReceive(
+                    self.path_payment_strict_receive(source, op),
+                ))
+            }
+            OperationBody::PathPaymentStrictSend(op) => inner(
+                OperationResultTr::PathPaymentStrictSend(self.path_payment_strict_send(source, op)),
+            ),
             OperationBody::ChangeTrust(op) => self
                 .change_trust(source, op)
                 .unwrap_or_else(|r| inner(OperationResultTr::ChangeTrust(r))),
@@ -122,65 +136,6 @@ impl State {
         let created = Account::new(dest, op.starting_balance, starting_sequence(ctx.ledger_seq));
         self.accounts.insert(dest, created);
         CreateAccountResult::Success
-    }
-
-    fn payment(&mut self, source: [u8; 32], op: &PaymentOp) -> PaymentResult {
-        let dest = muxed_bytes(&op.destination);
-        match asset_key(&op.asset) {
-            None => {
-                if dest == source {
-                    return PaymentResult::Success;
-                }
-                // destination first, then the source (core applies it as a path payment)
-                let Some(dest_acc) = self.accounts.get_mut(&dest) else {
-                    return PaymentResult::NoDestination;
-                };
-                let Some(new_balance) = dest_acc.balance.checked_add(op.amount) else {
-                    return PaymentResult::LineFull;
-                };
-                dest_acc.balance = new_balance;
-                let Some(src) = self.accounts.get_mut(&source) else {
-                    return PaymentResult::Malformed;
-                };
-                if op.amount > available(src) {
-                    return PaymentResult::Underfunded;
-                }
-                src.balance -= op.amount;
-                PaymentResult::Success
-            }
-            Some(Err(())) => PaymentResult::Malformed,
-            Some(Ok(asset)) => {
-                let bypass_issuer_check = asset.issuer == dest;
-                if !bypass_issuer_check && !self.accounts.contains_key(&dest) {
-                    return PaymentResult::NoDestination;
-                }
-                if dest != asset.issuer {
-                    let Some(line) = self.trustlines.get_mut(&(dest, asset.clone())) else {
-                        return PaymentResult::NoTrust;
-                    };
-                    if line.flags & TL_AUTHORIZED == 0 {
-                        return PaymentResult::NotAuthorized;
-                    }
-                    match line.balance.checked_add(op.amount) {
-                        Some(b) if b <= line.limit => line.balance = b,
-                        _ => return PaymentResult::LineFull,
-                    }
-                }
-                if source != asset.issuer {
-                    let Some(line) = self.trustlines.get_mut(&(source, asset)) else {
-                        return PaymentResult::SrcNoTrust;
-                    };
-                    if line.flags & TL_AUTHORIZED == 0 {
-                        return PaymentResult::SrcNotAuthorized;
-                    }
-                    if line.balance < op.amount {
-                        return PaymentResult::Underfunded;
-                    }
-                    line.balance -= op.amount;
-                }
-                PaymentResult::Success
-            }
-        }
     }
 
     fn change_trust(
@@ -517,25 +472,69 @@ pub(super) fn remove_one_time_signer(state: &mut State, account: [u8; 32], hash:
     }
 }
 
+/// What applying one transaction did.
+pub(super) struct TxApplied {
+    /// `Err(code)`: invalid when applied, no operation ran; `Ok((failed, results))` otherwise.
+    pub(super) outcome: Result<(bool, Vec<OperationResult>), TransactionResultResult>,
+    pub(super) meta: TransactionMeta,
+    /// The CAP-67 events of each operation (none unless the transaction succeeded).
+    pub(super) events: Vec<Vec<ContractEvent>>,
+}
+
 impl Ledger {
-    /// Consume the sequence number and one-time signers, then apply the operations, each on top
-    /// of the previous ones; any failure rolls all operation effects back. `pre` is the state
-    /// the transaction meta's "changes before" start from. Returns
-    /// `(failed, operation results, meta)`.
+    /// stellar-core's `TransactionFrame::apply` after the fees were taken (`commonPreApply`,
+    /// then the operations): validate again against the ledger being closed (`commonValid` with
+    /// `applying`), consume the sequence number once it passed (`processSeqNum`), check every
+    /// operation's signature and remove one-time signers (`processSignatures`), then apply the
+    /// operations, each on top of the previous ones; any failure rolls all operation effects
+    /// back. `pre` is the state the meta's "changes before" start from; `charge_fee` is false for
+    /// the inner transaction of a fee bump.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn apply_tx(
         &self,
         state: &mut State,
         pre: &State,
         tx: &Transaction,
+        sigs: &[DecoratedSignature],
         hash: [u8; 32],
+        charge_fee: bool,
         at: Closing,
-    ) -> Result<(bool, Vec<OperationResult>, TransactionMeta), LedgerError> {
+    ) -> Result<TxApplied, LedgerError> {
         let source = muxed_bytes(&tx.source_account);
-        if let Some(acc) = state.accounts.get_mut(&source) {
-            acc.seq_num = tx.seq_num.0;
-            acc.seq_ledger = at.next_seq;
-            acc.seq_time = at.close_time;
+        let mut checker = SigChecker::new(hash, sigs);
+        let check = CheckAt::apply(at.next_seq, at.close_time);
+        let (stage, code) = common_valid(state, tx, &mut checker, check, charge_fee, true);
+        if stage >= Stage::InvalidUpdateSeqNum {
+            if let Some(acc) = state.accounts.get_mut(&source) {
+                acc.seq_num = tx.seq_num.0;
+                acc.seq_ledger = at.next_seq;
+                acc.seq_time = at.close_time;
+            }
         }
+        let mut outcome = match code {
+            Some(code) => Err(code),
+            None => {
+                let mut results: Vec<OperationResult> = tx
+                    .operations
+                    .iter()
+                    .map(|op| success_of(&op.body))
+                    .collect();
+                let mut all_signed = true;
+                for (op, slot) in tx.operations.iter().zip(results.iter_mut()) {
+                    if let Some(bad) = check_op_signature(state, &mut checker, source, op) {
+                        *slot = bad;
+                        all_signed = false;
+                    }
+                }
+                if !all_signed {
+                    Ok((true, results))
+                } else if !checker.all_used() {
+                    Err(TransactionResultResult::TxBadAuthExtra)
+                } else {
+                    Ok((false, results))
+                }
+            }
+        };
         // one-time (pre-authorized transaction) signers are consumed whatever the outcome
         remove_one_time_signer(state, source, hash);
         for op in tx.operations.iter() {
@@ -543,34 +542,133 @@ impl Ledger {
                 remove_one_time_signer(state, op_source, hash);
             }
         }
+        let changes_before = settle(pre, state, at)?;
+        let mut events = Vec::new();
+        let mut op_changes = Vec::new();
+        if let Ok((false, _)) = &outcome {
+            let (failed, results, changes, op_events) = self.apply_ops(state, tx, at)?;
+            outcome = Ok((failed, results));
+            op_changes = changes;
+            events = op_events;
+        }
+        let meta = meta::transaction_meta(changes_before, op_changes)?;
+        Ok(TxApplied {
+            outcome,
+            meta,
+            events,
+        })
+    }
+
+    /// The operations of a valid transaction, each on top of the previous ones; all rolled back
+    /// if one fails. Returns `(failed, results, changes per operation, events per operation)`.
+    #[allow(clippy::type_complexity)]
+    fn apply_ops(
+        &self,
+        state: &mut State,
+        tx: &Transaction,
+        at: Closing,
+    ) -> Result<
+        (
+            bool,
+            Vec<OperationResult>,
+            Vec<LedgerEntryChanges>,
+            Vec<Vec<ContractEvent>>,
+        ),
+        LedgerError,
+    > {
+        let source = muxed_bytes(&tx.source_account);
         let ctx = TxCtx {
             ledger_seq: at.next_seq,
             close_time: at.close_time,
         };
-        let changes_before = settle(pre, state, at)?;
+        let emitter = Events {
+            network_id: self.network_id,
+            memo: &tx.memo,
+        };
         let mut work = state.clone();
-        let mut op_results = Vec::with_capacity(tx.operations.len());
-        let mut op_changes = Vec::with_capacity(tx.operations.len());
+        let mut results = Vec::with_capacity(tx.operations.len());
+        let mut changes = Vec::with_capacity(tx.operations.len());
+        let mut events = Vec::with_capacity(tx.operations.len());
         let mut failed = false;
         for op in tx.operations.iter() {
             let op_source = airgap::envelope::op_source(op, Account32(source)).0;
             let before = work.clone();
             let result = work.apply_op(&ctx, op_source, &op.body);
             if is_op_success(&result) {
-                op_changes.push(settle(&before, &mut work, at)?);
+                changes.push(settle(&before, &mut work, at)?);
+                let muxed = op
+                    .source_account
+                    .clone()
+                    .unwrap_or_else(|| tx.source_account.clone());
+                events.push(op_events(&emitter, &muxed, op_source, op, &result, &work)?);
             } else {
                 failed = true;
                 work = before;
             }
-            op_results.push(result);
+            results.push(result);
         }
         if failed {
-            // a failed transaction reports no operation changes
-            op_changes.clear();
+            // a failed transaction reports no operation changes and no events
+            changes.clear();
+            events.clear();
         } else {
             *state = work;
         }
-        let meta = meta::transaction_meta(changes_before, op_changes)?;
-        Ok((failed, op_results, meta))
+        Ok((failed, results, changes, events))
     }
+}
+
+/// The CAP-67 events of one applied operation (`after`: the state it left).
+fn op_events(
+    emitter: &Events<'_>,
+    source: &MuxedAccount,
+    source_bytes: [u8; 32],
+    op: &Operation,
+    result: &OperationResult,
+    after: &State,
+) -> Result<Vec<ContractEvent>, LedgerError> {
+    let authorized =
+        |trustor: [u8; 32], key: AssetKey| -> Result<Vec<ContractEvent>, LedgerError> {
+            let flags = after
+                .trustlines
+                .get(&(trustor, key.clone()))
+                .map_or(0, |l| l.flags);
+            Ok(vec![emitter.set_authorized(
+                &asset_of_key(&key),
+                trustor,
+                flags,
+            )?])
+        };
+    Ok(match &op.body {
+        OperationBody::CreateAccount(c) => vec![emitter.native_to_account(
+            source,
+            account_id_bytes(&c.destination),
+            c.starting_balance,
+        )?],
+        OperationBody::Payment(p) => {
+            vec![emitter.movement(&p.asset, source, &p.destination, p.amount)?]
+        }
+        OperationBody::PathPaymentStrictReceive(p) => {
+            vec![emitter.movement(&p.dest_asset, source, &p.destination, p.dest_amount)?]
+        }
+        OperationBody::PathPaymentStrictSend(p) => {
+            vec![emitter.movement(&p.dest_asset, source, &p.destination, p.send_amount)?]
+        }
+        OperationBody::AccountMerge(dest) => match result {
+            OperationResult::OpInner(OperationResultTr::AccountMerge(
+                AccountMergeResult::Success(amount),
+            )) => vec![emitter.native(source, dest, *amount)?],
+            _ => Vec::new(),
+        },
+        OperationBody::Clawback(c) => vec![emitter.clawback(&c.asset, &c.from, c.amount)?],
+        OperationBody::AllowTrust(a) => match allow_trust_asset(&a.asset, source_bytes) {
+            Some(key) => authorized(account_id_bytes(&a.trustor), key)?,
+            None => Vec::new(),
+        },
+        OperationBody::SetTrustLineFlags(f) => match asset_key(&f.asset) {
+            Some(Ok(key)) => authorized(account_id_bytes(&f.trustor), key)?,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    })
 }

@@ -145,6 +145,13 @@ pub struct LedgerRecord {
     pub tx_set_operation_count: u32,
     pub fee_pool: i64,
     pub total_coins: i64,
+    /// The ledger's `LedgerHeader` (base64 XDR; its SHA-256 is `hash`). Empty for ledgers
+    /// stored before headers were kept.
+    #[serde(default)]
+    pub header_xdr: String,
+    /// SHA-256 of the ledger's generalized transaction set (zero before it was kept).
+    #[serde(default)]
+    pub tx_set_hash: [u8; 32],
 }
 
 /// A transaction included in a ledger (successful or failed).
@@ -167,6 +174,26 @@ pub struct StoredTx {
     pub fee_meta_xdr: String,
     pub successful: bool,
     pub fee_charged: i64,
+    /// 1-based place in its ledger's apply order (0 in records from before ledgers held more
+    /// than one transaction: read it as 1).
+    #[serde(default)]
+    pub application_order: u32,
+    /// Operations in the (inner) transaction.
+    #[serde(default)]
+    pub operation_count: usize,
+    /// CAP-67 events of each operation, base64 `ContractEvent`s (empty unless successful).
+    #[serde(default)]
+    pub op_events: Vec<Vec<String>>,
+    /// Transaction-level events (the fee), base64 `TransactionEvent`s.
+    #[serde(default)]
+    pub tx_events: Vec<String>,
+}
+
+impl StoredTx {
+    /// Place in its ledger's apply order, from 1.
+    pub fn order(&self) -> u32 {
+        self.application_order.max(1)
+    }
 }
 
 /// SHA-256 of the network passphrase.

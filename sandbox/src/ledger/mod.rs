@@ -1,37 +1,50 @@
 //! The sandbox ledger: accounts, trustlines and data entries, and the rules that validate and
-//! apply one transaction at a time (after stellar-core's `TransactionFrame` and `*OpFrame`s, read
-//! for protocol 23 behaviour). No HTTP and no storage here: [`Ledger::evaluate`] is a pure
-//! function of the current state that returns either a rejection (nothing changes) or the next
-//! closed ledger, which the caller persists and then [`Ledger::commit`]s.
+//! apply transactions (after stellar-core's `TransactionFrame`, `FeeBumpTransactionFrame`,
+//! `*OpFrame`s, `TxSetFrame` and `LedgerManagerImpl`, read for protocol 23 behaviour). No HTTP and
+//! no storage here: pure functions of the current state that return a rejection (nothing changes)
+//! or the next closed ledger, which the caller persists and then commits.
 //!
-//! This file: the ledger and [`Ledger::evaluate`], which runs a transaction (or a fee bump)
-//! through the seams below. `entries`: the entries, header and stored transactions;
-//! `signatures`: stellar-core's signature checker; `validity`: `checkValid` of transactions and
-//! operations; `apply`: each operation's effect; `close`: fees and the closed ledger.
+//! * [`Ledger::check_valid`]: stellar-core's `checkValid` as seen from a [`CheckAt`] (the last
+//!   closed ledger with the queue's or the nomination's close-time offsets, or a ledger being
+//!   applied).
+//! * [`Ledger::close_ledger`]: close the next ledger with a set of transactions, in
+//!   stellar-core's apply order, fees first; [`Ledger::commit_ledger`].
+//! * [`Ledger::evaluate`]: one transaction, validated for the next ledger and, if valid, applied
+//!   alone in it (kept for in-process use: tests, preflight); [`Ledger::commit`].
+//!
+//! The seams: `entries` (the entries, header and stored transactions), `signatures`
+//! (stellar-core's signature checker), `validity` (`checkValid`), `apply` (each operation, and a
+//! transaction at apply time), `payments` (payments and path payments), `events` (CAP-67
+//! events), `txset` (transaction sets, apply order, headers), `close` (fees and the closed
+//! ledger).
 
 use airgap::network::Network;
-use airgap::weights::Category;
 use ed25519_dalek::Signer as _;
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
-    AccountId, CreateAccountOp, DecoratedSignature, FeeBumpTransactionEnvelope,
-    FeeBumpTransactionInnerTx, Limits, Memo, MuxedAccount, Operation, OperationBody, Preconditions,
-    PublicKey, SequenceNumber, SignatureHint, Transaction, TransactionEnvelope, TransactionExt,
-    TransactionResult, TransactionResultResult, TransactionV1Envelope, Uint256, WriteXdr,
+    AccountId, CreateAccountOp, DecoratedSignature, Limits, Memo, MuxedAccount, Operation,
+    OperationBody, Preconditions, PublicKey, SequenceNumber, SignatureHint, Transaction,
+    TransactionEnvelope, TransactionExt, TransactionResult, TransactionV1Envelope, Uint256,
+    WriteXdr,
 };
 
 use crate::meta::MetaError;
-use crate::results::{self, ResultsError};
+use crate::results::ResultsError;
 
 mod apply;
 mod close;
 mod entries;
+mod events;
+mod payments;
 mod signatures;
+mod txset;
 mod validity;
 
-use close::{fee_for_ops, rejected, Closing, Fee};
+pub use close::{Candidate, ClosedLedger};
 pub use entries::*;
-use signatures::{hint_of, needed_weight, signers_of, SigChecker};
+pub use events::sep11;
+use signatures::hint_of;
+pub use validity::CheckAt;
 
 /// Errors of this module (internal failures, never a verdict on a transaction).
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +57,8 @@ pub enum LedgerError {
     LedgerSequenceExhausted,
     #[error(transparent)]
     Meta(#[from] MetaError),
+    #[error("a one-transaction ledger closed without its transaction")]
+    EmptyLedger,
 }
 
 /// The next ledger, closed by one transaction; persist it, then [`Ledger::commit`] it.
@@ -114,6 +129,8 @@ impl Ledger {
             tx_set_operation_count: 0,
             fee_pool: 0,
             total_coins: TOTAL_COINS,
+            header_xdr: String::new(),
+            tx_set_hash: [0; 32],
         }
     }
 
@@ -139,8 +156,9 @@ impl Ledger {
         self.header = closed.header.clone();
     }
 
-    /// Validate `env` (hash `hash`) as stellar-core would, and if it is valid, apply it in a new
-    /// ledger closing at `now` (never before the previous close time).
+    /// Validate `env` (hash `hash`) as stellar-core would for the next ledger closing at `now`
+    /// (never before the previous close), and if it is valid, apply it alone in that ledger.
+    /// `envelope_xdr` is what the stored transaction records as its envelope.
     pub fn evaluate(
         &self,
         env: &TransactionEnvelope,
@@ -154,96 +172,17 @@ impl Ledger {
             .checked_add(1)
             .ok_or(LedgerError::LedgerSequenceExhausted)?;
         let close_time = now.max(self.header.close_time);
-        let at = Closing {
-            next_seq,
-            close_time,
+        if let Some(rejected) = self.check_valid(env, hash, CheckAt::apply(next_seq, close_time))? {
+            return Ok(Verdict::Rejected(rejected));
+        }
+        let candidate = Candidate {
+            env: env.clone(),
+            envelope_xdr: envelope_xdr.to_string(),
+            hash,
         };
-        match env {
-            TransactionEnvelope::TxV0(e) => rejected(
-                fee_for_ops(e.tx.operations.len(), 0),
-                TransactionResultResult::TxNotSupported,
-            ),
-            TransactionEnvelope::Tx(e) => {
-                let min_fee = fee_for_ops(e.tx.operations.len(), 0);
-                if let Some(invalid) = self.validate(&e.tx, &e.signatures, hash, true, at) {
-                    return Ok(Verdict::Rejected(invalid.into_result(min_fee)?));
-                }
-                let fee = Fee {
-                    payer: muxed_bytes(&e.tx.source_account),
-                    offered: i64::from(e.tx.fee),
-                    minimum: min_fee,
-                    fee_bump_hash: None,
-                };
-                let applied = self.pay_and_apply(fee, &e.tx, hash, at, |fee, failed, ops| {
-                    Ok(results::tx_with_ops(fee, failed, ops)?)
-                })?;
-                self.close(applied, &e.tx, envelope_xdr, hash, None, at)
-            }
-            TransactionEnvelope::TxFeeBump(e) => self.evaluate_fee_bump(e, envelope_xdr, hash, at),
-        }
-    }
-
-    /// stellar-core's `FeeBumpTransactionFrame::checkValid` and apply.
-    fn evaluate_fee_bump(
-        &self,
-        env: &FeeBumpTransactionEnvelope,
-        envelope_xdr: &str,
-        hash: [u8; 32],
-        at: Closing,
-    ) -> Result<Verdict, LedgerError> {
-        let FeeBumpTransactionInnerTx::Tx(inner) = &env.tx.inner_tx;
-        let inner_tx = &inner.tx;
-        let inner_hash =
-            airgap::envelope::tx_hash(inner_tx, &Network::from_passphrase(&self.passphrase));
-        let n_inner = inner_tx.operations.len();
-        let min_outer = fee_for_ops(n_inner, 1);
-        let min_inner = fee_for_ops(n_inner, 0);
-        let outer_fee = env.tx.fee;
-        if outer_fee < 0 {
-            return rejected(min_outer, TransactionResultResult::TxMalformed);
-        }
-        if outer_fee < min_outer {
-            return rejected(min_outer, TransactionResultResult::TxInsufficientFee);
-        }
-        // the outer fee rate must be at least the inner one
-        let v1 = i128::from(outer_fee) * i128::from(min_inner);
-        let v2 = i128::from(inner_tx.fee) * i128::from(min_outer);
-        if v1 < v2 {
-            let needed = (v2 + i128::from(min_inner) - 1) / i128::from(min_inner.max(1));
-            let needed = i64::try_from(needed).unwrap_or(i64::MAX);
-            return rejected(needed, TransactionResultResult::TxInsufficientFee);
-        }
-        let fee_source = muxed_bytes(&env.tx.fee_source);
-        let Some(fee_acc) = self.state.accounts.get(&fee_source) else {
-            return rejected(min_outer, TransactionResultResult::TxNoAccount);
-        };
-        let mut checker = SigChecker::new(hash, &env.signatures);
-        if !checker.check(&signers_of(fee_acc), needed_weight(fee_acc, Category::Low)) {
-            return rejected(min_outer, TransactionResultResult::TxBadAuth);
-        }
-        if available(fee_acc) < outer_fee {
-            return rejected(min_outer, TransactionResultResult::TxInsufficientBalance);
-        }
-        if !checker.all_used() {
-            return rejected(min_outer, TransactionResultResult::TxBadAuthExtra);
-        }
-        if let Some(invalid) = self.validate(inner_tx, &inner.signatures, inner_hash, false, at) {
-            let inner_result = invalid.into_result(0)?;
-            let result = results::fee_bump(min_outer, false, inner_hash, inner_result)?;
-            return Ok(Verdict::Rejected(result));
-        }
-        let fee = Fee {
-            payer: fee_source,
-            offered: outer_fee,
-            minimum: min_outer,
-            fee_bump_hash: Some(hash),
-        };
-        let applied = self.pay_and_apply(fee, inner_tx, inner_hash, at, |fee, failed, ops| {
-            let inner_fee = i64::from(inner_tx.fee).min(min_inner);
-            let inner_result = results::tx_with_ops(inner_fee, failed, ops)?;
-            Ok(results::fee_bump(fee, !failed, inner_hash, inner_result)?)
-        })?;
-        self.close(applied, inner_tx, envelope_xdr, hash, Some(inner_hash), at)
+        Ok(Verdict::Included(Box::new(
+            self.close_one(candidate, close_time)?,
+        )))
     }
 
     /// A signed create_account from the root account (friendbot), as base64 envelope XDR.

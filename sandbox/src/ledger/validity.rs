@@ -3,20 +3,23 @@
 //! state-independent checks that make an operation malformed).
 
 use airgap::account::AccountId as Account32;
+use airgap::network::Network;
 use airgap::weights::Category;
 use stellar_xdr::{
     AccountMergeResult, AllowTrustResult, Asset, BumpSequenceResult, ChangeTrustAsset,
-    ChangeTrustResult, ClawbackResult, CreateAccountResult, DecoratedSignature, ManageDataResult,
-    MuxedAccount, Operation, OperationBody, OperationResult, OperationResultTr, PaymentResult,
-    Preconditions, SequenceNumber, SetOptionsOp, SetOptionsResult, SetTrustLineFlagsResult,
-    Transaction, TransactionExt, TransactionResult, TransactionResultResult, Uint256,
+    ChangeTrustResult, ClawbackResult, CreateAccountResult, DecoratedSignature,
+    FeeBumpTransactionEnvelope, FeeBumpTransactionInnerTx, ManageDataResult, MuxedAccount,
+    Operation, OperationBody, OperationResult, OperationResultTr, PathPaymentStrictReceiveResult,
+    PathPaymentStrictSendResult, PaymentResult, Preconditions, SequenceNumber, SetOptionsOp,
+    SetOptionsResult, SetTrustLineFlagsResult, Transaction, TransactionEnvelope, TransactionExt,
+    TransactionResult, TransactionResultResult, Uint256,
 };
 
 use super::apply::inner;
-use super::close::{fee_for_ops, Closing};
+use super::close::fee_for_ops;
 use super::entries::{
     account_id_bytes, allow_trust_asset, asset_key, available, is_string_valid, muxed_bytes,
-    signer_kind, starting_sequence, AssetKey, SignerKind, ALL_ACCOUNT_FLAGS, TL_ALL_FLAGS,
+    signer_kind, starting_sequence, AssetKey, SignerKind, State, ALL_ACCOUNT_FLAGS, TL_ALL_FLAGS,
     TL_AUTHORIZED_TO_MAINTAIN_LIABILITIES, TL_AUTH_FLAGS, TL_CLAWBACK_ENABLED,
 };
 use super::signatures::{needed_for_op, needed_weight, signers_of, SigChecker};
@@ -30,6 +33,14 @@ pub(super) fn success_of(body: &OperationBody) -> OperationResult {
             CreateAccountResult::Success,
         )),
         OperationBody::Payment(_) => inner(OperationResultTr::Payment(PaymentResult::Success)),
+        OperationBody::PathPaymentStrictReceive(_) => {
+            inner(OperationResultTr::PathPaymentStrictReceive(
+                PathPaymentStrictReceiveResult::Success(Default::default()),
+            ))
+        }
+        OperationBody::PathPaymentStrictSend(_) => inner(OperationResultTr::PathPaymentStrictSend(
+            PathPaymentStrictSendResult::Success(Default::default()),
+        )),
         OperationBody::SetOptions(_) => {
             inner(OperationResultTr::SetOptions(SetOptionsResult::Success))
         }
@@ -70,6 +81,26 @@ pub(super) fn check_op_valid(source: [u8; 32], body: &OperationBody) -> Option<O
         OperationBody::Payment(op) => {
             let bad = op.amount <= 0 || matches!(asset_key(&op.asset), Some(Err(())));
             bad.then(|| inner(OperationResultTr::Payment(PaymentResult::Malformed)))
+        }
+        OperationBody::PathPaymentStrictReceive(op) => {
+            let bad = op.dest_amount <= 0
+                || op.send_max <= 0
+                || any_invalid_asset(&op.send_asset, &op.dest_asset, &op.path);
+            bad.then(|| {
+                inner(OperationResultTr::PathPaymentStrictReceive(
+                    PathPaymentStrictReceiveResult::Malformed,
+                ))
+            })
+        }
+        OperationBody::PathPaymentStrictSend(op) => {
+            let bad = op.send_amount <= 0
+                || op.dest_min <= 0
+                || any_invalid_asset(&op.send_asset, &op.dest_asset, &op.path);
+            bad.then(|| {
+                inner(OperationResultTr::PathPaymentStrictSend(
+                    PathPaymentStrictSendResult::Malformed,
+                ))
+            })
         }
         OperationBody::ChangeTrust(op) => {
             let malformed = inner(OperationResultTr::ChangeTrust(ChangeTrustResult::Malformed));
@@ -130,6 +161,14 @@ pub(super) fn check_op_valid(source: [u8; 32], body: &OperationBody) -> Option<O
         }),
         _ => Some(OperationResult::OpNotSupported),
     }
+}
+
+/// A path payment's assets fail stellar-core's `isAssetValid` (send, destination or a hop).
+fn any_invalid_asset(send: &Asset, dest: &Asset, path: &[Asset]) -> bool {
+    std::iter::once(send)
+        .chain(std::iter::once(dest))
+        .chain(path.iter())
+        .any(|a| matches!(asset_key(a), Some(Err(()))))
 }
 
 fn check_set_options(source: [u8; 32], op: &SetOptionsOp) -> Option<OperationResult> {
@@ -255,128 +294,300 @@ impl Invalid {
     }
 }
 
-impl Ledger {
-    /// stellar-core's `checkValid` for one transaction (`charge_fee == false` for the inner
-    /// transaction of a fee bump). `None` when valid.
-    pub(super) fn validate(
-        &self,
-        tx: &Transaction,
-        sigs: &[DecoratedSignature],
-        hash: [u8; 32],
-        charge_fee: bool,
-        at: Closing,
-    ) -> Option<Invalid> {
-        let Closing {
-            next_seq,
+/// Where a check stands: the ledger header it reads and the offsets on its close time
+/// (stellar-core's `checkValid` arguments: `lowerBoundCloseTimeOffset`,
+/// `upperBoundCloseTimeOffset` and `validationLedgerSeq`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckAt {
+    /// Sequence of the header the check reads: `isBadSeq` refuses its starting sequence number.
+    pub header_seq: u32,
+    /// The ledger whose bounds (`ledgerBounds`, `minSeqLedgerGap`) are checked.
+    pub ledger_seq: u32,
+    /// The header's close time.
+    pub close_time: u64,
+    /// Added to the close time for `minTime` and `minSeqAge`.
+    pub lower_offset: u64,
+    /// Added to the close time for `maxTime`.
+    pub upper_offset: u64,
+}
+
+impl CheckAt {
+    /// While applying in ledger `ledger_seq` closing at `close_time` (no offsets).
+    pub fn apply(ledger_seq: u32, close_time: u64) -> CheckAt {
+        CheckAt {
+            header_seq: ledger_seq,
+            ledger_seq,
             close_time,
-        } = at;
-        let min_fee = fee_for_ops(tx.operations.len(), 0);
-        // commonValidPreSeqNum
-        if !matches!(tx.ext, TransactionExt::V0) {
-            return Some(Invalid::Tx(TransactionResultResult::TxMalformed));
+            lower_offset: 0,
+            upper_offset: 0,
         }
-        let cond = conditions(&tx.cond);
-        if cond.extra_signers.len() == 2 && cond.extra_signers.first() == cond.extra_signers.get(1)
-            || cond.extra_signers.iter().any(
-                |s| matches!(s, SignerKind::SignedPayload { payload, .. } if payload.is_empty()),
-            )
-        {
-            return Some(Invalid::Tx(TransactionResultResult::TxMalformed));
-        }
-        if tx.operations.is_empty() {
-            return Some(Invalid::Tx(TransactionResultResult::TxMissingOperation));
-        }
-        if (cond.min_time != 0 && cond.min_time > close_time) || cond.min_ledger > next_seq {
-            return Some(Invalid::Tx(TransactionResultResult::TxTooEarly));
-        }
-        if (cond.max_time != 0 && cond.max_time < close_time)
-            || (cond.max_ledger != 0 && cond.max_ledger <= next_seq)
-        {
-            return Some(Invalid::Tx(TransactionResultResult::TxTooLate));
-        }
-        if charge_fee && i64::from(tx.fee) < min_fee {
-            return Some(Invalid::Tx(TransactionResultResult::TxInsufficientFee));
-        }
-        let source = muxed_bytes(&tx.source_account);
-        let Some(source_acc) = self.state.accounts.get(&source) else {
-            return Some(Invalid::Tx(TransactionResultResult::TxNoAccount));
-        };
-
-        // commonValid
-        let current = source_acc.seq_num;
-        let seq = tx.seq_num.0;
-        let bad_seq = seq == starting_sequence(next_seq)
-            || match cond.min_seq_num {
-                Some(min) => current < min || current >= seq,
-                None => current == i64::MAX || current + 1 != seq,
-            };
-        if bad_seq {
-            return Some(Invalid::Tx(TransactionResultResult::TxBadSeq));
-        }
-        let too_early_for_account = cond.min_seq_age > close_time
-            || close_time - cond.min_seq_age < source_acc.seq_time
-            || cond.min_seq_ledger_gap > next_seq
-            || next_seq - cond.min_seq_ledger_gap < source_acc.seq_ledger;
-        if too_early_for_account {
-            return Some(Invalid::Tx(TransactionResultResult::TxBadMinSeqAgeOrGap));
-        }
-        let mut checker = SigChecker::new(hash, sigs);
-        let low = needed_weight(source_acc, Category::Low);
-        let mut authorized = checker.check(&signers_of(source_acc), low);
-        if authorized && !cond.extra_signers.is_empty() {
-            let extra: Vec<(SignerKind, u32)> =
-                cond.extra_signers.iter().map(|k| (k.clone(), 1)).collect();
-            let needed = u32::try_from(extra.len()).unwrap_or(u32::MAX);
-            authorized = checker.check(&extra, needed);
-        }
-        if !authorized {
-            return Some(Invalid::Tx(TransactionResultResult::TxBadAuth));
-        }
-        if charge_fee && available(source_acc) < i64::from(tx.fee) {
-            return Some(Invalid::Tx(TransactionResultResult::TxInsufficientBalance));
-        }
-
-        // operations: signatures per source account and threshold, then doCheckValid
-        let mut op_results: Vec<OperationResult> = tx
-            .operations
-            .iter()
-            .map(|op| success_of(&op.body))
-            .collect();
-        for (i, op) in tx.operations.iter().enumerate() {
-            if let Some(err) = self.check_op(&mut checker, source, op) {
-                if let Some(slot) = op_results.get_mut(i) {
-                    *slot = err;
-                }
-                return Some(Invalid::Ops(op_results));
-            }
-        }
-        if !checker.all_used() {
-            return Some(Invalid::Tx(TransactionResultResult::TxBadAuthExtra));
-        }
-        None
     }
 
-    fn check_op(
-        &self,
-        checker: &mut SigChecker<'_>,
-        tx_source: [u8; 32],
-        op: &Operation,
-    ) -> Option<OperationResult> {
-        let source = airgap::envelope::op_source(op, Account32(tx_source)).0;
-        match self.state.accounts.get(&source) {
-            Some(acc) => {
-                let needed = needed_for_op(acc, &op.body);
-                if !checker.check(&signers_of(acc), needed) {
-                    return Some(OperationResult::OpBadAuth);
-                }
-            }
-            None => {
-                // an explicit op source that does not exist yet must still have signed
-                if !checker.check(&[(SignerKind::Ed25519(source), 1)], 0) {
-                    return Some(OperationResult::OpBadAuth);
-                }
-            }
+    /// Against the last closed ledger, for the next one (`TransactionQueue::canAdd`: lower offset
+    /// 0, upper offset `getUpperBoundCloseTimeOffset`; `HerderImpl::triggerNextLedger`: both the
+    /// next close time minus the last).
+    pub fn last_closed(lcl_seq: u32, lcl_close_time: u64, lower: u64, upper: u64) -> CheckAt {
+        CheckAt {
+            header_seq: lcl_seq,
+            ledger_seq: lcl_seq.saturating_add(1),
+            close_time: lcl_close_time,
+            lower_offset: lower,
+            upper_offset: upper,
         }
-        check_op_valid(source, &op.body)
+    }
+}
+
+/// How far validation got (stellar-core's `ValidationType`): applying consumes the sequence
+/// number from `InvalidUpdateSeqNum` on, and runs the operations only at `MaybeValid`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Stage {
+    Invalid,
+    InvalidUpdateSeqNum,
+    InvalidPostAuth,
+    MaybeValid,
+}
+
+/// stellar-core's `commonValid` (with `commonValidPreSeqNum`): the transaction-level checks, in
+/// core's order, on `state`. `applying`: the fee was already taken, so the balance check only
+/// asks that the account is not below its reserve (`feeToPay = 0`). Returns how far it got and,
+/// unless `MaybeValid`, the code.
+pub(super) fn common_valid(
+    state: &State,
+    tx: &Transaction,
+    checker: &mut SigChecker<'_>,
+    at: CheckAt,
+    charge_fee: bool,
+    applying: bool,
+) -> (Stage, Option<TransactionResultResult>) {
+    let fail = |stage, code| (stage, Some(code));
+    let min_fee = fee_for_ops(tx.operations.len(), 0);
+    // commonValidPreSeqNum
+    if !matches!(tx.ext, TransactionExt::V0) {
+        return fail(Stage::Invalid, TransactionResultResult::TxMalformed);
+    }
+    let cond = conditions(&tx.cond);
+    if cond.extra_signers.len() == 2 && cond.extra_signers.first() == cond.extra_signers.get(1)
+        || cond
+            .extra_signers
+            .iter()
+            .any(|s| matches!(s, SignerKind::SignedPayload { payload, .. } if payload.is_empty()))
+    {
+        return fail(Stage::Invalid, TransactionResultResult::TxMalformed);
+    }
+    if tx.operations.is_empty() {
+        return fail(Stage::Invalid, TransactionResultResult::TxMissingOperation);
+    }
+    let lower = at.close_time.saturating_add(at.lower_offset);
+    let upper = at.close_time.saturating_add(at.upper_offset);
+    if (cond.min_time != 0 && cond.min_time > lower) || cond.min_ledger > at.ledger_seq {
+        return fail(Stage::Invalid, TransactionResultResult::TxTooEarly);
+    }
+    if (cond.max_time != 0 && cond.max_time < upper)
+        || (cond.max_ledger != 0 && cond.max_ledger <= at.ledger_seq)
+    {
+        return fail(Stage::Invalid, TransactionResultResult::TxTooLate);
+    }
+    if charge_fee && i64::from(tx.fee) < min_fee {
+        return fail(Stage::Invalid, TransactionResultResult::TxInsufficientFee);
+    }
+    let source = muxed_bytes(&tx.source_account);
+    let Some(source_acc) = state.accounts.get(&source) else {
+        return fail(Stage::Invalid, TransactionResultResult::TxNoAccount);
+    };
+
+    // commonValid: isBadSeq against the header being read
+    let current = source_acc.seq_num;
+    let seq = tx.seq_num.0;
+    let bad_seq = seq == starting_sequence(at.header_seq)
+        || match cond.min_seq_num {
+            Some(min) => current < min || current >= seq,
+            None => current == i64::MAX || current + 1 != seq,
+        };
+    if bad_seq {
+        return fail(Stage::Invalid, TransactionResultResult::TxBadSeq);
+    }
+    let too_early_for_account = cond.min_seq_age > lower
+        || lower - cond.min_seq_age < source_acc.seq_time
+        || cond.min_seq_ledger_gap > at.ledger_seq
+        || at.ledger_seq - cond.min_seq_ledger_gap < source_acc.seq_ledger;
+    if too_early_for_account {
+        return fail(
+            Stage::InvalidUpdateSeqNum,
+            TransactionResultResult::TxBadMinSeqAgeOrGap,
+        );
+    }
+    let low = needed_weight(source_acc, Category::Low);
+    let mut authorized = checker.check(&signers_of(source_acc), low);
+    if authorized && !cond.extra_signers.is_empty() {
+        let extra: Vec<(SignerKind, u32)> =
+            cond.extra_signers.iter().map(|k| (k.clone(), 1)).collect();
+        let needed = u32::try_from(extra.len()).unwrap_or(u32::MAX);
+        authorized = checker.check(&extra, needed);
+    }
+    if !authorized {
+        return fail(
+            Stage::InvalidUpdateSeqNum,
+            TransactionResultResult::TxBadAuth,
+        );
+    }
+    let fee_to_pay = if applying { 0 } else { i64::from(tx.fee) };
+    if charge_fee && available(source_acc) < fee_to_pay {
+        return fail(
+            Stage::InvalidPostAuth,
+            TransactionResultResult::TxInsufficientBalance,
+        );
+    }
+    (Stage::MaybeValid, None)
+}
+
+/// stellar-core's `checkValid` for one transaction on `state` (`charge_fee == false` for the
+/// inner transaction of a fee bump): `commonValid`, then each operation's signature and
+/// `doCheckValid` (stopping at the first that fails), then every signature used. `None` when
+/// valid.
+pub(super) fn validate(
+    state: &State,
+    tx: &Transaction,
+    sigs: &[DecoratedSignature],
+    hash: [u8; 32],
+    charge_fee: bool,
+    at: CheckAt,
+) -> Option<Invalid> {
+    let mut checker = SigChecker::new(hash, sigs);
+    if let (_, Some(code)) = common_valid(state, tx, &mut checker, at, charge_fee, false) {
+        return Some(Invalid::Tx(code));
+    }
+    let source = muxed_bytes(&tx.source_account);
+    let mut op_results: Vec<OperationResult> = tx
+        .operations
+        .iter()
+        .map(|op| success_of(&op.body))
+        .collect();
+    for (i, op) in tx.operations.iter().enumerate() {
+        let err = check_op_signature(state, &mut checker, source, op)
+            .or_else(|| check_op_valid(op_source_of(op, source), &op.body));
+        if let Some(err) = err {
+            if let Some(slot) = op_results.get_mut(i) {
+                *slot = err;
+            }
+            return Some(Invalid::Ops(op_results));
+        }
+    }
+    if !checker.all_used() {
+        return Some(Invalid::Tx(TransactionResultResult::TxBadAuthExtra));
+    }
+    None
+}
+
+/// The operation's source account bytes (the transaction's when it names none).
+pub(super) fn op_source_of(op: &Operation, tx_source: [u8; 32]) -> [u8; 32] {
+    airgap::envelope::op_source(op, Account32(tx_source)).0
+}
+
+/// stellar-core's `OperationFrame::checkSignature`: the operation's source account signed for
+/// the operation's threshold; `Some(opBAD_AUTH)` when not.
+pub(super) fn check_op_signature(
+    state: &State,
+    checker: &mut SigChecker<'_>,
+    tx_source: [u8; 32],
+    op: &Operation,
+) -> Option<OperationResult> {
+    let source = op_source_of(op, tx_source);
+    let signed = match state.accounts.get(&source) {
+        Some(acc) => checker.check(&signers_of(acc), needed_for_op(acc, &op.body)),
+        // an explicit op source that does not exist yet must still have signed
+        None => checker.check(&[(SignerKind::Ed25519(source), 1)], 0),
+    };
+    (!signed).then_some(OperationResult::OpBadAuth)
+}
+
+impl Ledger {
+    /// stellar-core's `checkValid` of `env` on this ledger's state, as seen from `at`: `None`
+    /// when valid, else the result stellar-core answers (fee = what the transaction would be
+    /// charged, as core reports it). A fee bump is checked as `FeeBumpTransactionFrame`
+    /// (outer fee, fee source, its signatures and balance), then its inner transaction without
+    /// its fee checks. A V0 envelope is `tx_not_supported` (stellar-core converts V0 envelopes
+    /// where they arrive, `CommandHandler::tx`; see [`airgap::envelope::inner_v1`]).
+    pub fn check_valid(
+        &self,
+        env: &TransactionEnvelope,
+        hash: [u8; 32],
+        at: CheckAt,
+    ) -> Result<Option<TransactionResult>, LedgerError> {
+        match env {
+            TransactionEnvelope::TxV0(e) => Ok(Some(results::tx_error(
+                fee_for_ops(e.tx.operations.len(), 0),
+                TransactionResultResult::TxNotSupported,
+            ))),
+            TransactionEnvelope::Tx(e) => {
+                let min_fee = fee_for_ops(e.tx.operations.len(), 0);
+                validate(&self.state, &e.tx, &e.signatures, hash, true, at)
+                    .map(|invalid| invalid.into_result(min_fee))
+                    .transpose()
+            }
+            TransactionEnvelope::TxFeeBump(e) => self.check_fee_bump(e, hash, at),
+        }
+    }
+
+    /// stellar-core's `FeeBumpTransactionFrame::checkValid`.
+    fn check_fee_bump(
+        &self,
+        env: &FeeBumpTransactionEnvelope,
+        hash: [u8; 32],
+        at: CheckAt,
+    ) -> Result<Option<TransactionResult>, LedgerError> {
+        let FeeBumpTransactionInnerTx::Tx(inner) = &env.tx.inner_tx;
+        let inner_tx = &inner.tx;
+        let inner_hash =
+            airgap::envelope::tx_hash(inner_tx, &Network::from_passphrase(&self.passphrase));
+        let n_inner = inner_tx.operations.len();
+        let min_outer = fee_for_ops(n_inner, 1);
+        let min_inner = fee_for_ops(n_inner, 0);
+        let outer_fee = env.tx.fee;
+        let reject = |fee, code| Ok(Some(results::tx_error(fee, code)));
+        if outer_fee < 0 {
+            return reject(min_outer, TransactionResultResult::TxMalformed);
+        }
+        if outer_fee < min_outer {
+            return reject(min_outer, TransactionResultResult::TxInsufficientFee);
+        }
+        // the outer fee rate must be at least the inner one
+        let v1 = i128::from(outer_fee) * i128::from(min_inner);
+        let v2 = i128::from(inner_tx.fee) * i128::from(min_outer);
+        if v1 < v2 {
+            let needed = (v2 + i128::from(min_inner) - 1) / i128::from(min_inner.max(1));
+            let needed = i64::try_from(needed).unwrap_or(i64::MAX);
+            return reject(needed, TransactionResultResult::TxInsufficientFee);
+        }
+        let fee_source = muxed_bytes(&env.tx.fee_source);
+        let Some(fee_acc) = self.state.accounts.get(&fee_source) else {
+            return reject(min_outer, TransactionResultResult::TxNoAccount);
+        };
+        let mut checker = SigChecker::new(hash, &env.signatures);
+        if !checker.check(&signers_of(fee_acc), needed_weight(fee_acc, Category::Low)) {
+            return reject(min_outer, TransactionResultResult::TxBadAuth);
+        }
+        if available(fee_acc) < outer_fee {
+            return reject(min_outer, TransactionResultResult::TxInsufficientBalance);
+        }
+        if !checker.all_used() {
+            return reject(min_outer, TransactionResultResult::TxBadAuthExtra);
+        }
+        if let Some(invalid) = validate(
+            &self.state,
+            inner_tx,
+            &inner.signatures,
+            inner_hash,
+            false,
+            at,
+        ) {
+            let inner_result = invalid.into_result(0)?;
+            return Ok(Some(results::fee_bump(
+                min_outer,
+                false,
+                inner_hash,
+                inner_result,
+            )?));
+        }
+        Ok(None)
     }
 }

@@ -7,9 +7,9 @@ use airgap::horizon::codes::ResultCodes;
 use ed25519_dalek::SigningKey;
 use stellar_xdr::{
     AllowTrustOp, AlphaNum4, Asset, AssetCode, AssetCode4, BumpSequenceOp, ChangeTrustAsset,
-    ChangeTrustOp, ClawbackOp, DataValue, ManageDataOp, PaymentOp, SetOptionsOp,
-    SetTrustLineFlagsOp, Signer, SignerKey, String64, TimeBounds, TimePoint, TransactionMeta,
-    TransactionV1Envelope,
+    ChangeTrustOp, ClawbackOp, DataValue, FeeBumpTransactionEnvelope, FeeBumpTransactionInnerTx,
+    ManageDataOp, PaymentOp, SetOptionsOp, SetTrustLineFlagsOp, Signer, SignerKey, String64,
+    TimeBounds, TimePoint, TransactionMeta, TransactionV1Envelope,
 };
 
 const NOW: u64 = 1_700_000_000;

@@ -185,9 +185,20 @@ fn run_sandbox(a: crate::cli::SandboxArgs) -> Result<u8, AppError> {
         listen: a.listen,
         state: a.state,
         faults: a.fault.unwrap_or_default(),
+        close_every: a.close_every.0,
+        retain_ledgers: a.retain_ledgers,
+        txsub_timeout: a.txsub_timeout.0,
+        stream_timeout: a.stream_timeout.0,
     })?;
+    // Both lines in one write: a reader that takes the first line and closes the pipe must not
+    // make the second one fail.
+    let lines = format!(
+        "listening on {}\nstellar rpc on {}\n",
+        handle.url(),
+        handle.rpc_url()
+    );
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on http://{}", handle.addr())
+    out.write_all(lines.as_bytes())
         .and_then(|()| out.flush())
         .map_err(AppError::Stdout)?;
     drop(out);

@@ -160,7 +160,13 @@ answers with Horizon's JSON, so that a signing ceremony can be rehearsed end to 
 real one.
 
 Network passphrase: \"Standalone Network ; February 2017\". GET /friendbot?addr=G... funds a new \
-account with 10,000 XLM from the root account. Each accepted transaction closes one ledger.
+account with 10,000 XLM from the root account. Stellar RPC (JSON-RPC 2.0) answers at POST /rpc on the \
+same port.
+
+Ledgers close every --close-every (default 5s, like the networks) with the transactions that \
+stellar-core's queue admitted since: one per source account per ledger (TRY_AGAIN_LATER otherwise), \
+DUPLICATE for one already queued, fee-bump replacement at ten times the fee. --close-every 0 closes \
+one ledger per admitted transaction at once (fast, for tests).
 
 --fault injects Horizon's real error answers at the given rates, e.g. --fault 504:0.2,429:0.1,503:0.1 \
 (an injected 504 on submission may or may not have applied the transaction, as a real timeout).";
@@ -177,6 +183,19 @@ pub struct SandboxArgs {
     /// Inject faults: comma-separated STATUS:RATE with STATUS in 429, 503, 504.
     #[arg(long, value_name = "SPEC")]
     pub fault: Option<airgap_sandbox::FaultSpec>,
+    /// Close a ledger this often (5s, 200ms, …); 0 closes one per admitted transaction at once.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub close_every: airgap_sandbox::Period,
+    /// Keep only the last N ledgers of history (Horizon's history_elder_ledger and RPC's
+    /// oldestLedger move up), to rehearse gaps. Default: keep everything.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub retain_ledgers: Option<u32>,
+    /// How long POST /transactions waits for its ledger before Horizon's 504.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub txsub_timeout: airgap_sandbox::Period,
+    /// How long a stream lasts before Horizon's goodbye (its connection timeout).
+    #[arg(long, value_name = "DURATION", default_value = "55s")]
+    pub stream_timeout: airgap_sandbox::Period,
 }
 
 #[derive(Debug, clap::Args)]

@@ -33,6 +33,18 @@ pub fn not_found() -> Problem {
     problem(404, "not_found", "Resource Missing", NOT_FOUND_DETAIL, None)
 }
 
+/// 410: a descending page that starts before the oldest ledger held (Horizon's
+/// `validateAndAdjustCursor`).
+pub fn before_history() -> Problem {
+    problem(
+        410,
+        "before_history",
+        "Data Requested Is Before Recorded History",
+        "This horizon instance is configured to only track a portion of the stellar network's latest history. This request is asking for results prior to the recorded history known to this horizon instance.",
+        None,
+    )
+}
+
 pub fn bad_request(field: &str, reason: &str) -> Problem {
     problem(
         400,

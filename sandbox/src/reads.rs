@@ -1,15 +1,18 @@
-//! The `GET` handlers: accounts, transactions, ledgers and payments (pages and streams), with
-//! Horizon's validation of paths and paging parameters.
+//! The `GET` handlers: accounts, transactions, ledgers, payments (pages and streams), with
+//! Horizon's validation of paths and paging parameters, and its cursor rule at the edge of the
+//! retained history (`validateAndAdjustCursor`: an ascending page that starts before the oldest
+//! ledger held starts at it, a descending one answers 410 `before_history`).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use airgap::horizon::Payment;
 use tiny_http::{Method, Request};
 
 use crate::faults;
-use crate::ledger::LedgerRecord;
-use crate::server::{query_param, respond, Reply, Shared};
+use crate::history::toid;
+use crate::ledger::{LedgerRecord, StoredTx};
+use crate::records;
+use crate::server::{query_param, respond, Inner, Reply, Shared};
 use crate::{problems, resources, stream};
 
 /// An account ID from the path (`G…` only, as Horizon).
@@ -57,7 +60,7 @@ pub(crate) fn transaction(shared: &Shared, hash: &str) -> Reply {
         ));
     };
     let inner = shared.lock();
-    match inner.txs.get(&hash) {
+    match inner.history.tx(&hash) {
         Some(tx) => match resources::transaction(&shared.base, tx, hash) {
             Ok(v) => Reply::hal(&v),
             Err(_) => Reply::problem(&problems::server_error()),
@@ -68,24 +71,25 @@ pub(crate) fn transaction(shared: &Shared, hash: &str) -> Reply {
 
 /// `GET /ledgers`.
 pub(crate) fn ledgers(shared: &Shared, query: &str) -> Reply {
-    let (p, cursor) = match page_request(shared, query) {
-        Ok(x) => x,
+    let p = match paging(query) {
+        Ok(p) => p,
         Err(reply) => return reply,
     };
-    let token = |r: &LedgerRecord| i64::from(r.sequence) << 32;
     let inner = shared.lock();
+    let cursor = match cursor_token(&inner, p.cursor.as_deref(), p.desc) {
+        Ok(c) => c,
+        Err(reply) => return reply,
+    };
+    let token = |r: &LedgerRecord| toid(r.sequence, 0, 0);
+    let all = inner.history.ledgers();
     let records: Vec<&LedgerRecord> = if p.desc {
-        inner
-            .ledgers
-            .iter()
+        all.iter()
             .rev()
             .filter(|r| token(r) < cursor)
             .take(p.limit)
             .collect()
     } else {
-        inner
-            .ledgers
-            .iter()
+        all.iter()
             .filter(|r| token(r) > cursor)
             .take(p.limit)
             .collect()
@@ -107,17 +111,23 @@ pub(crate) fn ledger(shared: &Shared, seq: &str) -> Reply {
         ));
     };
     let inner = shared.lock();
-    match inner.ledgers.iter().find(|r| r.sequence == seq) {
+    if seq < inner.history.elder() {
+        return Reply::problem(&problems::before_history());
+    }
+    match inner.history.ledger(seq) {
         Some(r) => Reply::hal(&resources::ledger(&shared.base, r)),
         None => Reply::problem(&problems::not_found()),
     }
 }
 
-/// Paging parameters (`cursor`, `order`, `limit`) as Horizon validates them.
+/// Paging parameters (`cursor`, `order`, `limit`) and the record options (`include_failed`,
+/// `join`) as Horizon validates them.
 struct Paging {
     cursor: Option<String>,
     desc: bool,
     limit: usize,
+    include_failed: bool,
+    join: bool,
 }
 
 fn paging(query: &str) -> Result<Paging, Reply> {
@@ -144,104 +154,191 @@ fn paging(query: &str) -> Result<Paging, Reply> {
             }
         },
     };
+    let include_failed = match query_param(query, "include_failed").as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(Reply::problem(&problems::bad_request(
+                "include_failed",
+                "Filter should be true or false",
+            )))
+        }
+    };
+    let join = match query_param(query, "join").as_deref() {
+        None | Some("") => false,
+        Some("transactions") => true,
+        Some(_) => {
+            return Err(Reply::problem(&problems::bad_request(
+                "join",
+                "Accepted values: transactions",
+            )))
+        }
+    };
     let cursor = query_param(query, "cursor").filter(|c| !c.is_empty());
     Ok(Paging {
         cursor,
         desc,
         limit,
+        include_failed,
+        join,
     })
 }
 
-/// The paging parameters of a request and the paging token its cursor stands for.
-fn page_request(shared: &Shared, query: &str) -> Result<(Paging, i64), Reply> {
-    let p = paging(query)?;
-    let cursor = cursor_token(shared, p.cursor.as_deref(), p.desc)?;
-    Ok((p, cursor))
-}
-
-/// A paging token from a cursor (`now` = after the latest ledger).
-fn cursor_token(shared: &Shared, cursor: Option<&str>, desc: bool) -> Result<i64, Reply> {
-    match cursor {
-        None if desc => Ok(i64::MAX),
-        None => Ok(0),
+/// The paging token a cursor stands for, after Horizon's `validateAndAdjustCursor`: `now` is
+/// after the latest ledger; ascending pages start no earlier than the oldest ledger held;
+/// descending pages that would start at or before it are 410 `before_history`.
+fn cursor_token(inner: &Inner, cursor: Option<&str>, desc: bool) -> Result<i64, Reply> {
+    let given = match cursor {
+        None => None,
         Some("now") => {
-            let latest = i64::from(shared.lock().ledger.header.ledger_seq);
-            Ok(((latest + 1) << 32) - 1)
+            let latest = inner.ledger.header.ledger_seq;
+            Some(toid(latest.saturating_add(1), 0, 0) - 1)
         }
-        Some(c) => c.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+        Some(c) => Some(c.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
             Reply::problem(&problems::bad_request(
                 "cursor",
                 "cursor: Must be a non-negative integer",
             ))
-        }),
+        })?),
+    };
+    let elder = toid(inner.history.elder(), 0, 0);
+    match (desc, given) {
+        (true, None) => Ok(i64::MAX),
+        (true, Some(c)) if c <= elder => Err(Reply::problem(&problems::before_history())),
+        (true, Some(c)) => Ok(c),
+        (false, Some(c)) if c > elder => Ok(c),
+        (false, _) => Ok(elder - 1),
     }
 }
 
-/// Payment-type operations of successful transactions after `cursor` (before it when `desc`),
-/// for one account or all.
-fn payments_after(
+/// What a collection holds: payment records or transactions, for one account or all.
+#[derive(Clone, Copy)]
+pub(crate) enum Collection {
+    Payments,
+    Transactions,
+}
+
+/// The records of `what` after `cursor` (before it when `desc`), each with its paging token, as
+/// compact JSON; the transactions considered stop at `limit` records.
+#[allow(clippy::too_many_arguments)]
+fn records(
     shared: &Shared,
+    inner: &Inner,
+    what: Collection,
     account: Option<[u8; 32]>,
     cursor: i64,
-    desc: bool,
-    limit: usize,
-) -> Vec<(i64, Payment)> {
-    let inner = shared.lock();
+    p: &Paging,
+) -> Vec<(i64, serde_json::Value)> {
     let mut out = Vec::new();
-    let hashes: Box<dyn Iterator<Item = &[u8; 32]>> = if desc {
-        Box::new(inner.order.iter().rev())
+    let txs: Box<dyn Iterator<Item = &StoredTx>> = if p.desc {
+        Box::new(inner.history.txs_before(cursor.saturating_add(1)))
     } else {
-        Box::new(inner.order.iter())
+        // operations of the transaction holding the cursor may still follow it
+        Box::new(inner.history.txs_after((cursor & !0xFFF) - 1))
     };
-    for hash in hashes {
-        let Some(tx) = inner.txs.get(hash) else {
-            continue;
-        };
-        let ledger_end = (i64::from(tx.ledger) + 1) << 32;
-        let ledger_start = i64::from(tx.ledger) << 32;
-        if !tx.successful || (!desc && ledger_end <= cursor) || (desc && ledger_start >= cursor) {
+    for tx in txs {
+        if !tx.successful && !p.include_failed {
             continue;
         }
-        let mut ops = resources::payment_ops(&shared.base, tx);
-        if desc {
-            ops.reverse();
-        }
-        for op in ops {
-            let after = if desc {
-                op.token < cursor
-            } else {
-                op.token > cursor
-            };
-            let mine = account.is_none_or(|a| op.participants.contains(&a));
-            if after && mine {
-                out.push((op.token, op.record));
-                if out.len() >= limit {
-                    return out;
+        match what {
+            Collection::Payments => {
+                let mut ops = records::payments(&shared.base, tx, p.join);
+                if p.desc {
+                    ops.reverse();
+                }
+                for op in ops {
+                    let in_range = if p.desc {
+                        op.token < cursor
+                    } else {
+                        op.token > cursor
+                    };
+                    let mine = account.is_none_or(|a| op.participants.contains(&a));
+                    if in_range && mine {
+                        out.push((op.token, json(&op.record)));
+                    }
                 }
             }
+            Collection::Transactions => {
+                let token = toid(tx.ledger, tx.order(), 0);
+                let in_range = if p.desc {
+                    token < cursor
+                } else {
+                    token > cursor
+                };
+                let mine = account.is_none_or(|a| {
+                    records::envelope(tx)
+                        .map(|env| records::tx_participants(&env).contains(&a))
+                        .unwrap_or(false)
+                });
+                if in_range && mine {
+                    if let Ok(t) = resources::transaction(&shared.base, tx, tx.hash) {
+                        out.push((token, json(&t)));
+                    }
+                }
+            }
+        }
+        if out.len() >= p.limit {
+            out.truncate(p.limit);
+            break;
         }
     }
     out
 }
 
-/// `GET /payments` and `GET /accounts/{id}/payments`.
-pub(crate) fn payments(shared: &Shared, account: Option<[u8; 32]>, query: &str) -> Reply {
-    let (p, cursor) = match page_request(shared, query) {
-        Ok(x) => x,
+fn json(v: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// `GET /payments`, `GET /accounts/{id}/payments`, `GET /transactions`,
+/// `GET /accounts/{id}/transactions`.
+pub(crate) fn collection(
+    shared: &Shared,
+    what: Collection,
+    account: Option<[u8; 32]>,
+    query: &str,
+) -> Reply {
+    let p = match paging(query) {
+        Ok(p) => p,
         Err(reply) => return reply,
     };
-    let records = payments_after(shared, account, cursor, p.desc, p.limit);
+    let inner = shared.lock();
+    let cursor = match cursor_token(&inner, p.cursor.as_deref(), p.desc) {
+        Ok(c) => c,
+        Err(reply) => return reply,
+    };
+    let found = records(shared, &inner, what, account, cursor, &p);
+    drop(inner);
+    let name = match what {
+        Collection::Payments => "payments",
+        Collection::Transactions => "transactions",
+    };
     let path = match account {
-        Some(a) => format!("/accounts/{}/payments", resources::g_address(&a)),
-        None => "/payments".to_string(),
+        Some(a) => format!("/accounts/{}/{name}", resources::g_address(&a)),
+        None => format!("/{name}"),
     };
     Reply::hal(&resources::page(
         &shared.base,
         &path,
-        records,
+        found,
         p.desc,
         p.limit,
     ))
+}
+
+/// The collection a path names, if it streams.
+fn streamable<'a>(segments: &[&'a str]) -> Option<(Collection, Option<&'a str>)> {
+    match segments {
+        ["payments"] => Some((Collection::Payments, None)),
+        ["transactions"] => Some((Collection::Transactions, None)),
+        ["accounts", id, "payments"] => Some((Collection::Payments, Some(id))),
+        ["accounts", id, "transactions"] => Some((Collection::Transactions, Some(id))),
+        _ => None,
+    }
+}
+
+fn segments_of(url: &str) -> Vec<&str> {
+    let path = url.split('?').next().unwrap_or("").trim_end_matches('/');
+    path.split('/').skip(1).collect()
 }
 
 /// `Accept: text/event-stream` on a streamable route.
@@ -250,46 +347,48 @@ pub(crate) fn wants_stream(req: &Request) -> bool {
         .headers()
         .iter()
         .any(|h| h.field.equiv("Accept") && h.value.as_str().contains("text/event-stream"));
-    if !accepts || *req.method() != Method::Get {
-        return false;
-    }
-    let path = req
-        .url()
-        .split('?')
-        .next()
-        .unwrap_or("")
-        .trim_end_matches('/');
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    matches!(
-        segments.as_slice(),
-        ["payments"] | ["accounts", _, "payments"]
-    )
+    accepts && *req.method() == Method::Get && streamable(&segments_of(req.url())).is_some()
 }
 
 /// Answer a streaming request on its own thread.
 pub(crate) fn open_stream(shared: &Arc<Shared>, req: Request) {
     let url = req.url().to_string();
-    let (path, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    let account = match segments.as_slice() {
-        ["accounts", id, "payments"] => match parse_account(id) {
-            Ok(a) => Some(a),
-            Err(reply) => return respond(req, reply),
-        },
-        _ => None,
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let Some((what, id)) = streamable(&segments_of(&url)) else {
+        return respond(req, Reply::problem(&problems::not_found()));
     };
-    let p = match paging(query) {
+    let account = match id.map(parse_account).transpose() {
+        Ok(a) => a,
+        Err(reply) => return respond(req, reply),
+    };
+    let mut p = match paging(query) {
         Ok(p) => p,
         Err(reply) => return respond(req, reply),
     };
+    if p.desc {
+        // Horizon streams only ascending
+        return respond(
+            req,
+            Reply::problem(&problems::bad_request(
+                "order",
+                "order: Must be \"asc\" when streaming",
+            )),
+        );
+    }
     // a reconnecting EventSource sends the last id it saw
     let last_event_id = req
         .headers()
         .iter()
         .find(|h| h.field.equiv("Last-Event-ID"))
         .map(|h| h.value.as_str().to_string());
-    let cursor = last_event_id.or(p.cursor);
-    let cursor = match cursor_token(shared, cursor.as_deref(), false) {
+    if let Some(id) = last_event_id.filter(|id| !id.is_empty()) {
+        p.cursor = Some(id);
+    }
+    let cursor = {
+        let inner = shared.lock();
+        cursor_token(&inner, p.cursor.as_deref(), false)
+    };
+    let cursor = match cursor {
         Ok(c) => c,
         Err(reply) => return respond(req, reply),
     };
@@ -297,10 +396,20 @@ pub(crate) fn open_stream(shared: &Arc<Shared>, req: Request) {
         shared.streams.fetch_sub(1, Ordering::SeqCst);
         return respond(req, faults::plain_503());
     }
-    let source: stream::Source = Box::new(move |shared: &Shared, after: i64| {
-        payments_after(shared, account, after, false, 200)
+    let limit = p.limit;
+    let source: stream::Source = Box::new(move |shared: &Shared, inner: &Inner, after: i64| {
+        // each round is a new page from the last id: ascending, adjusted to the history held
+        let after = cursor_token(inner, Some(&after.to_string()), false).unwrap_or(after);
+        let page = Paging {
+            cursor: None,
+            desc: false,
+            limit: 200,
+            include_failed: p.include_failed,
+            join: p.join,
+        };
+        records(shared, inner, what, account, after, &page)
     });
-    let events = stream::Events::new(Arc::clone(shared), source, cursor, p.limit);
+    let events = stream::Events::new(Arc::clone(shared), source, cursor, limit);
     let shared = Arc::clone(shared);
     std::thread::spawn(move || {
         stream::serve(req, events);

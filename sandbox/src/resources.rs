@@ -2,14 +2,13 @@
 //! them (`airgap::horizon`, which the relay's client reads), filled as Horizon fills them
 //! (reference: /work/shared/reference/horizon-api.md). Problems are in [`crate::problems`].
 
-use airgap::horizon::{
-    self as h, AssetFields, Balance, Embedded, FeeDistribution, Link, Links, Page, PaymentDetails,
-};
+use airgap::horizon::{self as h, Balance, Embedded, FeeDistribution, Link, Links, Page};
 use base64::Engine as _;
 use stellar_xdr::{Limits, Memo, Preconditions, ReadXdr, TransactionEnvelope};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::history::toid;
 use crate::ledger::{
     muxed_bytes, signer_kind, Account, Header, LedgerRecord, SignerKind, State, StoredTx, BASE_FEE,
     BASE_RESERVE, PROTOCOL_VERSION, TL_AUTHORIZED, TL_AUTHORIZED_TO_MAINTAIN_LIABILITIES,
@@ -51,7 +50,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 /// `_links` from `(relation, link)` pairs.
-fn links<const N: usize>(pairs: [(&str, Link); N]) -> Links {
+pub(crate) fn links<const N: usize>(pairs: [(&str, Link); N]) -> Links {
     pairs
         .into_iter()
         .map(|(rel, link)| (rel.to_string(), link))
@@ -59,13 +58,8 @@ fn links<const N: usize>(pairs: [(&str, Link); N]) -> Links {
 }
 
 /// A collection's URL, templated for paging.
-fn paged(href: String) -> Link {
+pub(crate) fn paged(href: String) -> Link {
     Link::templated(format!("{href}{{?cursor,limit,order}}"))
-}
-
-/// A paging token from a ledger sequence and a transaction's order in it (Horizon's TOID).
-pub fn toid(ledger: u32, tx_order: u32) -> i64 {
-    (i64::from(ledger) << 32) | (i64::from(tx_order) << 12)
 }
 
 /// `POST /transactions_async`.
@@ -104,7 +98,7 @@ pub fn transaction(
     } else {
         tx.hash
     });
-    let paging = toid(tx.ledger, 1).to_string();
+    let paging = toid(tx.ledger, tx.order(), 0).to_string();
     let t = &inner_env.tx;
     let source = g_address(&muxed_bytes(&t.source_account));
     let (account_muxed, account_muxed_id) = match &t.source_account {
@@ -381,8 +375,8 @@ pub fn account(base: &str, acc: &Account, state: &State) -> h::Account {
     }
 }
 
-/// `GET /`.
-pub fn root(base: &str, header: &Header, passphrase: &str) -> h::Root {
+/// `GET /` (`elder`: the oldest ledger held).
+pub fn root(base: &str, header: &Header, elder: u32, passphrase: &str) -> h::Root {
     h::Root {
         links: links([
             (
@@ -411,7 +405,7 @@ pub fn root(base: &str, header: &Header, passphrase: &str) -> h::Root {
         ingest_latest_ledger: header.ledger_seq,
         history_latest_ledger: header.ledger_seq,
         history_latest_ledger_closed_at: rfc3339(header.close_time),
-        history_elder_ledger: 1,
+        history_elder_ledger: elder,
         core_latest_ledger: header.ledger_seq,
         network_passphrase: passphrase.into(),
         current_protocol_version: PROTOCOL_VERSION,
@@ -445,7 +439,7 @@ pub fn ledger(base: &str, r: &LedgerRecord) -> h::Ledger {
             ("effects", paged(format!("{this}/effects"))),
         ]),
         id: hex::encode(r.hash),
-        paging_token: toid(seq, 0).to_string(),
+        paging_token: toid(seq, 0, 0).to_string(),
         hash: hex::encode(r.hash),
         prev_hash: (seq > 1).then(|| hex::encode(r.prev_hash)),
         sequence: seq,
@@ -504,127 +498,9 @@ pub fn ledgers_page(
 ) -> Page<h::Ledger> {
     let records = records
         .iter()
-        .map(|r| (toid(r.sequence, 0), ledger(base, r)))
+        .map(|r| (toid(r.sequence, 0, 0), ledger(base, r)))
         .collect();
     page(base, "/ledgers", records, desc, limit)
-}
-
-/// A payment-type operation (`create_account`, `payment`, `account_merge`) of a transaction.
-pub struct PaymentOp {
-    /// The operation's id and paging token (TOID).
-    pub token: i64,
-    /// Accounts taking part (source, destination, funder, created or merged account).
-    pub participants: Vec<[u8; 32]>,
-    pub record: h::Payment,
-}
-
-fn asset_fields(asset: &stellar_xdr::Asset) -> AssetFields {
-    let credit = |kind: &str, code: &[u8], issuer: &stellar_xdr::AccountId| AssetFields {
-        asset_type: kind.into(),
-        asset_code: Some(
-            code.iter()
-                .take_while(|b| **b != 0)
-                .map(|b| char::from(*b))
-                .collect(),
-        ),
-        asset_issuer: Some(g_address(&crate::ledger::account_id_bytes(issuer))),
-    };
-    match asset {
-        stellar_xdr::Asset::Native => AssetFields {
-            asset_type: "native".into(),
-            asset_code: None,
-            asset_issuer: None,
-        },
-        stellar_xdr::Asset::CreditAlphanum4(a) => {
-            credit("credit_alphanum4", &a.asset_code.0, &a.issuer)
-        }
-        stellar_xdr::Asset::CreditAlphanum12(a) => {
-            credit("credit_alphanum12", &a.asset_code.0, &a.issuer)
-        }
-    }
-}
-
-/// The payment-type operations of a stored transaction, as Horizon's operation records
-/// (only for successful transactions: Horizon's `include_failed` defaults to false).
-pub fn payment_ops(base: &str, tx: &StoredTx) -> Vec<PaymentOp> {
-    let Ok(env) = TransactionEnvelope::from_xdr_base64(&tx.envelope_xdr, Limits::none()) else {
-        return Vec::new();
-    };
-    let t = airgap::envelope::transaction(&env);
-    let tx_source = airgap::account::AccountId::from_muxed(&t.source_account);
-    let hash = hex::encode(tx.hash);
-    let mut out = Vec::new();
-    for (i, op) in t.operations.iter().enumerate() {
-        let index = i64::try_from(i).unwrap_or(0) + 1;
-        let token = toid(tx.ledger, 1) | index;
-        let source = airgap::envelope::op_source(op, tx_source).0;
-        let (details, type_i, participants) = match &op.body {
-            stellar_xdr::OperationBody::CreateAccount(c) => {
-                let account = crate::ledger::account_id_bytes(&c.destination);
-                let details = PaymentDetails::CreateAccount {
-                    starting_balance: amount(c.starting_balance),
-                    funder: g_address(&source),
-                    account: g_address(&account),
-                };
-                (details, 0, vec![source, account])
-            }
-            stellar_xdr::OperationBody::Payment(p) => {
-                let to = muxed_bytes(&p.destination);
-                let details = PaymentDetails::Payment {
-                    asset: asset_fields(&p.asset),
-                    from: g_address(&source),
-                    to: g_address(&to),
-                    amount: amount(p.amount),
-                };
-                (details, 1, vec![source, to])
-            }
-            stellar_xdr::OperationBody::AccountMerge(dest) => {
-                let into = muxed_bytes(dest);
-                let details = PaymentDetails::AccountMerge {
-                    account: g_address(&source),
-                    into: g_address(&into),
-                };
-                (details, 8, vec![source, into])
-            }
-            _ => continue,
-        };
-        let id = token.to_string();
-        let record = h::Payment {
-            links: links([
-                ("self", Link::to(format!("{base}/operations/{id}"))),
-                (
-                    "transaction",
-                    Link::to(format!("{base}/transactions/{hash}")),
-                ),
-                (
-                    "effects",
-                    Link::to(format!("{base}/operations/{id}/effects")),
-                ),
-                (
-                    "succeeds",
-                    Link::to(format!("{base}/effects?order=desc&cursor={id}")),
-                ),
-                (
-                    "precedes",
-                    Link::to(format!("{base}/effects?order=asc&cursor={id}")),
-                ),
-            ]),
-            id: id.clone(),
-            paging_token: id,
-            transaction_successful: tx.successful,
-            source_account: g_address(&source),
-            details,
-            type_i,
-            created_at: rfc3339(tx.close_time),
-            transaction_hash: hash.clone(),
-        };
-        out.push(PaymentOp {
-            token,
-            participants,
-            record,
-        });
-    }
-    out
 }
 
 #[cfg(test)]

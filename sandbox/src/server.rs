@@ -1,11 +1,13 @@
 //! The HTTP server: a few worker threads take requests from one loopback listener, route each to
-//! its handler ([`crate::reads`], [`crate::submission`]) and answer with Horizon's headers.
+//! its handler ([`crate::reads`], [`crate::submission`], [`crate::rpc`]) and answer with Horizon's
+//! headers. Answers that wait for a ledger (a synchronous submission, friendbot) and streams run
+//! on threads of their own, so the workers keep serving.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use airgap::horizon::Problem;
 use rand::Rng;
@@ -13,23 +15,38 @@ use serde::Serialize;
 use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::faults::{self, Fault, FaultSpec};
-use crate::ledger::{Ledger, LedgerRecord, StoredTx};
-use crate::reads::{self, open_stream, wants_stream};
+use crate::history::History;
+use crate::ledger::Ledger;
+use crate::queue::Queue;
+use crate::reads::{self, open_stream, wants_stream, Collection::*};
 use crate::store::Store;
-use crate::submission;
+use crate::{clock, rpc, submission};
 use crate::{problems, resources, SandboxConfig, SandboxError, SandboxHandle, PASSPHRASE};
 
 const WORKERS: usize = 4;
+/// Most answers waiting for a ledger at once (Horizon's `--max-concurrent-requests`); more get
+/// chi's plain-text 503.
+pub(crate) const MAX_WAITERS: usize = 1000;
 
-/// The ledger and what was stored of it, behind one lock.
+/// The ledger, the queue and the history, behind one lock.
 pub(crate) struct Inner {
     pub(crate) ledger: Ledger,
     pub(crate) store: Store,
-    /// By hash (a fee bump under its outer and its inner hash).
-    pub(crate) txs: HashMap<[u8; 32], StoredTx>,
-    /// Transaction hashes in ledger order.
-    pub(crate) order: Vec<[u8; 32]>,
-    pub(crate) ledgers: Vec<LedgerRecord>,
+    pub(crate) history: History,
+    pub(crate) queue: Queue,
+    /// Horizon txsub's open submissions: hash → when it was first submitted.
+    pub(crate) open_submissions: HashMap<[u8; 32], Instant>,
+}
+
+/// The sandbox's timing, from its configuration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Timing {
+    /// `Duration::ZERO`: one ledger per submission.
+    pub(crate) close_every: Duration,
+    /// Horizon's txsub timeout for `POST /transactions`.
+    pub(crate) txsub_timeout: Duration,
+    /// Horizon's connection timeout, after which a stream says goodbye.
+    pub(crate) stream_timeout: Duration,
 }
 
 /// What every request handler shares.
@@ -38,14 +55,35 @@ pub struct Shared {
     pub(crate) base: String,
     faults: FaultSpec,
     inner: Mutex<Inner>,
+    /// Notified after each closed ledger.
+    closed: Condvar,
     pub(crate) stop: Arc<AtomicBool>,
     pub(crate) streams: AtomicUsize,
+    pub(crate) waiters: AtomicUsize,
+    pub(crate) timing: Timing,
 }
 
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // Nothing panics while holding the lock; if it ever did, the state was not committed.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Release the lock until a ledger closes or `timeout` passes.
+    pub(crate) fn wait_for_ledger<'a>(
+        &self,
+        guard: MutexGuard<'a, Inner>,
+        timeout: Duration,
+    ) -> MutexGuard<'a, Inner> {
+        match self.closed.wait_timeout(guard, timeout) {
+            Ok((g, _)) => g,
+            Err(e) => e.into_inner().0,
+        }
+    }
+
+    /// Wake everything waiting for a ledger.
+    pub(crate) fn ledger_closed(&self) {
+        self.closed.notify_all();
     }
 }
 
@@ -95,14 +133,6 @@ pub fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         addr: config.listen,
         reason: "not an IP listener".into(),
     })?;
-    let mut order: Vec<&StoredTx> = loaded
-        .txs
-        .iter()
-        .filter(|(h, tx)| **h == tx.hash)
-        .map(|(_, tx)| tx)
-        .collect();
-    order.sort_by_key(|tx| tx.ledger);
-    let order = order.into_iter().map(|tx| tx.hash).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let shared = Arc::new(Shared {
         base: format!("http://{addr}"),
@@ -110,12 +140,19 @@ pub fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
         inner: Mutex::new(Inner {
             ledger: loaded.ledger,
             store,
-            txs: loaded.txs,
-            order,
-            ledgers: loaded.ledgers,
+            history: History::new(loaded.txs, loaded.ledgers, config.retain_ledgers),
+            queue: Queue::default(),
+            open_submissions: HashMap::new(),
         }),
+        closed: Condvar::new(),
         stop: Arc::clone(&stop),
         streams: AtomicUsize::new(0),
+        waiters: AtomicUsize::new(0),
+        timing: Timing {
+            close_every: config.close_every,
+            txsub_timeout: config.txsub_timeout,
+            stream_timeout: config.stream_timeout,
+        },
     });
     let server = Arc::new(server);
     let mut workers = Vec::with_capacity(WORKERS);
@@ -133,6 +170,9 @@ pub fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
                 Err(_) => std::thread::sleep(Duration::from_millis(10)),
             }
         }));
+    }
+    if !config.close_every.is_zero() {
+        workers.push(clock::spawn(Arc::clone(&shared), config.close_every));
     }
     Ok(SandboxHandle::new(addr, server, stop, workers))
 }
@@ -204,7 +244,10 @@ fn handle(shared: &Arc<Shared>, mut req: Request) {
     if wants_stream(&req) {
         return open_stream(shared, req);
     }
-    let mut reply = route(shared, &mut req);
+    let mut reply = match route(shared, &mut req) {
+        Routed::Now(reply) => reply,
+        Routed::Later(wait) => return submission::answer_later(shared, req, wait),
+    };
     if shared.faults.rate_429 > 0.0 && reply.status != 429 {
         // With rate limiting on, Horizon reports the quota on every (non-streaming) answer.
         let remaining: u32 = rand::thread_rng().gen_range(1..=100);
@@ -254,8 +297,20 @@ pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// An answer now, or once a ledger closes.
+pub(crate) enum Routed {
+    Now(Reply),
+    Later(submission::Wait),
+}
+
+impl From<Reply> for Routed {
+    fn from(reply: Reply) -> Routed {
+        Routed::Now(reply)
+    }
+}
+
 /// Which handler answers: by method and path segments (a trailing `/` is ignored).
-fn route(shared: &Shared, req: &mut Request) -> Reply {
+fn route(shared: &Shared, req: &mut Request) -> Routed {
     let url = req.url().to_string();
     let (path, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
     let trimmed = path.trim_end_matches('/');
@@ -266,7 +321,14 @@ fn route(shared: &Shared, req: &mut Request) -> Reply {
     if segments.first() == Some(&"friendbot") && segments.len() == 1 {
         return match method {
             Method::Get | Method::Post => submission::friendbot(shared, query),
-            _ => Reply::problem(&problems::not_found()),
+            _ => Reply::problem(&problems::not_found()).into(),
+        };
+    }
+    if segments.as_slice() == ["rpc"] {
+        // Stellar RPC on the same listener; Horizon's faults are Horizon's.
+        return match method {
+            Method::Post => rpc::handle(shared, req).into(),
+            _ => rpc::method_not_allowed().into(),
         };
     }
 
@@ -276,12 +338,20 @@ fn route(shared: &Shared, req: &mut Request) -> Reply {
         (Method::Post, ["transactions_async"]) => {
             submission::submit(shared, req, query, fault, true)
         }
+        _ => get(shared, &method, &segments, query, fault).into(),
+    }
+}
+
+/// The `GET` routes.
+fn get(shared: &Shared, method: &Method, segments: &[&str], query: &str, fault: Fault) -> Reply {
+    match (method, segments) {
         (Method::Get, _) if fault != Fault::None => faults::get_fault(fault),
         (Method::Get, [""]) => {
             let inner = shared.lock();
             Reply::hal(&resources::root(
                 &shared.base,
                 &inner.ledger.header,
+                inner.history.elder(),
                 PASSPHRASE,
             ))
         }
@@ -293,9 +363,14 @@ fn route(shared: &Shared, req: &mut Request) -> Reply {
         }
         (Method::Get, ["ledgers"]) => reads::ledgers(shared, query),
         (Method::Get, ["ledgers", seq]) => reads::ledger(shared, seq),
-        (Method::Get, ["payments"]) => reads::payments(shared, None, query),
+        (Method::Get, ["payments"]) => reads::collection(shared, Payments, None, query),
+        (Method::Get, ["transactions"]) => reads::collection(shared, Transactions, None, query),
         (Method::Get, ["accounts", id, "payments"]) => match reads::parse_account(id) {
-            Ok(account) => reads::payments(shared, Some(account), query),
+            Ok(account) => reads::collection(shared, Payments, Some(account), query),
+            Err(reply) => reply,
+        },
+        (Method::Get, ["accounts", id, "transactions"]) => match reads::parse_account(id) {
+            Ok(account) => reads::collection(shared, Transactions, Some(account), query),
             Err(reply) => reply,
         },
         _ => Reply::problem(&problems::not_found()),

@@ -1,7 +1,9 @@
-//! SQLite persistence of the sandbox ledger. Each closed ledger (one applied transaction) is
-//! written in one SQLite transaction: entries changed, the header, the ledger record and the
-//! transaction, so a crash leaves either the previous ledger or the next one, never half of it.
-//! Without `--state` the same schema lives in an in-memory database.
+//! SQLite persistence of the sandbox ledger. Each closed ledger is written in one SQLite
+//! transaction: entries changed, the header, the ledger record, its transactions, and the
+//! history that fell out of the retention window removed, so a crash leaves either the previous
+//! ledger or the next one, never half of it. Without `--state` the same schema lives in an
+//! in-memory database. The transaction queue is not stored: like stellar-core's, it is empty
+//! after a restart.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,7 +11,8 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::ledger::{
-    Account, AssetKey, Closed, DataEntry, Header, Ledger, LedgerRecord, State, StoredTx, Trustline,
+    Account, AssetKey, Closed, ClosedLedger, DataEntry, Header, Ledger, LedgerRecord, State,
+    StoredTx, Trustline,
 };
 
 /// Errors of this module.
@@ -171,57 +174,28 @@ impl Store {
         })
     }
 
-    /// Persist a closed ledger atomically (`before` is the state it replaces).
+    /// Persist a ledger closed by one transaction ([`Ledger::evaluate`]) atomically (`before`
+    /// is the state it replaces).
     pub fn commit(&mut self, before: &State, closed: &Closed) -> Result<(), StoreError> {
+        let ledger = ClosedLedger {
+            state: closed.state.clone(),
+            header: closed.header.clone(),
+            record: closed.record.clone(),
+            txs: vec![closed.tx.clone()],
+        };
+        self.commit_ledger(before, &ledger, &Pruned::default())
+    }
+
+    /// Persist a closed ledger atomically (`before` is the state it replaces), removing the
+    /// history that `pruned` names.
+    pub fn commit_ledger(
+        &mut self,
+        before: &State,
+        closed: &ClosedLedger,
+        pruned: &Pruned,
+    ) -> Result<(), StoreError> {
         let db = self.conn.transaction()?;
-        {
-            let mut upsert = db.prepare("INSERT OR REPLACE INTO entries (k, v) VALUES (?1, ?2)")?;
-            let mut delete = db.prepare("DELETE FROM entries WHERE k = ?1")?;
-            let after = &closed.state;
-            for (id, acc) in &after.accounts {
-                if before.accounts.get(id) != Some(acc) {
-                    upsert.execute(params![account_key(id), serde_json::to_string(acc)?])?;
-                }
-            }
-            for id in before.accounts.keys() {
-                if !after.accounts.contains_key(id) {
-                    delete.execute(params![account_key(id)])?;
-                }
-            }
-            for ((id, asset), line) in &after.trustlines {
-                if before.trustlines.get(&(*id, asset.clone())) != Some(line) {
-                    let row = TrustlineRow {
-                        account: *id,
-                        asset: asset.clone(),
-                        line: line.clone(),
-                    };
-                    upsert.execute(params![
-                        trustline_key(id, asset),
-                        serde_json::to_string(&row)?
-                    ])?;
-                }
-            }
-            for (id, asset) in before.trustlines.keys() {
-                if !after.trustlines.contains_key(&(*id, asset.clone())) {
-                    delete.execute(params![trustline_key(id, asset)])?;
-                }
-            }
-            for ((id, name), entry) in &after.data {
-                if before.data.get(&(*id, name.clone())) != Some(entry) {
-                    let row = DataRow {
-                        account: *id,
-                        name: name.clone(),
-                        entry: entry.clone(),
-                    };
-                    upsert.execute(params![data_key(id, name), serde_json::to_string(&row)?])?;
-                }
-            }
-            for (id, name) in before.data.keys() {
-                if !after.data.contains_key(&(*id, name.clone())) {
-                    delete.execute(params![data_key(id, name)])?;
-                }
-            }
-        }
+        write_entries(&db, before, &closed.state)?;
         db.execute(
             "INSERT OR REPLACE INTO meta (k, v) VALUES ('header', ?1)",
             params![serde_json::to_string(&closed.header)?],
@@ -233,14 +207,85 @@ impl Store {
                 serde_json::to_string(&closed.record)?
             ],
         )?;
-        db.execute(
-            "INSERT INTO txs (hash, v) VALUES (?1, ?2)",
-            params![
-                hex::encode(closed.tx.hash),
-                serde_json::to_string(&closed.tx)?
-            ],
-        )?;
+        for tx in &closed.txs {
+            db.execute(
+                "INSERT INTO txs (hash, v) VALUES (?1, ?2)",
+                params![hex::encode(tx.hash), serde_json::to_string(tx)?],
+            )?;
+        }
+        if let Some(below) = pruned.ledgers_below {
+            db.execute("DELETE FROM ledgers WHERE seq < ?1", params![below])?;
+        }
+        for hash in &pruned.txs {
+            db.execute(
+                "DELETE FROM txs WHERE hash = ?1",
+                params![hex::encode(hash)],
+            )?;
+        }
         db.commit()?;
         Ok(())
     }
+}
+
+/// History that fell out of the retention window with a newly closed ledger.
+#[derive(Clone, Debug, Default)]
+pub struct Pruned {
+    /// Ledgers below this sequence are gone.
+    pub ledgers_below: Option<u32>,
+    /// Transactions (by submitted hash) in those ledgers.
+    pub txs: Vec<[u8; 32]>,
+}
+
+/// The entries that differ between `before` and `after`, upserted or deleted.
+fn write_entries(
+    db: &rusqlite::Transaction<'_>,
+    before: &State,
+    after: &State,
+) -> Result<(), StoreError> {
+    let mut upsert = db.prepare("INSERT OR REPLACE INTO entries (k, v) VALUES (?1, ?2)")?;
+    let mut delete = db.prepare("DELETE FROM entries WHERE k = ?1")?;
+    for (id, acc) in &after.accounts {
+        if before.accounts.get(id) != Some(acc) {
+            upsert.execute(params![account_key(id), serde_json::to_string(acc)?])?;
+        }
+    }
+    for id in before.accounts.keys() {
+        if !after.accounts.contains_key(id) {
+            delete.execute(params![account_key(id)])?;
+        }
+    }
+    for ((id, asset), line) in &after.trustlines {
+        if before.trustlines.get(&(*id, asset.clone())) != Some(line) {
+            let row = TrustlineRow {
+                account: *id,
+                asset: asset.clone(),
+                line: line.clone(),
+            };
+            upsert.execute(params![
+                trustline_key(id, asset),
+                serde_json::to_string(&row)?
+            ])?;
+        }
+    }
+    for (id, asset) in before.trustlines.keys() {
+        if !after.trustlines.contains_key(&(*id, asset.clone())) {
+            delete.execute(params![trustline_key(id, asset)])?;
+        }
+    }
+    for ((id, name), entry) in &after.data {
+        if before.data.get(&(*id, name.clone())) != Some(entry) {
+            let row = DataRow {
+                account: *id,
+                name: name.clone(),
+                entry: entry.clone(),
+            };
+            upsert.execute(params![data_key(id, name), serde_json::to_string(&row)?])?;
+        }
+    }
+    for (id, name) in before.data.keys() {
+        if !after.data.contains_key(&(*id, name.clone())) {
+            delete.execute(params![data_key(id, name)])?;
+        }
+    }
+    Ok(())
 }

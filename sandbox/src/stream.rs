@@ -1,7 +1,8 @@
 //! Server-Sent Events in Horizon's framing (reference §11): `retry: 1000 / event: open /
 //! data: "hello"`, one `id: <paging_token> / data: <compact JSON>` per record, and
-//! `retry: 10 / event: close / data: "byebye"` after `limit` records or the 55 s connection
-//! timeout. No heartbeats.
+//! `retry: 10 / event: close / data: "byebye"` after `limit` records or Horizon's connection
+//! timeout (55 s, `--stream-timeout`), whatever came in between. No heartbeats: a quiet stream
+//! sends nothing until a ledger brings records.
 //!
 //! tiny_http buffers chunked bodies in 8 KiB chunks, so a stream takes over the connection: the
 //! head is written by tiny_http's `Response::raw_print`, the body by `chunked_transfer`'s encoder
@@ -12,14 +13,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use airgap::horizon::Payment;
 use tiny_http::{HTTPVersion, Header, Request, Response, StatusCode};
 
-use crate::server::Shared;
+use crate::server::{Inner, Shared};
 
-/// Horizon's `--connection-timeout`.
-const STREAM_TIMEOUT: Duration = Duration::from_secs(55);
-/// How often a waiting stream looks for new ledgers (Horizon: `--sse-update-frequency`, 5 s).
+/// The longest a waiting stream sleeps before it looks again (it also wakes at each ledger).
 const POLL: Duration = Duration::from_millis(200);
 /// Most streams open at once; more get chi's plain-text 503.
 pub const MAX_STREAMS: usize = 32;
@@ -28,7 +26,7 @@ pub const PREAMBLE: &str = "retry: 1000\nevent: open\ndata: \"hello\"\n\n";
 pub const GOODBYE: &str = "retry: 10\nevent: close\ndata: \"byebye\"\n\n";
 
 /// Records newer than a paging token, oldest first: `(paging token, record)`.
-pub type Source = Box<dyn Fn(&Shared, i64) -> Vec<(i64, Payment)> + Send>;
+pub(crate) type Source = Box<dyn Fn(&Shared, &Inner, i64) -> Vec<(i64, serde_json::Value)> + Send>;
 
 enum Phase {
     Start,
@@ -48,13 +46,13 @@ pub struct Events {
 }
 
 impl Events {
-    pub fn new(shared: Arc<Shared>, source: Source, cursor: i64, limit: usize) -> Events {
+    pub(crate) fn new(shared: Arc<Shared>, source: Source, cursor: i64, limit: usize) -> Events {
         Events {
-            shared,
+            shared: Arc::clone(&shared),
             source,
             cursor,
             remaining: limit,
-            deadline: Instant::now() + STREAM_TIMEOUT,
+            deadline: Instant::now() + shared.timing.stream_timeout,
             phase: Phase::Start,
         }
     }
@@ -79,11 +77,14 @@ impl Iterator for Events {
                         self.phase = Phase::Closing;
                         continue;
                     }
-                    let records = (self.source)(&self.shared, self.cursor);
+                    let inner = self.shared.lock();
+                    let records = (self.source)(&self.shared, &inner, self.cursor);
                     if records.is_empty() {
-                        std::thread::sleep(POLL);
+                        let left = self.deadline.saturating_duration_since(Instant::now());
+                        drop(self.shared.wait_for_ledger(inner, left.min(POLL)));
                         continue;
                     }
+                    drop(inner);
                     let mut out = String::new();
                     for (token, record) in records.into_iter().take(self.remaining) {
                         let data = serde_json::to_string(&record).unwrap_or_default();

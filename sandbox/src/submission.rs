@@ -1,7 +1,12 @@
-//! Submissions: `POST /transactions` (Horizon's txsub: its own pre-checks, then the ledger, then
-//! the stored outcome), `POST /transactions_async`, and friendbot.
+//! Submissions: `POST /transactions` (Horizon's txsub: its own pre-checks, a stored outcome if
+//! the hash is known, else core's queue, then a wait for the ledger, 504 after the txsub
+//! timeout), `POST /transactions_async` (core's answer relayed: 201 `PENDING`, 409 `DUPLICATE`,
+//! 503 `TRY_AGAIN_LATER`, 400 `ERROR`), and friendbot.
 
 use std::io::Read;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use airgap::network::Network;
 use rand::Rng;
@@ -10,9 +15,11 @@ use stellar_xdr::{
 };
 use tiny_http::Request;
 
+use crate::admission::admit;
 use crate::faults::{self, Fault};
-use crate::ledger::{StoredTx, Verdict};
-use crate::server::{now, query_param, Inner, Reply, Shared};
+use crate::ledger::StoredTx;
+use crate::queue::Admission;
+use crate::server::{query_param, respond, Inner, Reply, Routed, Shared, MAX_WAITERS};
 use crate::{problems, resources, results, FRIENDBOT_STROOPS};
 
 /// Horizon's default `--max-http-request-size`.
@@ -79,55 +86,19 @@ fn read_tx_param(req: &mut Request, query: &str) -> Result<String, Reply> {
         .unwrap_or_default())
 }
 
-/// What the ledger did with a submission.
-enum Outcome {
-    /// Included now or earlier (the stored transaction).
-    Included(StoredTx),
-    Rejected(TransactionResult),
-    Internal,
+/// An answer that waits for a ledger: a submission Horizon's txsub is waiting for, or friendbot.
+pub(crate) struct Wait {
+    what: Waiting,
+    /// The envelope as submitted, for the answer.
+    raw: String,
+    deadline: Instant,
 }
 
-/// Validate and apply under the ledger lock; a known hash returns its stored transaction.
-fn process(
-    shared: &Shared,
-    env: &TransactionEnvelope,
-    raw: &str,
-    hash: [u8; 32],
-    check_known: bool,
-) -> Outcome {
-    let mut inner = shared.lock();
-    if check_known {
-        if let Some(tx) = inner.txs.get(&hash) {
-            return Outcome::Included(tx.clone());
-        }
-    }
-    let verdict = match inner.ledger.evaluate(env, raw, hash, now()) {
-        Ok(v) => v,
-        Err(_) => return Outcome::Internal,
-    };
-    match verdict {
-        Verdict::Rejected(result) => Outcome::Rejected(result),
-        Verdict::Included(closed) => {
-            let Inner {
-                ledger,
-                store,
-                txs,
-                order,
-                ledgers,
-            } = &mut *inner;
-            if store.commit(&ledger.state, &closed).is_err() {
-                return Outcome::Internal;
-            }
-            ledger.commit(&closed);
-            txs.insert(closed.tx.hash, closed.tx.clone());
-            if let Some(inner) = closed.tx.inner_hash {
-                txs.insert(inner, closed.tx.clone());
-            }
-            ledgers.push(closed.record.clone());
-            order.push(closed.tx.hash);
-            Outcome::Included(closed.tx)
-        }
-    }
+enum Waiting {
+    /// A submitted transaction, by hash.
+    Tx([u8; 32]),
+    /// Friendbot for this account, not queued yet (the root account had a transaction queued).
+    Friendbot([u8; 32]),
 }
 
 /// The answer for a transaction in the ledger, seen through the submitted `hash` (outer or inner
@@ -153,6 +124,24 @@ fn failed_reply(raw: &str, result: &TransactionResult, inner_view: bool) -> Repl
     }
 }
 
+/// Core's queue, under the lock; the ledger's waiters are woken after.
+fn to_core(
+    shared: &Shared,
+    env: &TransactionEnvelope,
+    raw: &str,
+    hash: [u8; 32],
+) -> Option<Admission> {
+    let close_every = shared.timing.close_every;
+    let admission = {
+        let mut inner = shared.lock();
+        admit(&mut inner, env, raw, hash, close_every)
+    };
+    if close_every.is_zero() {
+        shared.ledger_closed();
+    }
+    admission.ok()
+}
+
 /// `POST /transactions` (`is_async` false) and `POST /transactions_async`, with the fault rolled
 /// for this request.
 pub(crate) fn submit(
@@ -161,20 +150,20 @@ pub(crate) fn submit(
     query: &str,
     fault: Fault,
     is_async: bool,
-) -> Reply {
+) -> Routed {
     if fault == Fault::Status429 {
         // Horizon's rate limiter runs before any handler.
-        return faults::rate_limit_reply();
+        return faults::rate_limit_reply().into();
     }
     let raw = match read_tx_param(req, query) {
         Ok(raw) => raw,
-        Err(reply) => return reply,
+        Err(reply) => return reply.into(),
     };
     let env = match decode_envelope(&raw) {
         Ok(env) => env,
         Err(e) => {
             let error = is_async.then_some(e.as_str());
-            return Reply::problem(&problems::malformed(&raw, error));
+            return Reply::problem(&problems::malformed(&raw, error)).into();
         }
     };
     let hash = envelope_hash(&env);
@@ -191,18 +180,23 @@ pub(crate) fn submit(
                 0 | 1 => Reply::problem(&problems::stale_history()),
                 _ => faults::plain_503(),
             }
+            .into()
         }
         Fault::Status504 => {
-            // A real timeout says nothing about the outcome: apply or not, at random.
+            // A real timeout says nothing about the outcome: submitted or not, at random.
             if rng.gen::<bool>() && !horizon_bad_seq(&env) {
-                let _ = process(shared, &env, &raw, hash, !is_async);
+                let known = shared.lock().history.contains(&hash);
+                if !known {
+                    let _ = to_core(shared, &env, &raw, hash);
+                }
             }
             return match rng.gen_range(0..4) {
                 0 => Reply::problem(&problems::legacy_timeout()),
                 1 => faults::bare_504(),
                 _ if is_async => faults::bare_504(),
                 _ => Reply::problem(&problems::submission_timeout(&raw, &hash_hex)),
-            };
+            }
+            .into();
         }
     }
     if horizon_bad_seq(&env) {
@@ -211,28 +205,125 @@ pub(crate) fn submit(
             async_error(&hash_hex, &canned)
         } else {
             failed_reply(&raw, &canned, false)
-        };
+        }
+        .into();
     }
     if is_async {
         // Horizon relays core's answer without looking in its database.
-        return match process(shared, &env, &raw, hash, false) {
-            Outcome::Included(_) => {
+        return match to_core(shared, &env, &raw, hash) {
+            Some(Admission::Pending) => {
                 Reply::hal_status(201, &resources::async_status("PENDING", &hash_hex, None))
             }
-            Outcome::Rejected(result) => async_error(&hash_hex, &result),
-            Outcome::Internal => Reply::problem(&problems::server_error()),
-        };
+            Some(Admission::Duplicate) => {
+                Reply::hal_status(409, &resources::async_status("DUPLICATE", &hash_hex, None))
+            }
+            Some(Admission::TryAgainLater) => Reply::hal_status(
+                503,
+                &resources::async_status("TRY_AGAIN_LATER", &hash_hex, None),
+            ),
+            Some(Admission::Error(result)) => async_error(&hash_hex, &result),
+            None => Reply::problem(&problems::server_error()),
+        }
+        .into();
     }
-    match process(shared, &env, &raw, hash, true) {
-        Outcome::Included(tx) => stored_reply(shared, &raw, &tx, hash),
-        Outcome::Rejected(mut result) => {
+    // txsub: a hash already in the history database gets its stored answer
+    if let Some(reply) = known_answer(shared, &raw, hash) {
+        return reply.into();
+    }
+    match to_core(shared, &env, &raw, hash) {
+        Some(Admission::Error(mut result)) => {
+            if let Some(reply) = known_answer(shared, &raw, hash) {
+                return reply.into();
+            }
             // txsub answers core's txBAD_SEQ with its canned ErrBadSequence (fee 0).
             if matches!(result.result, TransactionResultResult::TxBadSeq) {
                 result = results::tx_error(0, TransactionResultResult::TxBadSeq);
             }
-            failed_reply(&raw, &result, false)
+            failed_reply(&raw, &result, false).into()
         }
-        Outcome::Internal => Reply::problem(&problems::server_error()),
+        // TRY_AGAIN_LATER is success to txsub too: it waits, and usually times out
+        Some(_) => {
+            if let Some(reply) = known_answer(shared, &raw, hash) {
+                return reply.into();
+            }
+            let first = *shared
+                .lock()
+                .open_submissions
+                .entry(hash)
+                .or_insert_with(Instant::now);
+            Routed::Later(Wait {
+                what: Waiting::Tx(hash),
+                raw,
+                deadline: first + shared.timing.txsub_timeout,
+            })
+        }
+        None => Reply::problem(&problems::server_error()).into(),
+    }
+}
+
+/// The stored answer when `hash` is in the history.
+fn known_answer(shared: &Shared, raw: &str, hash: [u8; 32]) -> Option<Reply> {
+    let inner = shared.lock();
+    inner
+        .history
+        .tx(&hash)
+        .map(|tx| stored_reply(shared, raw, tx, hash))
+}
+
+/// Answer `req` once the awaited transaction is in a ledger, or with Horizon's 504 at the
+/// deadline, on a thread of its own.
+pub(crate) fn answer_later(shared: &Arc<Shared>, req: Request, wait: Wait) {
+    if shared.waiters.fetch_add(1, Ordering::SeqCst) >= MAX_WAITERS {
+        shared.waiters.fetch_sub(1, Ordering::SeqCst);
+        return respond(req, faults::plain_503());
+    }
+    let shared = Arc::clone(shared);
+    std::thread::spawn(move || {
+        let reply = wait_for(&shared, wait);
+        respond(req, reply);
+        shared.waiters.fetch_sub(1, Ordering::SeqCst);
+    });
+}
+
+fn wait_for(shared: &Shared, mut wait: Wait) -> Reply {
+    loop {
+        if let Waiting::Friendbot(dest) = wait.what {
+            match friendbot_step(shared, dest) {
+                Step::Done(reply) => return reply,
+                Step::Queued(hash, raw) => {
+                    wait.what = Waiting::Tx(hash);
+                    wait.raw = raw;
+                    wait.deadline = Instant::now() + shared.timing.txsub_timeout;
+                    continue;
+                }
+                Step::Busy => {}
+            }
+        }
+        let mut inner = shared.lock();
+        if let Waiting::Tx(hash) = wait.what {
+            if let Some(tx) = inner.history.tx(&hash) {
+                return stored_reply(shared, &wait.raw, tx, hash);
+            }
+        }
+        let now = Instant::now();
+        if now >= wait.deadline || shared.stop.load(Ordering::SeqCst) {
+            if let Waiting::Tx(hash) = wait.what {
+                let expired = inner
+                    .open_submissions
+                    .get(&hash)
+                    .is_some_and(|first| *first + shared.timing.txsub_timeout <= now);
+                if expired {
+                    inner.open_submissions.remove(&hash);
+                }
+                return Reply::problem(&problems::submission_timeout(
+                    &wait.raw,
+                    &hex::encode(hash),
+                ));
+            }
+            return Reply::problem(&problems::legacy_timeout());
+        }
+        let left = wait.deadline - now;
+        drop(shared.wait_for_ledger(inner, left.min(Duration::from_millis(500))));
     }
 }
 
@@ -243,31 +334,89 @@ fn async_error(hash_hex: &str, result: &TransactionResult) -> Reply {
     }
 }
 
-/// `GET|POST /friendbot?addr=G…`: a create_account of 10,000 XLM from the root account.
-pub(crate) fn friendbot(shared: &Shared, query: &str) -> Reply {
+/// One try of friendbot.
+enum Step {
+    Done(Reply),
+    /// Queued: wait for this hash (its envelope as base64).
+    Queued([u8; 32], String),
+    /// The root account has a transaction queued already: try after the next ledger.
+    Busy,
+}
+
+fn friendbot_step(shared: &Shared, dest: [u8; 32]) -> Step {
+    let close_every = shared.timing.close_every;
+    let step = {
+        let mut inner = shared.lock();
+        friendbot_try(&mut inner, dest, close_every)
+    };
+    if close_every.is_zero() {
+        shared.ledger_closed();
+    }
+    match step {
+        Ok(Some((hash, raw))) => {
+            let known = {
+                let inner = shared.lock();
+                inner
+                    .history
+                    .tx(&hash)
+                    .map(|tx| stored_reply(shared, &raw, tx, hash))
+            };
+            match known {
+                Some(reply) => Step::Done(reply),
+                None => Step::Queued(hash, raw),
+            }
+        }
+        Ok(None) => Step::Busy,
+        Err(reply) => Step::Done(reply),
+    }
+}
+
+/// Queue friendbot's create_account from the root account: `Ok(Some(hash, envelope))` when
+/// queued, `Ok(None)` when the root account is busy.
+fn friendbot_try(
+    inner: &mut Inner,
+    dest: [u8; 32],
+    close_every: Duration,
+) -> Result<Option<([u8; 32], String)>, Reply> {
+    if inner.ledger.state.accounts.contains_key(&dest) {
+        return Err(Reply::problem(&problems::bad_request(
+            "addr",
+            "account already funded to starting balance",
+        )));
+    }
+    let Ok((env, raw, hash)) = inner.ledger.friendbot_envelope(dest, FRIENDBOT_STROOPS) else {
+        return Err(Reply::problem(&problems::server_error()));
+    };
+    match admit(inner, &env, &raw, hash, close_every) {
+        Ok(Admission::Pending | Admission::Duplicate) => Ok(Some((hash, raw))),
+        Ok(Admission::TryAgainLater) => Ok(None),
+        Ok(Admission::Error(result)) => Err(failed_reply(&raw, &result, false)),
+        Err(_) => Err(Reply::problem(&problems::server_error())),
+    }
+}
+
+/// `GET|POST /friendbot?addr=G…`: a create_account of 10,000 XLM from the root account, answered
+/// when its ledger closes.
+pub(crate) fn friendbot(shared: &Shared, query: &str) -> Routed {
     let addr = query_param(query, "addr").unwrap_or_default();
     let Ok(key) = stellar_strkey::ed25519::PublicKey::from_string(&addr) else {
         return Reply::problem(&problems::bad_request(
             "addr",
             "Account ID must start with `G` and contain 56 alphanum characters",
-        ));
+        ))
+        .into();
     };
-    let built = {
-        let inner = shared.lock();
-        if inner.ledger.state.accounts.contains_key(&key.0) {
-            return Reply::problem(&problems::bad_request(
-                "addr",
-                "account already funded to starting balance",
-            ));
-        }
-        inner.ledger.friendbot_envelope(key.0, FRIENDBOT_STROOPS)
-    };
-    let Ok((env, raw, hash)) = built else {
-        return Reply::problem(&problems::server_error());
-    };
-    match process(shared, &env, &raw, hash, true) {
-        Outcome::Included(tx) => stored_reply(shared, &raw, &tx, hash),
-        Outcome::Rejected(result) => failed_reply(&raw, &result, false),
-        Outcome::Internal => Reply::problem(&problems::server_error()),
+    match friendbot_step(shared, key.0) {
+        Step::Done(reply) => reply.into(),
+        Step::Queued(hash, raw) => Routed::Later(Wait {
+            what: Waiting::Tx(hash),
+            raw,
+            deadline: Instant::now() + shared.timing.txsub_timeout,
+        }),
+        Step::Busy => Routed::Later(Wait {
+            what: Waiting::Friendbot(key.0),
+            raw: String::new(),
+            deadline: Instant::now() + shared.timing.txsub_timeout,
+        }),
     }
 }

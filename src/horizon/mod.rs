@@ -442,7 +442,7 @@ pub struct Ledger {
 }
 
 /// A payment-type operation record (`GET /payments`, `GET /accounts/{id}/payments`, and their
-/// streams).
+/// streams; Horizon's `operations.Base` with its payment kinds).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     #[serde(rename = "_links", default)]
@@ -456,6 +456,12 @@ pub struct Payment {
     pub transaction_successful: bool,
     #[serde(default)]
     pub source_account: String,
+    /// The operation's source as an `M…` address, when it was muxed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_account_muxed: Option<String>,
+    /// Its muxed ID (a decimal string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_account_muxed_id: Option<String>,
     /// `type` and what the operation of that type moved.
     #[serde(flatten)]
     pub details: PaymentDetails,
@@ -465,31 +471,89 @@ pub struct Payment {
     pub created_at: String,
     #[serde(default)]
     pub transaction_hash: String,
+    /// The whole transaction, with `join=transactions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<Box<Transaction>>,
 }
 
-/// What a payment-type operation moved, by its `type`.
+/// What a payment-type operation moved, by its `type`. `*_muxed` / `*_muxed_id` name an `M…`
+/// address and its ID where the operation used one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PaymentDetails {
     CreateAccount {
         starting_balance: String,
         funder: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        funder_muxed: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        funder_muxed_id: Option<String>,
         account: String,
     },
     Payment {
         #[serde(flatten)]
         asset: AssetFields,
-        from: String,
-        to: String,
+        #[serde(flatten)]
+        parties: Parties,
         amount: String,
+    },
+    PathPaymentStrictReceive {
+        #[serde(flatten)]
+        asset: AssetFields,
+        #[serde(flatten)]
+        parties: Parties,
+        /// What the destination received.
+        amount: String,
+        path: Vec<AssetFields>,
+        /// What the source sent ("0.0000000" unless the transaction succeeded).
+        source_amount: String,
+        source_max: String,
+        #[serde(flatten)]
+        source_asset: SourceAssetFields,
+    },
+    PathPaymentStrictSend {
+        #[serde(flatten)]
+        asset: AssetFields,
+        #[serde(flatten)]
+        parties: Parties,
+        /// What the destination received ("0.0000000" unless the transaction succeeded).
+        amount: String,
+        path: Vec<AssetFields>,
+        source_amount: String,
+        destination_min: String,
+        #[serde(flatten)]
+        source_asset: SourceAssetFields,
     },
     AccountMerge {
         account: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account_muxed: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account_muxed_id: Option<String>,
         into: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        into_muxed: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        into_muxed_id: Option<String>,
     },
-    /// Another kind (path payments, …): read, never written here.
+    /// Another kind: read, never written here.
     #[serde(other)]
     Other,
+}
+
+/// Sender and receiver of a payment or path payment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parties {
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_muxed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_muxed_id: Option<String>,
+    pub to: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_muxed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_muxed_id: Option<String>,
 }
 
 /// An asset as Horizon spells it inside a record: `asset_type`, then code and issuer for credit.
@@ -500,6 +564,16 @@ pub struct AssetFields {
     pub asset_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_issuer: Option<String>,
+}
+
+/// A path payment's send asset: `source_asset_type`, then code and issuer for credit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceAssetFields {
+    pub source_asset_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_asset_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_asset_issuer: Option<String>,
 }
 
 /// A HAL page of records: `_links` (`self`, `next`, `prev`) and `_embedded.records`.
@@ -677,29 +751,55 @@ mod tests {
             paging_token: "12884905985".into(),
             transaction_successful: true,
             source_account: "GA".into(),
+            source_account_muxed: None,
+            source_account_muxed_id: None,
             details: PaymentDetails::Payment {
                 asset: AssetFields {
                     asset_type: "native".into(),
                     asset_code: None,
                     asset_issuer: None,
                 },
-                from: "GA".into(),
-                to: "GB".into(),
+                parties: Parties {
+                    from: "GA".into(),
+                    to: "GB".into(),
+                    to_muxed: Some("MB".into()),
+                    to_muxed_id: Some("7".into()),
+                    ..Default::default()
+                },
                 amount: "1.0000000".into(),
             },
             type_i: 1,
             created_at: String::new(),
             transaction_hash: String::new(),
+            transaction: None,
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["type"], "payment");
         assert_eq!(v["asset_type"], "native");
         assert!(v.get("asset_code").is_none());
+        assert_eq!(v["from"], "GA");
+        assert_eq!(v["to_muxed_id"], "7");
+        assert!(v.get("from_muxed").is_none() && v.get("transaction").is_none());
         assert_eq!(serde_json::from_value::<Payment>(v).unwrap(), p);
-        let other: Payment = serde_json::from_str(
-            r#"{"id": "1", "type": "path_payment_strict_send", "type_i": 13}"#,
+        // a kind the model does not hold is read, not refused
+        let other: Payment =
+            serde_json::from_str(r#"{"id": "1", "type": "manage_sell_offer", "type_i": 3}"#)
+                .unwrap();
+        assert_eq!(other.details, PaymentDetails::Other);
+        // Horizon's path payment record (GO protocols/horizon/operations: PathPaymentStrictSend)
+        let send: Payment = serde_json::from_str(
+            r#"{"id": "2", "type": "path_payment_strict_send", "type_i": 13,
+                "asset_type": "native", "from": "GA", "to": "GB", "amount": "2.0000000",
+                "path": [], "source_amount": "2.0000000", "destination_min": "1.0000000",
+                "source_asset_type": "native"}"#,
         )
         .unwrap();
-        assert_eq!(other.details, PaymentDetails::Other);
+        let PaymentDetails::PathPaymentStrictSend {
+            amount, parties, ..
+        } = send.details
+        else {
+            panic!("a strict-send path payment")
+        };
+        assert_eq!((amount.as_str(), parties.to.as_str()), ("2.0000000", "GB"));
     }
 }

@@ -41,6 +41,7 @@ pub fn records(o: &Output) -> Vec<Value> {
 /// A sandbox process, killed when dropped.
 pub struct Sandbox {
     child: Child,
+    /// Its Horizon URL; Stellar RPC is at `{url}/rpc`.
     pub url: String,
 }
 
@@ -65,8 +66,15 @@ impl Sandbox {
     }
 
     fn start_with(listen: &str, extra: &[&str], stderr: Stdio) -> Sandbox {
+        // One ledger per submission unless a test asks for a cadence: most tests want speed.
+        let cadence: &[&str] = if extra.contains(&"--close-every") {
+            &[]
+        } else {
+            &["--close-every", "0"]
+        };
         let mut child = relay()
             .args(["sandbox", "--listen", listen])
+            .args(cadence)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(stderr)

@@ -219,6 +219,16 @@ pub(super) fn available(acc: &Account) -> i64 {
     acc.balance.saturating_sub(min_balance(acc))
 }
 
+/// The balance above the reserve (`getAvailableBalance`, no liabilities in the sandbox).
+pub fn available_balance(acc: &Account) -> i64 {
+    available(acc)
+}
+
+/// The base fee for `ops` operations (`100 × max(1, ops)`).
+pub fn fee_for(ops: usize) -> i64 {
+    BASE_FEE.saturating_mul(i64::try_from(ops.max(1)).unwrap_or(i64::MAX))
+}
+
 pub fn account_id_bytes(id: &AccountId) -> [u8; 32] {
     let PublicKey::PublicKeyTypeEd25519(Uint256(bytes)) = &id.0;
     *bytes

@@ -144,6 +144,16 @@ impl Ledger {
         }
     }
 
+    /// The network this ledger belongs to.
+    pub fn network(&self) -> Network {
+        Network::from_passphrase(&self.passphrase)
+    }
+
+    /// The network's id (SHA-256 of its passphrase).
+    pub fn network_id(&self) -> [u8; 32] {
+        self.network_id
+    }
+
     /// The root account's address bytes.
     #[cfg(test)]
     pub fn root_id(&self) -> [u8; 32] {

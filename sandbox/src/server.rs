@@ -180,6 +180,7 @@ pub fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
 /// An answer's body, serialized.
 enum Body {
     Hal(Vec<u8>),
+    Json(Vec<u8>),
     Problem(Vec<u8>),
     Text(&'static str),
     Empty,
@@ -218,6 +219,14 @@ impl Reply {
         Reply::new(
             problem.status,
             Body::Problem(serde_json::to_vec_pretty(problem).unwrap_or_default()),
+        )
+    }
+
+    /// Plain JSON (`application/json`), as Stellar RPC answers.
+    pub(crate) fn json(status: u16, value: &impl Serialize) -> Reply {
+        Reply::new(
+            status,
+            Body::Json(serde_json::to_vec(value).unwrap_or_default()),
         )
     }
 
@@ -263,6 +272,7 @@ fn handle(shared: &Arc<Shared>, mut req: Request) {
 pub(crate) fn respond(req: Request, reply: Reply) {
     let (content_type, bytes) = match &reply.body {
         Body::Hal(v) => (Some("application/hal+json; charset=utf-8"), v.clone()),
+        Body::Json(v) => (Some("application/json"), v.clone()),
         Body::Problem(v) => (Some("application/problem+json; charset=utf-8"), v.clone()),
         Body::Text(t) => (Some("text/plain; charset=utf-8"), t.as_bytes().to_vec()),
         Body::Empty => (None, Vec::new()),

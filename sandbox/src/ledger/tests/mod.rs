@@ -213,6 +213,8 @@ fn trust(issuer: &SigningKey, limit: i64) -> OperationBody {
     })
 }
 
+mod cadence;
+mod events;
 mod invariants;
 mod operations;
 mod signatures;

@@ -168,7 +168,7 @@ fn hostile_envelopes_do_not_panic() {
     assert_eq!(codes(&v), ("tx_failed", vec!["op_no_destination"]));
 }
 
-fn fee_bump(
+pub(super) fn fee_bump(
     ledger: &Ledger,
     fee_source: &SigningKey,
     fee: i64,

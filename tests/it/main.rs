@@ -46,6 +46,7 @@ mod regressions;
 mod rehearse;
 mod relay;
 mod reliability;
+mod sandbox_cadence;
 mod sandbox_sdk;
 mod secret_leaks;
 mod signer_sdk;

@@ -102,13 +102,16 @@ impl Ledger {
                 ..Account::new(root, TOTAL_COINS, 0)
             },
         );
+        let header = genesis_header(now);
         Ledger {
             passphrase: passphrase.to_string(),
             network_id,
             header: Header {
                 ledger_seq: 1,
                 close_time: now,
-                hash: Sha256::digest(b"stellar-airgap sandbox genesis").into(),
+                // the SHA-256 of its LedgerHeader, as every later ledger's
+                hash: txset::xdr_hash(&header)
+                    .unwrap_or_else(|_| Sha256::digest(b"stellar-airgap sandbox genesis").into()),
                 fee_pool: 0,
                 total_coins: TOTAL_COINS,
             },
@@ -129,7 +132,9 @@ impl Ledger {
             tx_set_operation_count: 0,
             fee_pool: 0,
             total_coins: TOTAL_COINS,
-            header_xdr: String::new(),
+            header_xdr: genesis_header(self.header.close_time)
+                .to_xdr_base64(Limits::none())
+                .unwrap_or_default(),
             tx_set_hash: [0; 32],
         }
     }
@@ -242,6 +247,19 @@ impl Ledger {
         let xdr = env.to_xdr_base64(Limits::none())?;
         Ok((env, xdr, hash))
     }
+}
+
+/// Ledger 1's header: no previous ledger, no transactions, every lumen with the root account.
+fn genesis_header(close_time: u64) -> stellar_xdr::LedgerHeader {
+    txset::ledger_header(&txset::HeaderValues {
+        ledger_seq: 1,
+        previous_hash: [0; 32],
+        tx_set_hash: [0; 32],
+        tx_set_result_hash: [0; 32],
+        close_time,
+        total_coins: TOTAL_COINS,
+        fee_pool: 0,
+    })
 }
 
 #[cfg(test)]

@@ -165,3 +165,35 @@ fn relay_submits_through_200ms_ledgers() {
     assert_eq!(printed, hashes);
     assert!(recs.iter().all(|r| r["status"] == "success"), "{recs:?}");
 }
+
+#[test]
+fn bad_cadence_arguments_are_refused() {
+    for (flag, value) in [
+        ("--close-every", "fast"),
+        ("--close-every", "-1s"),
+        ("--retain-ledgers", "0"),
+        ("--txsub-timeout", "2h"),
+    ] {
+        let o = crate::relay_support::relay()
+            .args(["sandbox", "--listen", "127.0.0.1:0"])
+            .arg(format!("{flag}={value}"))
+            .output()
+            .expect("run");
+        assert_eq!(o.status.code(), Some(1), "{flag} {value}: {}", show(&o));
+        assert!(show(&o).contains(flag), "{flag} {value}: {}", show(&o));
+    }
+    let help = crate::relay_support::relay()
+        .args(["sandbox", "--help"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--close-every",
+        "--retain-ledgers",
+        "--txsub-timeout",
+        "--stream-timeout",
+        "/rpc",
+    ] {
+        assert!(text.contains(flag), "help names {flag}");
+    }
+}

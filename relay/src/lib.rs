@@ -23,6 +23,7 @@ pub mod inspect;
 pub mod journal;
 pub mod online;
 pub mod preflight;
+pub mod progress;
 pub mod rehearse;
 pub mod sigcheck;
 pub mod submit;

@@ -11,7 +11,6 @@ use crate::index::{Index, Item};
 use crate::journal::{Decision, Entry, SharedJournal, State};
 use airgap::account::AccountId;
 use airgap::envelope;
-use airgap::horizon::codes::ResultCodes;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -277,9 +276,10 @@ fn status_word(s: Status) -> &'static str {
 
 /// Later blobs of the same source wait when this one did not use its sequence number.
 fn note_blocked(blocked: &mut HashMap<AccountId, String>, r: &Ready, rec: &Record) {
+    // A failure in a ledger names its ledger; a rejection before any ledger does not.
     let applied = match rec.status {
         Status::Success => true,
-        Status::Failed => rec.result_codes.as_ref().is_some_and(ResultCodes::applied),
+        Status::Failed => rec.ledger.is_some(),
         _ => false,
     };
     if !applied && !blocked.contains_key(&r.source) {

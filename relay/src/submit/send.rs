@@ -190,7 +190,11 @@ fn send_until_known(
                             }
                         }
                         let explanations = codes.explain(&op_types(&r.env));
-                        if codes.applied() {
+                        // tx_failed is also what stellar-core answers when an operation is
+                        // invalid before any ledger (op_malformed, op_bad_auth, …): then the
+                        // sequence number is not used, and no record will ever appear.
+                        let rejected = codes.applied() && !sequence_used(opts, r, deadline);
+                        if codes.applied() && !rejected {
                             // In a ledger: its record names the ledger (Horizon's 400 does not).
                             // A decided outcome is never recorded without it.
                             let span = deadline.saturating_duration_since(Instant::now());
@@ -286,6 +290,21 @@ fn send_until_known(
             opts.timeout.as_secs()
         ),
     ))
+}
+
+/// After Horizon answered `tx_failed`: has the (inner) transaction's source account used its
+/// sequence number? Horizon answers a failure in a ledger only once the ledger is ingested, so an
+/// account still below the transaction's sequence means it was rejected before any ledger. When
+/// the account cannot be read, assume it was used (the outcome is then looked up, as before).
+fn sequence_used(opts: &Options, r: &Ready, deadline: Instant) -> bool {
+    let source = airgap::envelope::source(&r.env);
+    let seq = airgap::envelope::sequence(&r.env);
+    let until = deadline.min(Instant::now() + Duration::from_secs(10));
+    match online::retry(until, |t| opts.online.horizon.account(&source, t)) {
+        Ok(Some((account, _))) => account.sequence().is_none_or(|s| s >= seq),
+        Ok(None) => false,
+        Err(_) => true,
+    }
 }
 
 /// Poll `GET /transactions/{hash}` about once a second for up to `span` (or the deadline).

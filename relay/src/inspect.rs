@@ -222,12 +222,16 @@ impl Preflight<HorizonSource<'_>> {
 
 /// The prediction as checks: its verdict, and a warning per change worth one.
 fn prediction_checks(p: &Prediction) -> Vec<Check> {
-    let at = p
-        .ledger
-        .map(|l| {
-            format!(" (stellar-core's rules on the entries of ledger {l}, after the blobs above)")
-        })
-        .unwrap_or_default();
+    let at = match (p.ledger, p.after) {
+        (Some(l), 0) => format!(" (stellar-core's rules on the entries of ledger {l})"),
+        (Some(l), 1) => {
+            format!(" (stellar-core's rules on the entries of ledger {l}, after the blob above)")
+        }
+        (Some(l), n) => format!(
+            " (stellar-core's rules on the entries of ledger {l}, after the {n} blobs above)"
+        ),
+        (None, _) => String::new(),
+    };
     let code = p.code();
     let codes = p
         .result_codes

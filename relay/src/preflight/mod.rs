@@ -45,9 +45,12 @@ pub enum Predicted {
 #[derive(Debug, Clone, Serialize)]
 pub struct Prediction {
     pub outcome: Predicted,
-    /// The last closed ledger whose entries the prediction starts from.
+    /// The last closed ledger whose entries were read from the network.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ledger: Option<u32>,
+    /// How many blobs before it in this run are predicted applied to those entries first.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub after: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_codes: Option<ResultCodes>,
     /// One sentence per failing code.
@@ -70,11 +73,16 @@ pub struct Prediction {
     pub unreachable: bool,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl Prediction {
     fn unknown(reason: String) -> Prediction {
         Prediction {
             outcome: Predicted::Unknown,
             ledger: None,
+            after: 0,
             result_codes: None,
             explanations: Vec::new(),
             changes: Vec::new(),
@@ -105,6 +113,9 @@ pub struct Preflight<S: LedgerSource> {
     /// `None` until the header is read (or when it could not be: then `why_not`).
     ledger: Option<Ledger>,
     why_not: Option<(String, bool)>,
+    /// The ledger the entries were read at, and how many blobs were applied on top since.
+    read_at: u32,
+    applied: usize,
     /// Accounts read so far (present or not).
     loaded: BTreeSet<[u8; 32]>,
     /// Accounts whose entries the engine cannot hold faithfully, and why.
@@ -193,6 +204,8 @@ impl<S: LedgerSource> Preflight<S> {
             network,
             ledger: None,
             why_not: None,
+            read_at: 0,
+            applied: 0,
             loaded: BTreeSet::new(),
             unmodeled: BTreeMap::new(),
             tainted: BTreeMap::new(),
@@ -227,6 +240,7 @@ impl<S: LedgerSource> Preflight<S> {
                     ));
                 }
                 Ok(h) => {
+                    self.read_at = h.header.ledger_seq;
                     let passphrase = self.network.passphrase().to_string();
                     self.ledger = Some(Ledger::from_parts(
                         &passphrase,
@@ -342,7 +356,6 @@ impl<S: LedgerSource> Preflight<S> {
             Ok(l) => l,
             Err((why, _)) => return Prediction::unknown(why),
         };
-        let at = ledger.header.ledger_seq;
         let verdict = match ledger.evaluate(env, &xdr, hash, now) {
             Ok(v) => v,
             Err(e) => {
@@ -360,7 +373,8 @@ impl<S: LedgerSource> Preflight<S> {
             .map(|op| op_type_name(&op.body))
             .collect();
         let mut p = Prediction {
-            ledger: Some(at),
+            ledger: Some(self.read_at),
+            after: self.applied,
             ..Prediction::unknown(String::new())
         };
         p.reason = None;
@@ -405,6 +419,7 @@ impl<S: LedgerSource> Preflight<S> {
                     p.changes = words::changes(&ledger.state, &closed.state);
                     p.warnings = words::warnings(&ledger.state, &closed.state);
                     ledger.commit(&closed);
+                    self.applied += 1;
                 }
             }
         }

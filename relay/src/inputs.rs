@@ -368,21 +368,6 @@ pub fn sequence_order(blobs: Vec<Blob>) -> Vec<Blob> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// Where a finished blob goes: `DIR/done/NAME` or `DIR/failed/NAME` (the sub-directory is made
-/// here), never a file already there (`NAME.1`, `NAME.2`, … instead).
-pub fn finished_path(dir: &Path, path: &Path, success: bool) -> std::io::Result<PathBuf> {
-    let sub = dir.join(if success { DONE_DIR } else { FAILED_DIR });
-    std::fs::create_dir_all(&sub)?;
-    let file_name = path.file_name().unwrap_or_default();
-    let mut target = sub.join(file_name);
-    let mut n = 1;
-    while target.exists() {
-        target = sub.join(format!("{}.{n}", file_name.to_string_lossy()));
-        n += 1;
-    }
-    Ok(target)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

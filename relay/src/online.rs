@@ -137,7 +137,8 @@ fn short_duration(d: Duration) -> String {
 const SAY_EVERY: Duration = Duration::from_secs(3);
 
 /// Run a read-only request, retrying transient failures (unreachable, 429, 5xx) with backoff
-/// until `deadline`, and saying so on stderr (at most every few seconds) while it waits.
+/// until `deadline`, and saying so on stderr while it waits: at the first failure, then every few
+/// seconds (never more often, unless a long wait begins).
 pub fn retry<T>(
     deadline: Instant,
     mut f: impl FnMut(Duration) -> Result<T, HorizonError>,
@@ -149,7 +150,8 @@ pub fn retry<T>(
             Ok(v) => return Ok(v),
             Err(e) if e.is_transient() => {
                 let wait = e.retry_after().unwrap_or_else(|| backoff(attempt));
-                if said.is_none_or(|t| t.elapsed() >= SAY_EVERY) {
+                // The first failure, then whenever a few seconds have passed or are about to.
+                if said.is_none_or(|t| t.elapsed() >= SAY_EVERY) || wait >= SAY_EVERY {
                     crate::progress::say(format!("{e}; {}", next_try(attempt, wait, deadline)));
                     said = Some(Instant::now());
                 }

@@ -94,9 +94,16 @@ impl AppError {
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
             AppError::BadJobs => "Pass --jobs 1 (the default) or more.".into(),
+            AppError::Merge(crate::merge::MergeCmdError::Merge(
+                airgap::merge::MergeError::Unattributed(_),
+            )) => "Pass --horizon URL so the relay reads the accounts' signer sets (or --signers FILE, from `airgap-relay account G… --json`), or leave out the copy that carries it; nothing was written.".into(),
             AppError::Merge(crate::merge::MergeCmdError::Merge(_)) => {
                 "Every co-signer must sign the same envelope: compare the transaction hashes."
                     .into()
+            }
+            AppError::Merge(crate::merge::MergeCmdError::Connect(e)) => e.remedy().into(),
+            AppError::Merge(crate::merge::MergeCmdError::Horizon { .. }) => {
+                "Check --horizon and run again; nothing was written.".into()
             }
             AppError::Merge(_) => {
                 "Check the inputs and --signers files; nothing was written.".into()
@@ -131,6 +138,16 @@ impl AppError {
             AppError::Connect(ConnectError::Horizon(e)) if transient(e) => 3,
             AppError::AccountQuery(account::AccountError::Horizon(e)) if transient(e) => 3,
             AppError::Inspect(inspect::InspectError::Horizon(e)) if transient(e) => 3,
+            AppError::Merge(crate::merge::MergeCmdError::Connect(ConnectError::Horizon(e)))
+                if transient(e) =>
+            {
+                3
+            }
+            AppError::Merge(crate::merge::MergeCmdError::Horizon { source, .. })
+                if transient(source) =>
+            {
+                3
+            }
             _ => 1,
         }
     }
@@ -210,22 +227,22 @@ fn run_sandbox(a: crate::cli::SandboxArgs) -> Result<u8, AppError> {
     Ok(0)
 }
 
-/// `decode`: every envelope found, one line each (or JSON); anything unreadable is named on
-/// stderr and makes the exit code 1.
+/// `decode`: every envelope found, one line each (or JSON); anything unreadable, or not the
+/// `--expect-hash` blob, is named on stderr, left out, and makes the exit code 1.
 fn run_decode(a: crate::cli::DecodeArgs) -> Result<u8, AppError> {
     let given: Option<Network> = a.network.as_deref().map(str::parse).transpose()?;
+    let expect = &a.expect.expect_hash;
     let inputs = inputs::read(&a.inputs)?;
     let mut code = 0;
     let mut out = std::io::stdout().lock();
+    let refuse = |input: &str, why: &str| {
+        eprintln!("airgap-relay: {input}: {}.", why.trim_end_matches('.'));
+    };
     for blob in &inputs.blobs {
         let env = match &blob.envelope {
             Ok(e) => e,
             Err(e) => {
-                eprintln!(
-                    "airgap-relay: {}: {}.",
-                    blob.input,
-                    e.to_string().trim_end_matches('.')
-                );
+                refuse(&blob.input, &e.to_string());
                 if a.json {
                     let _ = writeln!(
                         out,
@@ -237,33 +254,49 @@ fn run_decode(a: crate::cli::DecodeArgs) -> Result<u8, AppError> {
                 continue;
             }
         };
-        let b64 = airgap::envelope::encode(env);
-        if !a.json {
-            let _ = writeln!(out, "{b64}");
-            continue;
-        }
         let named = blob.sep7_passphrase.as_ref().map(|p| match p {
             Some(p) => Network::from_passphrase(p),
             None => Network::Pubnet,
         });
         if let (Some(g), Some(n)) = (&given, &named) {
             if g != n {
-                eprintln!(
-                    "airgap-relay: {}: the SEP-7 URI names {n}, but --network is {g}.",
-                    blob.input
+                refuse(
+                    &blob.input,
+                    &format!("the SEP-7 URI names {n}, but --network is {g}"),
                 );
                 code = 1;
                 continue;
             }
         }
         let network = named.or_else(|| given.clone());
+        let hash = network
+            .as_ref()
+            .map(|n| hex::encode(airgap::envelope::hash(env, n)));
+        let refused = match (&hash, &network) {
+            (Some(h), Some(n)) => airgap_relay::expect::refusal(expect, h)
+                .or_else(|| inputs::claimed_hash_refusal(blob, n)),
+            _ if !expect.is_empty() => {
+                Some("--expect-hash needs --network: the hash depends on the network".to_string())
+            }
+            _ => None,
+        };
+        if let Some(why) = refused {
+            refuse(&blob.input, &why);
+            code = 1;
+            continue;
+        }
+        let b64 = airgap::envelope::encode(env);
+        if !a.json {
+            let _ = writeln!(out, "{b64}");
+            continue;
+        }
         let _ = writeln!(
             out,
             "{}",
             serde_json::json!({
                 "input": blob.input,
                 "envelope": b64,
-                "hash": network.as_ref().map(|n| hex::encode(airgap::envelope::hash(env, n))),
+                "hash": hash,
                 "network": network.as_ref().map(|n| n.name().to_string()),
                 "network_passphrase": network.as_ref().map(|n| n.passphrase().to_string()),
             })
@@ -335,13 +368,13 @@ fn run_inspect(a: InspectArgs) -> Result<u8, AppError> {
         Some(o) => o.network.clone(),
         None => network(&a.shared)?.ok_or(NetworkError::Missing)?,
     };
-    Ok(inspect::run(
-        &inputs,
-        &net,
-        online.as_ref(),
-        t,
-        a.shared.json,
-    )?)
+    let opts = inspect::Options {
+        online: online.as_ref(),
+        timeout: t,
+        json: a.shared.json,
+        expect: &a.expect.expect_hash,
+    };
+    Ok(inspect::run(&inputs, &net, &opts)?)
 }
 
 fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
@@ -376,6 +409,8 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
             fee_bump,
             journal,
             jobs: a.jobs,
+            wait: a.wait,
+            expect: a.expect.expect_hash,
         },
         &a.inputs,
     )?;

@@ -1,11 +1,13 @@
 //! The command line: clap structures only (what is accepted and what it means). `app` turns them
 //! into work.
+use airgap_relay::expect::ExpectedHash;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0  every input succeeded (or, for inspect: no check says submission would fail)
+  0  every input succeeded (or, for inspect: no check says submission would fail; a
+     prediction that could not be made says `unknown` instead)
   1  bad input or refused before sending: unreadable blob, bad signatures, wrong network,
      unusable option, mistyped command line; nothing was sent
   2  at least one transaction failed on the network (or inspect found a check that would fail)
@@ -29,8 +31,9 @@ pub struct Cli {
 pub enum Command {
     /// Show an account: sequence and next_sequence, thresholds, signers, flags, balances.
     Account(AccountArgs),
-    /// Review signed blobs and check, offline and against Horizon, whether they would succeed.
-    #[command(after_long_help = EXIT_CODES)]
+    /// Review signed blobs and predict, from the ledger entries Horizon reports, what the network
+    /// would do with each.
+    #[command(long_about = INSPECT_ABOUT, after_long_help = EXIT_CODES)]
     Inspect(InspectArgs),
     /// Submit signed blobs to Horizon and report, for certain, what became of each.
     #[command(long_about = SUBMIT_ABOUT, after_long_help = EXIT_CODES)]
@@ -51,10 +54,23 @@ pub enum Command {
     #[command(long_about = SANDBOX_ABOUT)]
     Sandbox(SandboxArgs),
     /// Combine the signatures of copies of one transaction signed in different places (nothing
-    /// is sent). Copies must hold the same transaction; signatures that verify against no key of
-    /// the transaction or of a --signers file are dropped and reported (docs/signers.md).
+    /// is sent). Copies must hold the same transaction; a signature that verifies against no key
+    /// of the transaction, of a --signers file or of the signer sets --horizon reports is refused
+    /// (docs/signers.md).
     Merge(MergeArgs),
 }
+
+const INSPECT_ABOUT: &str = "\
+Review signed blobs and predict, from the ledger entries Horizon reports, what the network would \
+do with each.
+
+Online, each blob is applied by the sandbox's ledger engine (stellar-core's rules) to the entries \
+it touches (accounts, trustlines and data entries of every source, destination and issuer, read \
+from Horizon), after the blobs before it in the order submit sends them: the predicted result \
+codes, and what would change in words. Where the prediction cannot be made (an operation or an \
+entry the engine does not model, Horizon not answering) it says `unknown` instead of guessing.
+
+With --offline only the review, the signatures and the time bounds are checked.";
 
 const SUBMIT_ABOUT: &str = "\
 Submit signed blobs to Horizon and report, for certain, what became of each.
@@ -68,8 +84,13 @@ stored outcome and not sent again. On 504 the relay polls GET /transactions/{has
 the same bytes until --timeout; on 429 it waits Retry-After; on 503 and connection errors it
 retries with capped exponential backoff and jitter. An envelope is never rebuilt or altered.
 
+A blob that is not valid yet (tx_too_early: its time bounds have not started) is pending, not
+failed: it stays where it is, and --wait waits until it is valid and submits it then. There is no
+preflight: inspect predicts; submit sends and reports what the network decided.
+
 A directory run keeps a journal (DIR/.airgap-journal.sqlite) and moves each blob to DIR/done/
-or DIR/failed/ once its outcome is durable; an interrupted run resumes from the journal.";
+or DIR/failed/ once its outcome is durable; an interrupted run resumes from the journal, and a
+run on a directory whose every blob is decided exits with the journal's outcome.";
 
 /// Options every online command takes.
 #[derive(Debug, Args, Clone)]
@@ -104,19 +125,32 @@ pub struct AccountArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Blob files, a directory of blobs, or - for stdin.
+    /// Blob files (base64, QR photos, frames, SEP-7, batch JSON Lines), a directory of blobs, or
+    /// - for stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Only the checks that need no network (needs --network to know the passphrase).
     #[arg(long)]
     pub offline: bool,
     #[command(flatten)]
+    pub expect: Expect,
+    #[command(flatten)]
     pub shared: Shared,
+}
+
+/// `--expect-hash`, for every command that reads blobs.
+#[derive(Debug, Args, Clone)]
+pub struct Expect {
+    /// Refuse any blob whose transaction hash does not start with HEX: the hash the offline
+    /// review showed (at least 8 hex digits, any case). Repeatable.
+    #[arg(long = "expect-hash", value_name = "HEX")]
+    pub expect_hash: Vec<ExpectedHash>,
 }
 
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    /// Blob files, a directory of blobs, or - for stdin.
+    /// Blob files (base64, QR photos, frames, SEP-7, batch JSON Lines), a directory of blobs, or
+    /// - for stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Pay the fee with a fee-bump transaction signed by this online fee account:
@@ -135,6 +169,12 @@ pub struct SubmitArgs {
     /// a ceremony where one account creates the next).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
+    /// When a blob is not valid yet (tx_too_early), wait until it is and submit it then,
+    /// instead of leaving it pending.
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub expect: Expect,
     #[command(flatten)]
     pub shared: Shared,
 }
@@ -217,6 +257,13 @@ pub struct MergeArgs {
     /// signatures are kept and the weight present and missing is shown. Repeatable.
     #[arg(long = "signers", value_name = "FILE")]
     pub signers: Vec<PathBuf>,
+    /// Read the signer sets of the transaction's source accounts from this Horizon server
+    /// (nothing is sent); its network must be --network.
+    #[arg(long, value_name = "URL")]
+    pub horizon: Option<String>,
+    /// How long to keep trying Horizon (with --horizon), e.g. 30s, 2m.
+    #[arg(long, value_name = "DURATION", default_value = "2m")]
+    pub timeout: String,
     /// Write the merged envelope to this file instead of stdout (atomically).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
@@ -228,7 +275,7 @@ pub struct MergeArgs {
 #[derive(Debug, clap::Args)]
 pub struct DecodeArgs {
     /// Blob files, QR photos or scans (PNG/JPEG), animated GIFs, text files of `ur:` frames or a
-    /// SEP-7 URI, directories of any of these, or - for stdin. Frames may come in any order,
+    /// SEP-7 URI, `airgap-signer batch` JSON Lines, directories of any of these, or - for stdin. Frames may come in any order,
     /// with gaps and repeats, across several files.
     #[arg(required = true)]
     pub inputs: Vec<String>,
@@ -238,4 +285,6 @@ pub struct DecodeArgs {
     /// One JSON object per envelope: input, envelope, hash, network.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub expect: Expect,
 }

@@ -1,7 +1,7 @@
 //! A small Horizon client over `ureq`: the few endpoints the relay needs, bounded reads, and
 //! Horizon's answers read as the library's types of them (`airgap::horizon`). No retries here;
 //! callers decide (see `submit`).
-use airgap::horizon::{Account, FeeStats, Problem, Root, Transaction};
+use airgap::horizon::{Account, FeeStats, Ledger, Page, Problem, Root, Transaction};
 use serde_json::Value;
 use std::io::Read;
 use std::time::{Duration, SystemTime};
@@ -251,6 +251,20 @@ impl Horizon {
             reason: e.to_string(),
         })?;
         Ok(Some((acct, reply.date)))
+    }
+
+    /// `GET /ledgers?order=desc&limit=1`: the last closed ledger.
+    pub fn latest_ledger(&self, timeout: Duration) -> Result<Ledger, HorizonError> {
+        let what = "/ledgers?order=desc&limit=1";
+        let (page, _) = self.get_json::<Page<Ledger>>(what, timeout)?;
+        page.embedded
+            .records
+            .into_iter()
+            .next()
+            .ok_or_else(|| HorizonError::BadBody {
+                what: format!("GET {what}"),
+                reason: "no ledger in the page".into(),
+            })
     }
 
     pub fn fee_stats(&self, timeout: Duration) -> Result<FeeStats, HorizonError> {

@@ -142,6 +142,14 @@ impl Index {
         Ok(())
     }
 
+    /// How many items the index holds.
+    pub fn count(&self) -> Result<u64, IndexError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Every item in the order read, a page at a time; `after` is the `ord` of the previous
     /// page's last item (0 to start).
     pub fn in_read_order(&self, after: i64) -> Result<Vec<(i64, Item)>, IndexError> {

@@ -265,8 +265,11 @@ impl Ceremony {
             )));
         }
 
-        // Online again: the relay reads the file and submits it.
+        // Online again: the relay reads the file and submits it, bound to the reviewed hash.
         let blob_arg = blob.to_string_lossy().into_owned();
+        let reviewed = hex::encode(envelope::hash(&env, &network))
+            .parse::<crate::expect::ExpectedHash>()
+            .map_err(|e| carry(e.to_string()))?;
         let code = submit::run(
             submit::Options {
                 online,
@@ -275,6 +278,8 @@ impl Ceremony {
                 fee_bump: None,
                 journal: None,
                 jobs: 1,
+                wait: false,
+                expect: vec![reviewed],
             },
             &[blob_arg],
         )?;

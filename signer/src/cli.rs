@@ -72,8 +72,8 @@ pub enum Command {
     ///
     /// The copies must hold the same transaction (the first difference is named). Duplicate
     /// signatures are kept once; a signature that verifies against none of the transaction's
-    /// source accounts or the --signers sets is dropped and reported, since stellar-core would
-    /// refuse the envelope for it (tx_bad_auth_extra). Nothing is signed.
+    /// source accounts or the --signers sets refuses the merge (nothing written): pass --signers
+    /// for its account. Nothing is signed.
     Merge {
         /// Files holding a base64 envelope each (- for stdin, once).
         #[arg(required = true, num_args = 2.., value_name = "INPUT")]

@@ -724,7 +724,7 @@ fn three_partial_copies_combine_and_the_sdk_verifies_them() {
 }
 
 #[test]
-fn merge_drops_duplicates_and_signatures_of_unknown_keys() {
+fn merge_drops_duplicates_and_refuses_signatures_of_unknown_keys() {
     let dir = TestDir::new();
     let copies = signed_copies(&dir, "5", &[&ISSUER, &ALICE], "");
     // A copy holding both signatures, merged with the single ones again.
@@ -774,20 +774,30 @@ fn merge_drops_duplicates_and_signatures_of_unknown_keys() {
         "{}",
         show(&out)
     );
-    // Without the signer set, ALICE is no key of this transaction: her signature is dropped
-    // (stellar-core would refuse the envelope for it: tx_bad_auth_extra) and reported.
+    // Without the signer set, ALICE is no key of this transaction: merging would drop her
+    // signature, so the merge is refused (exit 1, nothing written) and says to pass --signers.
     let out = signer(
         &dir,
-        &["merge", &copies[0], &copies[1], "--network", "testnet"],
+        &[
+            "merge",
+            &copies[0],
+            &copies[1],
+            "--network",
+            "testnet",
+            "--out",
+            "dropped.xdr",
+        ],
         &[],
     );
-    assert!(out.status.success(), "{}", show(&out));
-    let merged = String::from_utf8(out.stdout.clone())
-        .unwrap()
-        .trim()
-        .to_string();
-    assert_eq!(sdk_signers(&merged), vec![json!(ISSUER.public)]);
-    assert!(stderr(&out).contains("DROPPED hint"), "{}", show(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(out.stdout.is_empty(), "{}", show(&out));
+    assert!(!dir.join("dropped.xdr").exists());
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 signature would be dropped") && err.contains("in copy 2"),
+        "{err}"
+    );
+    assert!(err.contains("--signers"), "{err}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Helpers for the tests against the sandbox: start `airgap-relay sandbox` on loopback (the one
 //! way the tests start a sandbox: `Sandbox::start`), fund accounts with friendbot, run the relay
-//! against it, and build and sign blobs with the library.
+//! against it, build and sign blobs with the library, set a ledger state up (`submit_all`), and
+//! hold `inspect`'s prediction to what `submit` then gets (`assert_inspect_predicts_submit`).
 
 use crate::util::{python, run_python, scrubbed, show};
 use airgap::account::AccountId;
@@ -207,4 +208,115 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, format!("{text}\n")).expect("write blob");
     p
+}
+
+/// Build a transaction of `ops` from `source` at `sequence` within `time`, signed by each of
+/// `keys` in turn (the source's key and, for operations with their own source, theirs).
+pub fn blob_signed_by(
+    source: &AccountId,
+    sequence: i64,
+    ops: Vec<OpSpec>,
+    keys: &[&SecretSeed],
+    network: &Network,
+    time: TimeWindow,
+) -> String {
+    let spec = TxSpec {
+        network: network.clone(),
+        source: *source,
+        sequence,
+        base_fee: 100,
+        time,
+        memo: MemoSpec::None,
+        operations: ops,
+    };
+    let mut env = build::envelope(build::build(&spec).expect("build"));
+    for k in keys {
+        envelope::sign(&mut env, network, k).expect("sign");
+    }
+    envelope::encode(&env)
+}
+
+/// An hour from now, no lower bound: the window of test blobs.
+pub fn next_hour() -> TimeWindow {
+    TimeWindow {
+        min: 0,
+        max: now() + 3600,
+    }
+}
+
+/// Submit each blob in turn (as files named in order, one `submit` run), asserting that every
+/// one succeeded: the setup of a ledger state for a test.
+pub fn submit_all(sb: &Sandbox, blobs: &[String]) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let paths: Vec<String> = blobs
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            write(dir.path(), &format!("{i:03}.xdr"), b)
+                .display()
+                .to_string()
+        })
+        .collect();
+    let mut args = vec!["submit", "--horizon", &sb.url, "--json", "--timeout", "30s"];
+    args.extend(paths.iter().map(String::as_str));
+    let o = run(&args);
+    assert_eq!(code(&o), 0, "setup: {}", show(&o));
+}
+
+/// The result codes of a record (submit's `result_codes`, or inspect's prediction's), as
+/// `transaction / inner: [operations]` for messages and comparison.
+pub fn codes_of(v: &Value) -> Option<String> {
+    let c = v.as_object()?;
+    let ops: Vec<&str> = c
+        .get("operations")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    Some(format!(
+        "{} / {}: [{}]",
+        c.get("transaction")?.as_str()?,
+        c.get("inner_transaction")
+            .and_then(Value::as_str)
+            .unwrap_or("-"),
+        ops.join(", ")
+    ))
+}
+
+/// `inspect --json` and then `submit --json` of the same inputs (files, or one directory) against
+/// `sb`, as an operator following the runbook would, asserting for every blob that the result
+/// codes inspect predicted are the codes submit got. Returns inspect's and submit's records, by
+/// blob hash in the order submit reported them, and submit's exit code.
+pub fn assert_inspect_predicts_submit(sb: &Sandbox, inputs: &[&str]) -> (Vec<(Value, Value)>, i32) {
+    let mut args = vec!["inspect", "--horizon", &sb.url, "--json"];
+    args.extend(inputs);
+    let inspected = run(&args);
+    let predictions: std::collections::HashMap<String, Value> = records(&inspected)
+        .into_iter()
+        .filter_map(|r| Some((r["hash"].as_str()?.to_string(), r)))
+        .collect();
+    let mut args = vec!["submit", "--horizon", &sb.url, "--json", "--timeout", "30s"];
+    args.extend(inputs);
+    let submitted = run(&args);
+    let mut pairs = Vec::new();
+    for s in records(&submitted) {
+        let hash = s["hash"].as_str().unwrap_or_default().to_string();
+        let i = predictions
+            .get(&hash)
+            .unwrap_or_else(|| panic!("inspect said nothing of {hash}: {}", show(&inspected)))
+            .clone();
+        let predicted = codes_of(&i["prediction"]["result_codes"]);
+        let got = codes_of(&s["result_codes"]);
+        assert!(
+            got.is_some(),
+            "submit decided nothing for {}: {s}",
+            s["input"]
+        );
+        assert_eq!(
+            predicted, got,
+            "inspect predicted one thing, submit got another for {}:\ninspect: {i}\nsubmit: {s}",
+            s["input"]
+        );
+        pairs.push((i, s));
+    }
+    (pairs, code(&submitted))
 }

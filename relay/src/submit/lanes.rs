@@ -2,19 +2,18 @@
 //! one worker, or with `--jobs N` in per-account lanes (each source account's blobs in sequence
 //! order, up to N accounts at once). Each blob is decided, journaled, reported, then filed away.
 
+use super::filing::BlobDir;
 use super::send::submit_one;
 use super::{
     note, print, record_from_journal, unsent, Counts, Options, Ready, Record, Status, SubmitError,
 };
 use crate::index::{Index, Item};
-use crate::inputs;
-use crate::journal::{Decision, SharedJournal, State};
+use crate::journal::{Decision, Entry, SharedJournal, State};
 use airgap::account::AccountId;
 use airgap::envelope;
-use airgap::horizon::codes::ResultCodes;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// What the workers of a run share.
@@ -23,7 +22,11 @@ pub(super) struct Run<'a> {
     pub(super) index: Mutex<Index>,
     pub(super) journal: Option<SharedJournal>,
     pub(super) directory: Option<PathBuf>,
+    /// The directory, opened once: decided blobs are moved relative to it.
+    pub(super) blob_dir: Option<BlobDir>,
     pub(super) counts: Mutex<Counts>,
+    /// Blobs rejected by an earlier run and sent again by this one.
+    pub(super) retried_failed: AtomicU64,
     /// The first error that stops the run (journal or stdout); every worker stops after it.
     pub(super) failure: Mutex<Option<SubmitError>>,
     pub(super) stop: AtomicBool,
@@ -117,13 +120,23 @@ impl Run<'_> {
             Some(j) => j.get(&r.hash)?,
             None => None,
         };
-        let rec = if let Some(e) = stored.as_ref().filter(|e| e.state.is_final()) {
-            // Decided by an earlier run.
+        let decided = stored.as_ref().filter(|e| e.state.is_final());
+        // A rejection applied nothing: the blob may be accepted now (time has passed, signers
+        // changed), so a blob rejected by an earlier run that is given again is sent again.
+        let rejected_before = decided.is_some_and(|e| !in_a_ledger(e));
+        if let Some(e) = decided.filter(|_| !rejected_before) {
+            // Decided in a ledger by an earlier run: that outcome never changes.
             let rec = record_from_journal(&r, e);
             if self.directory.is_some() && e.reported {
                 // Printed by the run that decided it; only the move may be left to do. A blob
                 // another run has moved away meanwhile is no longer this run's business.
                 if r.path.as_ref().is_some_and(|p| p.exists()) {
+                    note(format!(
+                        "{} was decided by an earlier run ({}{}; `airgap-relay journal` lists it); filing it away",
+                        r.input,
+                        status_word(rec.status),
+                        rec.ledger.map(|l| format!(" in ledger {l}")).unwrap_or_default()
+                    ));
                     self.file_away(&r, &rec)?;
                     lock(&self.counts).add(rec.status);
                 }
@@ -133,14 +146,27 @@ impl Run<'_> {
             if let Some(j) = self.journal() {
                 j.reported(&r.hash)?;
             }
-            rec
-        } else if let Some(why) = blocked.get(&r.source) {
+            print(&rec, self.opts.json)?;
+            self.file_away(&r, &rec)?;
+            note_blocked(blocked, &r, &rec);
+            lock(&self.counts).add(rec.status);
+            return Ok(());
+        }
+        let rec = if let Some(why) = blocked.get(&r.source) {
             unsent(
                 &r,
                 Status::Pending,
                 format!("not sent: {why}; run again once that is resolved"),
             )
         } else {
+            if let Some(e) = decided {
+                note(format!(
+                    "{} was rejected by an earlier run ({}); nothing was applied then, so it is sent again",
+                    r.input,
+                    e.message.as_deref().unwrap_or("no message")
+                ));
+                self.retried_failed.fetch_add(1, Ordering::SeqCst);
+            }
             let resend = stored
                 .as_ref()
                 .and_then(|e| Some((e.submitted.clone()?, e.submitted_hash.clone()?)));
@@ -168,22 +194,26 @@ impl Run<'_> {
             }
             print(&rec, self.opts.json)?;
             if let Some(to) = moved_to {
-                self.rename(&r, &to);
+                // The decision recorded `to`; record the move only if it went elsewhere.
+                match (self.rename(&r, &rec, &to), self.journal()) {
+                    (Some(went), Some(j)) if went != to => j.moved(&r.hash, &went)?,
+                    _ => {}
+                }
             }
             note_blocked(blocked, &r, &rec);
             lock(&self.counts).add(rec.status);
             return Ok(());
         };
         print(&rec, self.opts.json)?;
-        self.file_away(&r, &rec)?;
         note_blocked(blocked, &r, &rec);
         lock(&self.counts).add(rec.status);
         Ok(())
     }
 
-    /// Where a decided blob of a directory run goes (`done/` or `failed/`), or `None`.
+    /// Where a decided blob of a directory run goes (a free name in `done/` or `failed/`), or
+    /// `None` (not decided, not a file of the directory, or no real directory to put it in).
     fn destination(&self, r: &Ready, rec: &Record) -> Option<PathBuf> {
-        let (dir, path) = (self.directory.as_ref()?, r.path.as_ref()?);
+        let (dir, path) = (self.blob_dir.as_ref()?, r.path.as_ref()?);
         let success = match rec.status {
             Status::Success => true,
             Status::Failed => false,
@@ -192,23 +222,28 @@ impl Run<'_> {
         if !path.exists() {
             return None;
         }
-        match inputs::finished_path(dir, path, success) {
+        match dir.destination(path, success) {
             Ok(to) => Some(to),
             Err(e) => {
-                note(format!("cannot make a place for {}: {e}", path.display()));
+                note(format!("{} stays where it is: {e}", path.display()));
                 None
             }
         }
     }
 
-    fn rename(&self, r: &Ready, to: &Path) {
-        if let Some(path) = &r.path {
-            if let Err(e) = std::fs::rename(path, to) {
+    /// Move the blob to `to` (or the next free name if `to` was taken meanwhile); returns where
+    /// it went, or `None` (said on stderr) when it could not be moved.
+    fn rename(&self, r: &Ready, rec: &Record, to: &Path) -> Option<PathBuf> {
+        let (dir, path) = (self.blob_dir.as_ref()?, r.path.as_ref()?);
+        match dir.move_to(path, to, rec.status == Status::Success) {
+            Ok(went) => Some(went),
+            Err(e) => {
                 note(format!(
                     "could not move {} to {} after its outcome was recorded: {e}",
                     path.display(),
                     to.display()
                 ));
+                None
             }
         }
     }
@@ -218,19 +253,33 @@ impl Run<'_> {
         let Some(to) = self.destination(r, rec) else {
             return Ok(());
         };
-        self.rename(r, &to);
-        if let Some(j) = self.journal() {
-            j.moved(&r.hash, &to)?;
+        if let (Some(went), Some(j)) = (self.rename(r, rec, &to), self.journal()) {
+            j.moved(&r.hash, &went)?;
         }
         Ok(())
     }
 }
 
+/// Did the journal's decided outcome reach a ledger (success, or failed with the fee charged)?
+fn in_a_ledger(e: &Entry) -> bool {
+    e.state == State::Success || e.ledger.is_some()
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Success => "success",
+        Status::Failed => "failed",
+        Status::Pending => "pending",
+        Status::Error => "error",
+    }
+}
+
 /// Later blobs of the same source wait when this one did not use its sequence number.
 fn note_blocked(blocked: &mut HashMap<AccountId, String>, r: &Ready, rec: &Record) {
+    // A failure in a ledger names its ledger; a rejection before any ledger does not.
     let applied = match rec.status {
         Status::Success => true,
-        Status::Failed => rec.result_codes.as_ref().is_some_and(ResultCodes::applied),
+        Status::Failed => rec.ledger.is_some(),
         _ => false,
     };
     if !applied && !blocked.contains_key(&r.source) {

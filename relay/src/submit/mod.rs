@@ -17,18 +17,30 @@
 //! * 504 → poll `GET /transactions/{hash}`, then resubmit the same bytes, until `--timeout`;
 //!   429 → wait `Retry-After`; 503/5xx/connection errors → capped exponential backoff with jitter.
 //!
+//! * A blob that is not valid yet (`tx_too_early`) is pending, not failed: it stays in place and
+//!   its line says when it becomes valid; with `--wait` the run waits for it and sends it then.
+//! * A directory run's exit code covers the whole directory: the blobs decided by earlier runs
+//!   (the journal) count too, so a rerun after everything was decided exits with that outcome.
+//! * There is no preflight here: `inspect` predicts; `submit` sends whatever the operator gives
+//!   and reports what the network decided (a prediction must never block what the network would
+//!   accept).
+//!
 //! Layout: this file holds the records and the run; `check` the first pass (read, check,
 //! index), `lanes` the second (workers and per-account lanes), `send` sending one blob until
-//! its outcome is known.
+//! its outcome is known, `filing` moving decided blobs into `done/` and `failed/` (the line a
+//! terminal shows is `crate::progress`).
 
 mod check;
+pub mod filing;
 mod lanes;
 mod send;
 
+use crate::expect::ExpectedHash;
 use crate::index::IndexError;
 use crate::inputs::{self, InputError};
 use crate::journal::{Journal, JournalError, NewEntry, State};
 use crate::online::Online;
+use crate::progress;
 use airgap::account::AccountId;
 use airgap::envelope;
 use airgap::feebump;
@@ -126,6 +138,10 @@ pub struct Options {
     pub journal: Option<PathBuf>,
     /// How many source accounts to submit for at once (1: strictly in the operator's order).
     pub jobs: usize,
+    /// Wait for blobs that are not valid yet (`tx_too_early`) instead of leaving them pending.
+    pub wait: bool,
+    /// `--expect-hash`: any other blob refuses the run.
+    pub expect: Vec<ExpectedHash>,
 }
 
 /// Print one record: JSON, or a line for people (explanations indented below).
@@ -154,13 +170,17 @@ fn print(rec: &Record, json: bool) -> Result<(), SubmitError> {
         }
         s
     };
-    writeln!(out, "{text}")
+    progress::clear();
+    let written = writeln!(out, "{text}")
         .and_then(|_| out.flush())
-        .map_err(SubmitError::Output)
+        .map_err(SubmitError::Output);
+    drop(out);
+    progress::redraw();
+    written
 }
 
 fn note(msg: impl AsRef<str>) {
-    eprintln!("airgap-relay: {}", msg.as_ref());
+    progress::say(msg);
 }
 
 /// A blob on its way out: what the index holds, with its envelope decoded again.
@@ -195,6 +215,8 @@ struct Counts([u64; 4]);
 impl Counts {
     fn add(&mut self, s: Status) {
         self.0[s as usize] += 1;
+        progress::count(s as usize);
+        progress::redraw();
     }
 
     fn exit_code(&self) -> u8 {
@@ -220,6 +242,11 @@ pub fn run(opts: Options, args: &[String]) -> Result<u8, SubmitError> {
         Some(p) => Some(Journal::open(p)?),
         None => None,
     };
+    // What earlier runs decided: part of a directory run's outcome.
+    let decided_before = match (&journal, inputs::directory(args)?) {
+        (Some(j), Some(_)) => j.decided()?,
+        _ => (0, 0),
+    };
     if let Some(j) = journal.as_mut() {
         // Every blob is in the journal before anything is sent, a page per commit.
         let mut after = 0;
@@ -242,13 +269,40 @@ pub fn run(opts: Options, args: &[String]) -> Result<u8, SubmitError> {
         }
     }
     let directory = inputs::directory(args)?;
+    let total = index.count()?;
+    if total == 0 {
+        if let Some(dir) = &directory {
+            note(format!(
+                "nothing left to send in {}: every blob of it is decided (the journal: {} succeeded, {} failed; `airgap-relay journal {}` lists them)",
+                dir.display(),
+                decided_before.0,
+                decided_before.1,
+                dir.display()
+            ));
+        }
+    }
+    let blob_dir = match &directory {
+        Some(d) => match filing::BlobDir::open(d) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                note(format!("decided blobs will not be moved: {e}"));
+                None
+            }
+        },
+        None => None,
+    };
     let jobs = opts.jobs.max(1);
+    if directory.is_some() {
+        progress::start(total, opts.json);
+    }
     let run = Run {
         opts: &opts,
         index: Mutex::new(index),
         journal: journal.map(Journal::share),
         directory,
+        blob_dir,
         counts: Mutex::new(Counts::default()),
+        retried_failed: std::sync::atomic::AtomicU64::new(0),
         failure: Mutex::new(None),
         stop: AtomicBool::new(false),
     };
@@ -268,11 +322,20 @@ pub fn run(opts: Options, args: &[String]) -> Result<u8, SubmitError> {
             }
         });
     }
+    progress::finish();
     if let Some(e) = lock(&run.failure).take() {
         return Err(e);
     }
-    let code = lock(&run.counts).exit_code();
-    Ok(code)
+    let mut counts = lock(&run.counts);
+    // Earlier runs' decisions (a blob sent again by this run counts by its new outcome).
+    let retried = run.retried_failed.load(std::sync::atomic::Ordering::SeqCst);
+    if decided_before.0 > 0 {
+        counts.0[Status::Success as usize] += 1;
+    }
+    if decided_before.1 > retried {
+        counts.0[Status::Failed as usize] += 1;
+    }
+    Ok(counts.exit_code())
 }
 
 impl Record {

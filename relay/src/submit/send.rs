@@ -10,7 +10,9 @@ use crate::horizon::{HorizonError, Submission, SUBMIT_REQUEST_TIMEOUT};
 use crate::online;
 use airgap::horizon::codes::ResultCodes;
 use airgap::horizon::Transaction as TxRecord;
-use std::time::{Duration, Instant};
+use airgap::review::{duration_words, time_words};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use stellar_xdr::TransactionEnvelope;
 
 /// Look the transaction up by hash (inner first for a fee bump made here).
 fn stored_outcome(opts: &Options, hashes: &[&str]) -> Result<Option<TxRecord>, HorizonError> {
@@ -83,7 +85,7 @@ fn send_until_known(
     last_response: &mut Option<String>,
 ) -> Result<Record, SubmitError> {
     let opts = run.opts;
-    let deadline = Instant::now() + opts.timeout;
+    let mut deadline = Instant::now() + opts.timeout;
     let sent_hash = sent_hash.to_string();
     let fee_bump_hash = (sent_hash != r.hash).then(|| sent_hash.clone());
     let mut lookups: Vec<&str> = vec![&r.hash];
@@ -145,6 +147,25 @@ fn send_until_known(
                             inner_transaction,
                             operations,
                         };
+                        let tx_code = codes
+                            .inner_transaction
+                            .as_deref()
+                            .unwrap_or(&codes.transaction);
+                        if tx_code == "tx_too_early" {
+                            let now = reply.date.unwrap_or_else(SystemTime::now);
+                            let from = valid_from(&r.env);
+                            if opts.wait {
+                                wait_until_valid(r, from, now);
+                                // The time waited is not the blob's to send in.
+                                deadline = Instant::now() + opts.timeout;
+                                attempt = 0;
+                                continue;
+                            }
+                            return Ok(Record {
+                                result_codes: Some(codes),
+                                ..base(Status::Pending, not_valid_yet(from, now))
+                            });
+                        }
                         // tx_bad_seq after an earlier attempt (of this run or an earlier one)
                         // may mean that attempt landed: only a definite "not there" rules it out.
                         if codes.transaction == "tx_bad_seq"
@@ -169,7 +190,11 @@ fn send_until_known(
                             }
                         }
                         let explanations = codes.explain(&op_types(&r.env));
-                        if codes.applied() {
+                        // tx_failed is also what stellar-core answers when an operation is
+                        // invalid before any ledger (op_malformed, op_bad_auth, …): then the
+                        // sequence number is not used, and no record will ever appear.
+                        let rejected = codes.applied() && !sequence_used(opts, r, deadline);
+                        if codes.applied() && !rejected {
                             // In a ledger: its record names the ledger (Horizon's 400 does not).
                             // A decided outcome is never recorded without it.
                             let span = deadline.saturating_duration_since(Instant::now());
@@ -229,15 +254,21 @@ fn send_until_known(
                     }
                     Submission::Unavailable(status, detail) => {
                         last = format!("Horizon answered {status} ({detail})");
-                        note(format!("{last}; retrying"));
                         wait = online::backoff(attempt);
+                        note(format!(
+                            "{last}; {}",
+                            online::next_try(attempt, wait, deadline)
+                        ));
                     }
                 }
             }
             Err(e) => {
                 last = format!("{e}");
-                note(format!("{last}; retrying"));
                 wait = online::backoff(attempt);
+                note(format!(
+                    "{last}; {}",
+                    online::next_try(attempt, wait, deadline)
+                ));
             }
         }
         attempt += 1;
@@ -261,6 +292,21 @@ fn send_until_known(
     ))
 }
 
+/// After Horizon answered `tx_failed`: has the (inner) transaction's source account used its
+/// sequence number? Horizon answers a failure in a ledger only once the ledger is ingested, so an
+/// account still below the transaction's sequence means it was rejected before any ledger. When
+/// the account cannot be read, assume it was used (the outcome is then looked up, as before).
+fn sequence_used(opts: &Options, r: &Ready, deadline: Instant) -> bool {
+    let source = airgap::envelope::source(&r.env);
+    let seq = airgap::envelope::sequence(&r.env);
+    let until = deadline.min(Instant::now() + Duration::from_secs(10));
+    match online::retry(until, |t| opts.online.horizon.account(&source, t)) {
+        Ok(Some((account, _))) => account.sequence().is_none_or(|s| s >= seq),
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
 /// Poll `GET /transactions/{hash}` about once a second for up to `span` (or the deadline).
 fn poll(opts: &Options, hashes: &[&str], deadline: Instant, span: Duration) -> Option<TxRecord> {
     let until = (Instant::now() + span).min(deadline);
@@ -276,4 +322,62 @@ fn poll(opts: &Options, hashes: &[&str], deadline: Instant, span: Duration) -> O
 
 fn short(hash: &str) -> &str {
     &hash[..hash.len().min(12)]
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The blob's min time, when it has one (a blob held back by ledger bounds has none to wait for).
+fn valid_from(env: &TransactionEnvelope) -> Option<u64> {
+    let (min, _) = airgap::envelope::time_bounds(&airgap::envelope::transaction(env));
+    (min > 0).then_some(min)
+}
+
+/// The line of a blob that is not valid yet.
+fn not_valid_yet(from: Option<u64>, now: SystemTime) -> String {
+    let when = match from {
+        Some(t) if t > unix(now) => format!(
+            "valid from {} (in {})",
+            time_words(t),
+            duration_words(t - unix(now))
+        ),
+        Some(t) => format!(
+            "valid from {} by its time bounds; the network's clock has not got there yet",
+            time_words(t)
+        ),
+        None => "valid only from a later ledger (its ledger bounds)".to_string(),
+    };
+    format!(
+        "not valid yet (tx_too_early): {when}; nothing was applied and no fee charged. It stays where it is: run the same command then, or with --wait"
+    )
+}
+
+/// `--wait`: sleep until the blob's min time (by Horizon's clock `now`), saying so; a blob held
+/// back by its ledger bounds is tried again after about a ledger.
+fn wait_until_valid(r: &Ready, from: Option<u64>, now: SystemTime) {
+    let left = from.map_or(0, |t| t.saturating_sub(unix(now)));
+    let total = Duration::from_secs(left.max(5) + 1);
+    note(format!(
+        "{} is not valid yet (tx_too_early); waiting {} for it{} (interrupting is safe: run the same command again)",
+        r.input,
+        duration_words(total.as_secs()),
+        from.map(|t| format!(", until {}", time_words(t))).unwrap_or_default()
+    ));
+    let end = Instant::now() + total;
+    let mut next_note = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < end {
+        std::thread::sleep(
+            end.saturating_duration_since(Instant::now())
+                .min(Duration::from_secs(30)),
+        );
+        if Instant::now() >= next_note && Instant::now() < end {
+            note(format!(
+                "still waiting for {}: {} left",
+                r.input,
+                duration_words(end.saturating_duration_since(Instant::now()).as_secs())
+            ));
+            next_note = Instant::now() + Duration::from_secs(300);
+        }
+    }
 }

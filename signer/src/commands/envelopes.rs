@@ -82,6 +82,9 @@ pub fn merge(
             airgap::merge::MergeError::Differs { .. } => f.remedy(
                 "every co-signer must sign the same envelope: compare the transaction hashes, and sign the reviewed copy again",
             ),
+            airgap::merge::MergeError::Unattributed(_) => f.remedy(
+                "pass --signers FILE (from `airgap-relay account G… --json`) for each account whose other signers signed, or leave out the copy that carries it; nothing was written",
+            ),
             _ => f,
         }
     })?;

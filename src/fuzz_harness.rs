@@ -66,7 +66,7 @@ pub fn exercise_envelope(env: &TransactionEnvelope) {
         if let Ok(r) = review::review(env, &network, NOW, &[source]) {
             assert!(!r.to_text().is_empty());
         }
-        let _ = default_policy.check(env, &network);
+        let _ = default_policy.check(env, &network, NOW);
     }
     // Relative times at the ends of the clock.
     for now in [0, u64::MAX] {
@@ -197,8 +197,11 @@ pub fn policy(data: &[u8]) {
         return;
     };
     for network in networks() {
-        let one = p.check(&env, &network);
-        let two = p.check_batch(&[(env.clone(), network.clone()), (env.clone(), network)]);
+        let one = p.check(&env, &network, NOW);
+        let two = p.check_batch(
+            &[(env.clone(), network.clone()), (env.clone(), network)],
+            NOW,
+        );
         // A batch of two copies cannot be allowed when one copy alone is refused.
         if one.is_err() {
             assert!(

@@ -85,6 +85,8 @@ pub struct OperationReview {
 pub struct SignatureReview {
     /// The signature hint, hex.
     pub hint: String,
+    /// The signature, hex.
+    pub signature: String,
     /// The key that made it, when it is one of the keys the review was told about.
     pub signer: Option<AccountId>,
 }
@@ -158,6 +160,9 @@ pub struct Review {
     /// The transaction hash, hex: compare it on both machines.
     pub hash: String,
     pub signatures: Vec<SignatureReview>,
+    /// For a fee bump: the inner transaction's signatures (over the inner transaction's hash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inner_signatures: Option<Vec<SignatureReview>>,
     pub findings: Vec<Finding>,
     /// The whole envelope in SEP-51 XDR-JSON (the `stellar-xdr` crate's serde form, as
     /// stellar-cli's `tx decode` writes it).
@@ -301,13 +306,24 @@ pub fn review_with(
         max_fee,
         options,
     });
-    let signatures = envelope::signatures(env)
-        .iter()
-        .map(|s| SignatureReview {
-            hint: hex::encode(s.hint.0),
-            signer: envelope::signer_of(&h, s, known_keys),
-        })
-        .collect();
+    let sigs = |hash: &[u8; 32], list: &[stellar_xdr::DecoratedSignature]| {
+        list.iter()
+            .map(|s| SignatureReview {
+                hint: hex::encode(s.hint.0),
+                signature: hex::encode(s.signature.as_slice()),
+                signer: envelope::signer_of(hash, s, known_keys),
+            })
+            .collect::<Vec<_>>()
+    };
+    let signatures = sigs(&h, envelope::signatures(env));
+    let inner_signatures = match env {
+        TransactionEnvelope::TxFeeBump(_) => {
+            let inner = envelope::inner_v1(env);
+            let inner_hash = envelope::tx_hash(&inner.tx, network);
+            Some(sigs(&inner_hash, &inner.signatures))
+        }
+        _ => None,
+    };
     Ok(Review {
         network: network.name().to_string(),
         network_passphrase: escape_bytes(network.passphrase().as_bytes()),
@@ -328,6 +344,7 @@ pub fn review_with(
         operations,
         hash: hex::encode(h),
         signatures,
+        inner_signatures,
         findings,
         // The envelope's own serde form cannot fail to become a JSON value.
         xdr_json: serde_json::to_value(env).unwrap_or(serde_json::Value::Null),

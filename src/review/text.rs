@@ -187,11 +187,17 @@ impl Review {
             }
         }
         let _ = writeln!(s, "Transaction hash: {}", self.hash);
-        if self.signatures.is_empty() {
-            let _ = writeln!(s, "Signatures: none yet");
-        } else {
-            let _ = writeln!(s, "Signatures ({}):", self.signatures.len());
-            for sig in &self.signatures {
+        let mut lists = vec![("Signatures", &self.signatures)];
+        if let Some(inner) = &self.inner_signatures {
+            lists.push(("Inner transaction's signatures", inner));
+        }
+        for (title, list) in lists {
+            if list.is_empty() {
+                let _ = writeln!(s, "{title}: none yet");
+                continue;
+            }
+            let _ = writeln!(s, "{title} ({}):", list.len());
+            for sig in list {
                 match &sig.signer {
                     Some(k) => {
                         let _ = writeln!(s, "  hint {}  by {k}", sig.hint);

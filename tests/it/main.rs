@@ -36,6 +36,7 @@ mod util;
 mod blobs;
 mod custody;
 mod fuzz_corpus;
+mod hostile;
 mod keys_sdk;
 mod multisig;
 mod policy;

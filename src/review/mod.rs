@@ -179,6 +179,8 @@ pub enum ReviewError {
     Unsupported { index: usize, kind: String },
     #[error("the transaction carries Soroban data (resources, footprint and a resource fee), which this tool cannot describe; it will not sign what it cannot show you")]
     SorobanData,
+    #[error("the envelope holds a value its XDR-JSON cannot carry (a signed-payload signer with an empty payload, say), so the JSON review could not show it whole; it will not sign what it cannot show you")]
+    NotRepresentable,
 }
 
 /// What the review knows besides the envelope. The default knows nothing more and holds the
@@ -299,6 +301,13 @@ pub fn review_with(
             details,
         });
     }
+    // The JSON review carries the whole envelope; a value stellar-xdr's serde form cannot carry
+    // (it writes `<INVALID:…>` for a signed payload without payload) would make that a lie.
+    let xdr_json = serde_json::to_value(env).map_err(|_| ReviewError::NotRepresentable)?;
+    match serde_json::from_value::<TransactionEnvelope>(xdr_json.clone()) {
+        Ok(back) if back == *env => {}
+        _ => return Err(ReviewError::NotRepresentable),
+    }
     let findings = findings::findings(&findings::Input {
         tx: &tx,
         network,
@@ -346,8 +355,7 @@ pub fn review_with(
         signatures,
         inner_signatures,
         findings,
-        // The envelope's own serde form cannot fail to become a JSON value.
-        xdr_json: serde_json::to_value(env).unwrap_or(serde_json::Value::Null),
+        xdr_json,
         now,
     })
 }

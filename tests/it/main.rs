@@ -47,6 +47,7 @@ mod regressions;
 mod rehearse;
 mod relay;
 mod reliability;
+mod review_json;
 mod sandbox_sdk;
 mod secret_leaks;
 mod signer_sdk;

@@ -119,9 +119,10 @@ def corpus(inp):
     usd = Asset("USD", issuer)
     cases = []
 
-    def case(name, envelope, findings, policy, network="testnet"):
+    def case(name, envelope, findings, policy, network="testnet", refused=None):
         cases.append({"name": name, "envelope": envelope, "network": network,
-                      "findings": sorted([list(f) for f in findings]), "policy": policy})
+                      "findings": sorted([list(f) for f in findings]), "policy": policy,
+                      "refused": refused})
 
     D, W = "danger", "warning"
     pay = lambda b: b.append_payment_op(dest, Asset.native(), "10")
@@ -270,6 +271,19 @@ def corpus(inp):
     b = (builder(inp).append_payment_op(dest, usd, "1").append_payment_op(dest, usd, "1")
          .append_change_trust_op(usd))
     case("hostile_asset_codes", signed(inp, b, patch=hostile_codes), [], "signed")
+
+    # What the review cannot show whole is refused, never half-shown: an operation it cannot
+    # describe, and a signed-payload signer without payload (SEP-51 XDR-JSON cannot carry it).
+    b = builder(inp).append_path_payment_strict_send_op(dest, Asset.native(), "1", usd, "1", [])
+    case("unsupported_operation", signed(inp, b), [], "operations", refused="cannot describe")
+    def empty_payload(tx):
+        tx.operations[0].body.set_options_op.signer.key = X.SignerKey(
+            type=X.SignerKeyType.SIGNER_KEY_TYPE_ED25519_SIGNED_PAYLOAD,
+            ed25519_signed_payload=X.SignerKeyEd25519SignedPayload(
+                ed25519=X.Uint256(StrKey.decode_ed25519_public_key(alice)), payload=b""))
+    b = builder(inp).append_set_options_op(signer=Signer.ed25519_public_key(alice, 1))
+    case("empty_signed_payload", signed(inp, b, patch=empty_payload), [], "allow_signer_changes",
+         refused="cannot carry")
     return cases
 
 
@@ -583,7 +597,7 @@ def main():
     inp["alice_kp"] = Keypair.from_secret(inp["alice_secret"])
     cases = corpus(inp)
     for c in cases:
-        c["fields"] = fields(c["envelope"])
+        c["fields"] = [] if c["refused"] else fields(c["envelope"])
     json.dump(cases, sys.stdout)
 
 

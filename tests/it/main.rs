@@ -49,6 +49,7 @@ mod relay;
 mod reliability;
 mod review_json;
 mod sandbox_sdk;
+mod screen;
 mod secret_leaks;
 mod signer_sdk;
 mod testnet;

@@ -102,7 +102,7 @@ pub fn merge(
     eprint!("{}", r.to_text());
     eprint!("{}", merged.to_text());
     output::emit(&merged.envelope, &network, &r, out)?;
-    eprintln!("Transaction hash: {}", r.hash);
+    super::print_hash(&r.hash);
     Ok(())
 }
 

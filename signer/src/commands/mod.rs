@@ -89,6 +89,12 @@ fn read_input(input: &str) -> Result<String, Failure> {
     Ok(text)
 }
 
+/// The hash, last, on a line of its own that fits an 80-column terminal: read it across to the
+/// online machine (`airgap-relay … --expect-hash`).
+fn print_hash(hash: &str) {
+    eprintln!("Transaction hash, to compare on the online machine:\n  {hash}");
+}
+
 fn print_stdout(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}")

@@ -86,7 +86,7 @@ pub(super) fn finish(mut env: TransactionEnvelope, s: Signing<'_>) -> Result<(),
     }
     let after = review::review_with(&env, network, now, &known, &options)?;
     output::emit(&env, network, &after, out)?;
-    eprintln!("Transaction hash: {}", after.hash);
+    super::print_hash(&after.hash);
     Ok(())
 }
 

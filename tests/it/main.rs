@@ -39,6 +39,7 @@ mod fuzz_corpus;
 mod hostile;
 mod keys_sdk;
 mod multisig;
+mod operator;
 mod policy;
 mod properties;
 mod qr_decode;

@@ -219,6 +219,15 @@ impl Gather {
     }
 }
 
+/// An account context from the bytes of one input: its JSON, or an image (PNG, JPEG, GIF) of its
+/// QR code or frames, or text of `ur:` parts, one a line.
+pub fn from_bytes(bytes: &[u8]) -> Result<AccountContext, ContextError> {
+    let mut gather = Gather::default();
+    let path = Path::new("the input");
+    gather.bytes(path, bytes)?;
+    gather.finish(path)
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, ContextError> {
     crate::files::read_guarded_bytes(path, MAX_INPUT_LEN).map_err(|e| match e {
         GuardedReadError::Io(source) => ContextError::Read {

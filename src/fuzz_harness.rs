@@ -9,6 +9,7 @@ use crate::amount::Amount;
 use crate::asset::{Asset, AssetCode};
 use crate::build::{self, Authorize, MemoSpec};
 use crate::carry::{self, Piece};
+use crate::context;
 use crate::envelope;
 use crate::frames::{self, FrameAssembler};
 use crate::keys::{self, keystore};
@@ -347,4 +348,24 @@ pub fn carry(data: &[u8]) {
             exercise_envelope(&env);
         }
     }
+}
+
+/// An account context (`--account`) from a stranger's bytes: JSON, an image of QR codes, or `ur:`
+/// parts. When it reads, its network check, age and text never panic, and its signer set is
+/// what `weights` reads from the same JSON.
+pub fn context(data: &[u8]) {
+    let Ok(c) = context::from_bytes(data) else {
+        return;
+    };
+    for n in networks() {
+        let _ = c.check_network(&n);
+    }
+    let _ = c.is_stale(NOW);
+    let _ = c.age(0);
+    let text = c.to_text(NOW);
+    assert!(
+        text.lines().all(|l| crate::text::unprintable(l).is_none()),
+        "the context's text is printable"
+    );
+    assert!(c.next_sequence >= 0 && c.sequence >= 0);
 }

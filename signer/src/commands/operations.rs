@@ -228,7 +228,17 @@ impl Setup {
         if o.source.is_none() && raw.source.is_none() {
             o.source = match &self.context {
                 Some(c) => Some(c.account),
-                None => self.first_key(key_args)?,
+                None => {
+                    // The first key may have to be typed to know the source: before that, what
+                    // needs no secret.
+                    if o.network.is_none() && raw.network.is_none() {
+                        return Err(airgap::network::NetworkError::Missing.into());
+                    }
+                    if o.sequence.is_none() && raw.sequence.is_none() {
+                        return Err(no_sequence());
+                    }
+                    self.first_key(key_args)?
+                }
             };
         }
         if o.sequence.is_none() && raw.sequence.is_none() {
@@ -276,6 +286,12 @@ impl Setup {
         self.keys.insert(0, Planned::Ready(key));
         Ok(Some(public))
     }
+}
+
+fn no_sequence() -> Failure {
+    Failure::new("no --sequence was given").remedy(
+        "on the online machine run `airgap-relay account G… --qr` and pass what it wrote as --account, or its next_sequence as --sequence",
+    )
 }
 
 /// An account context that cannot be used, with what to do.
@@ -354,9 +370,7 @@ fn build_and_sign(common: &BuildArgs, operations: Vec<OpSpec>) -> Result<(), Fai
         return Err(airgap::network::NetworkError::Missing.into());
     }
     if o.sequence.is_none() {
-        return Err(Failure::new("no --sequence was given").remedy(
-            "on the online machine run `airgap-relay account G… --qr` and pass what it wrote as --account, or its next_sequence as --sequence",
-        ));
+        return Err(no_sequence());
     }
     if o.source.is_none() {
         return Err(Failure::new(

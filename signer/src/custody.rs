@@ -57,8 +57,9 @@ fn guarded_failure(path: &Path, e: GuardedReadError) -> Failure {
     }
 }
 
-/// The bytes of a policy file and the policy, or why it cannot be used.
-fn load_policy(path: &Path) -> Result<(String, Policy), Failure> {
+/// The text of a policy file and the policy, or why it cannot be used (another user could have
+/// written it; it does not parse).
+pub fn load_policy(path: &Path) -> Result<(String, Policy), Failure> {
     let text = airgap::files::read_guarded(path).map_err(|e| guarded_failure(path, e))?;
     let p = policy::parse(&text).map_err(|e| {
         Failure::new(format!(

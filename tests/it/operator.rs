@@ -22,6 +22,22 @@ fn signer(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     run(c.args(args), None)
 }
 
+/// `keys generate --keystore KS` with the passphrase in the variable `var`.
+fn generate(dir: &Path, ks: &str, var: &str, pass: &str) -> Output {
+    signer(
+        dir,
+        &[
+            "keys",
+            "generate",
+            "--keystore",
+            ks,
+            "--passphrase-env",
+            var,
+        ],
+        &[(var, pass)],
+    )
+}
+
 fn relay_in(dir: &Path, args: &[&str]) -> Output {
     run(relay_support::relay().current_dir(dir).args(args), None)
 }
@@ -50,6 +66,20 @@ fn payment(extra: &[&str]) -> Vec<String> {
     .collect();
     a.extend(extra.iter().map(|s| s.to_string()));
     a
+}
+
+/// A testnet payment at sequence 5 signed by the issuer's env key, with `extra`.
+fn issuer_payment(extra: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "--network",
+        "testnet",
+        "--sequence",
+        "5",
+        "--key",
+        "env:ISSUER_SECRET",
+    ];
+    a.extend_from_slice(extra);
+    payment(&a)
 }
 
 fn args(v: &[String]) -> Vec<&str> {
@@ -213,18 +243,7 @@ fn a_failed_command_writes_nothing() {
     let d = dir.path();
     let env = [(ISSUER.var, ISSUER.secret)];
     dir.write("taken.png", "not mine");
-    let a = payment(&[
-        "--network",
-        "testnet",
-        "--sequence",
-        "5",
-        "--key",
-        "env:ISSUER_SECRET",
-        "--out",
-        "new.xdr",
-        "--qr",
-        "taken.png",
-    ]);
+    let a = issuer_payment(&["--out", "new.xdr", "--qr", "taken.png"]);
     let o = signer(d, &args(&a), &env);
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     assert!(
@@ -243,18 +262,7 @@ fn a_failed_command_writes_nothing() {
     assert!(d.join("new.xdr").exists() && d.join("frames/parts.txt").exists());
     assert_ne!(std::fs::read(d.join("taken.png")).unwrap(), b"not mine");
     // A --qr name of unknown kind is refused before anything is written.
-    let a = payment(&[
-        "--network",
-        "testnet",
-        "--sequence",
-        "5",
-        "--key",
-        "env:ISSUER_SECRET",
-        "--out",
-        "other.xdr",
-        "--qr",
-        "code.jpg",
-    ]);
+    let a = issuer_payment(&["--out", "other.xdr", "--qr", "code.jpg"]);
     let o = signer(d, &args(&a), &env);
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     assert!(!d.join("other.xdr").exists());
@@ -274,18 +282,7 @@ fn a_failed_command_writes_nothing() {
 fn checks_that_need_no_secret_come_before_any_prompt() {
     let dir = TestDir::new();
     let d = dir.path();
-    let o = signer(
-        d,
-        &[
-            "keys",
-            "generate",
-            "--keystore",
-            "k.ks",
-            "--passphrase-env",
-            "P",
-        ],
-        &[("P", STRONG)],
-    );
+    let o = generate(d, "k.ks", "P", STRONG);
     assert!(o.status.success(), "{}", show(&o));
     dir.write("exists.xdr", "x");
     let cases: [(&[&str], &str); 4] = [
@@ -336,18 +333,7 @@ fn two_keystores_with_their_own_passphrases() {
     let dir = TestDir::new();
     let d = dir.path();
     for (ks, var) in [("issuer.ks", "P1"), ("holder.ks", "P2")] {
-        let o = signer(
-            d,
-            &[
-                "keys",
-                "generate",
-                "--keystore",
-                ks,
-                "--passphrase-env",
-                var,
-            ],
-            &[(var, STRONG)],
-        );
+        let o = generate(d, ks, var, STRONG);
         assert!(o.status.success(), "{}", show(&o));
     }
     // No passphrase anywhere, no terminal: the public keys still read.
@@ -364,18 +350,7 @@ fn two_keystores_with_their_own_passphrases() {
     assert!(issuer.starts_with('G') && holder.starts_with('G') && issuer != holder);
     // The two passphrases differ; each keystore names its own variable.
     let second = format!("{STRONG} two");
-    let o = signer(
-        d,
-        &[
-            "keys",
-            "generate",
-            "--keystore",
-            "third.ks",
-            "--passphrase-env",
-            "P3",
-        ],
-        &[("P3", &second)],
-    );
+    let o = generate(d, "third.ks", "P3", &second);
     assert!(o.status.success(), "{}", show(&o));
     let third = public("third.ks");
     let o = signer(
@@ -421,34 +396,12 @@ fn two_keystores_with_their_own_passphrases() {
 fn bound_policies_strength_and_kdf() {
     let dir = TestDir::new();
     let d = dir.path();
-    let o = signer(
-        d,
-        &[
-            "keys",
-            "generate",
-            "--keystore",
-            "weak.ks",
-            "--passphrase-env",
-            "P",
-        ],
-        &[("P", "password1")],
-    );
+    let o = generate(d, "weak.ks", "P", "password1");
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     assert!(stderr(&o).contains("too easy to guess"), "{}", show(&o));
     assert!(!d.join("weak.ks").exists() && !d.join("weak.ks.policy.json").exists());
 
-    let o = signer(
-        d,
-        &[
-            "keys",
-            "generate",
-            "--keystore",
-            "k.ks",
-            "--passphrase-env",
-            "P",
-        ],
-        &[("P", STRONG)],
-    );
+    let o = generate(d, "k.ks", "P", STRONG);
     assert!(o.status.success(), "{}", show(&o));
     let ks: Value = serde_json::from_slice(&std::fs::read(d.join("k.ks")).unwrap()).unwrap();
     assert_eq!(ks["version"], 2);

@@ -2,7 +2,7 @@
 //! the policy and confirmed once, signed on every core (`airgap::pool`), and written together.
 use super::operations::{context_failure, Setup};
 use super::read_input;
-use super::signing::{confirm, plural, show_context};
+use super::signing::{confirm, plural, show_context, will_sign_with};
 use crate::cli::{BatchArgs, BatchOutputArgs};
 use crate::custody::Custody;
 use crate::failure::Failure;
@@ -77,14 +77,7 @@ pub fn run(a: &BatchArgs) -> Result<(), Failure> {
         // The whole batch is checked before anything is asked: one refusal refuses all.
         custody.check_batch(&items, setup.now)?;
         custody.guard()?;
-        let names: Vec<String> = keys
-            .iter()
-            .map(|k| match k.public_key() {
-                Some(p) => format!("{p} ({})", k.origin()),
-                None => k.origin(),
-            })
-            .collect();
-        eprintln!("Will sign with: {}", names.join(", "));
+        will_sign_with(&keys);
         eprint!("{}", summary(&items, &shown));
         confirm(o.yes)?;
     }

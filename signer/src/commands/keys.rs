@@ -110,22 +110,10 @@ fn new_keystore(
     let policy_path = airgap::policy::default_path_for(path);
     let kept = policy_path.exists();
     let policy_text = if kept {
-        airgap::files::read_guarded(&policy_path).map_err(|e| {
-            Failure::new(format!(
-                "the policy file {} next to the new keystore cannot be used: {e}",
-                policy_path.display()
-            ))
-        })?
+        crate::custody::load_policy(&policy_path)?.0
     } else {
         airgap::policy::default_text()
     };
-    airgap::policy::parse(&policy_text).map_err(|e| {
-        Failure::new(format!(
-            "the policy file {} next to the new keystore cannot be used: {e}",
-            policy_path.display()
-        ))
-        .remedy("fix it or move it away (docs/policy.md); nothing was written")
-    })?;
     let pass = keysource::passphrase(passphrase_env, "New keystore passphrase: ")?;
     check_strength(&pass, path)?;
     if passphrase_env.is_none() {
@@ -192,20 +180,14 @@ fn write_private_new(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 pub fn bind(keystore: &Path, passphrase_env: Option<&str>) -> Result<(), Failure> {
     let ks = keysource::inspect_keystore(keystore, None)?;
     let policy_path = airgap::policy::default_path_for(keystore);
-    let text = airgap::files::read_guarded(&policy_path).map_err(|e| {
-        Failure::new(format!(
-            "cannot read the policy file {}: {e}",
+    if !policy_path.exists() {
+        return Err(Failure::new(format!(
+            "there is no policy file {} to bind",
             policy_path.display()
         ))
-        .remedy("a keystore is bound to the policy file next to it (PATH.policy.json): write it there first (docs/policy.md)")
-    })?;
-    airgap::policy::parse(&text).map_err(|e| {
-        Failure::new(format!(
-            "the policy file {} cannot be used: {e}",
-            policy_path.display()
-        ))
-        .remedy("fix it (docs/policy.md); nothing was bound")
-    })?;
+        .remedy("a keystore is bound to the policy file next to it (PATH.policy.json): write it there first (docs/policy.md)"));
+    }
+    let (text, policy) = crate::custody::load_policy(&policy_path)?;
     let digest = airgap::policy::digest(text.as_bytes());
     let params = if ks.info.kdf.below_default() {
         airgap::keys::keystore::KdfParams::default()
@@ -221,7 +203,6 @@ pub fn bind(keystore: &Path, passphrase_env: Option<&str>) -> Result<(), Failure
         return Ok(());
     }
     // Show what is about to be bound before the passphrase is asked.
-    let policy = airgap::policy::parse(&text).map_err(|e| Failure::new(e.to_string()))?;
     eprint!(
         "Policy file {}\n{}",
         policy_path.display(),

@@ -58,14 +58,7 @@ pub(super) fn finish(mut env: TransactionEnvelope, s: Signing<'_>) -> Result<(),
         // Refusals come before the question: nothing outside the policy is ever offered.
         custody.check(&env, network, now)?;
         custody.guard()?;
-        let names: Vec<String> = keys
-            .iter()
-            .map(|k| match k.public_key() {
-                Some(p) => format!("{p} ({})", k.origin()),
-                None => k.origin(),
-            })
-            .collect();
-        eprintln!("Will sign with: {}", names.join(", "));
+        will_sign_with(&keys);
         eprint!("{}", before.summary());
         confirm(out.yes)?;
         let keys = keysource::open_all(keys, key_args)?;
@@ -88,6 +81,18 @@ pub(super) fn finish(mut env: TransactionEnvelope, s: Signing<'_>) -> Result<(),
     output::emit(&env, network, &after, out)?;
     super::print_hash(&after.hash);
     Ok(())
+}
+
+/// The keys about to sign, with where each comes from (a typed key has no public key yet).
+pub(super) fn will_sign_with(keys: &[Planned]) {
+    let names: Vec<String> = keys
+        .iter()
+        .map(|k| match k.public_key() {
+            Some(p) => format!("{p} ({})", k.origin()),
+            None => k.origin(),
+        })
+        .collect();
+    eprintln!("Will sign with: {}", names.join(", "));
 }
 
 /// The account context, and a warning when it is stale.

@@ -349,6 +349,28 @@ fn decorated(public: &AccountId, sig: [u8; 64]) -> Result<DecoratedSignature, En
     })
 }
 
+/// `SetTrustLineFlags` → `set_trust_line_flags`: XDR variant names as Horizon writes them.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The operation's type as Horizon names it.
+pub fn op_type_name(body: &stellar_xdr::OperationBody) -> String {
+    use stellar_xdr::OperationBody;
+    match body {
+        OperationBody::SetTrustLineFlags(_) => "set_trust_line_flags".into(),
+        OperationBody::AccountMerge(_) => "account_merge".into(),
+        other => snake_case(other.name()),
+    }
+}
+
 /// The sequence number of the (inner) transaction.
 pub fn sequence(env: &TransactionEnvelope) -> i64 {
     transaction(env).seq_num.0

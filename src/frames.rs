@@ -491,16 +491,37 @@ pub fn write_frames_dir(
     density: QrDensity,
     replace: bool,
 ) -> Result<usize, FramesDirError> {
-    use crate::files::{write_dir_atomic, write_in};
+    let files = frames_files(message, density)?;
+    crate::files::write_dir_atomic(dir, replace, |tmp| write_files(tmp, &files))?;
+    Ok(files.len() - 1)
+}
+
+/// The files of a frames directory (see [`write_frames_dir`]): `frame-NNN.png` for each frame,
+/// then `parts.txt`, as (name, bytes).
+pub fn frames_files(
+    message: &[u8],
+    density: QrDensity,
+) -> Result<Vec<(String, Vec<u8>)>, FramesError> {
     let parts = encode_frames(message, density)?;
     let pngs = frames_png(&parts, density)?;
-    write_dir_atomic(dir, replace, |tmp| {
-        for (i, png) in pngs.iter().enumerate() {
-            write_in(tmp, &format!("frame-{:03}.png", i + 1), png)?;
-        }
-        write_in(tmp, "parts.txt", (parts.join("\n") + "\n").as_bytes())
-    })?;
-    Ok(pngs.len())
+    let mut files: Vec<(String, Vec<u8>)> = pngs
+        .into_iter()
+        .enumerate()
+        .map(|(i, png)| (format!("frame-{:03}.png", i + 1), png))
+        .collect();
+    files.push(("parts.txt".into(), (parts.join("\n") + "\n").into_bytes()));
+    Ok(files)
+}
+
+/// Write [`frames_files`] into a directory that exists.
+pub fn write_files(
+    dir: &std::path::Path,
+    files: &[(String, Vec<u8>)],
+) -> Result<(), crate::files::FileError> {
+    for (name, bytes) in files {
+        crate::files::write_in(dir, name, bytes)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

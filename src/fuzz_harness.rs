@@ -9,6 +9,7 @@ use crate::amount::Amount;
 use crate::asset::{Asset, AssetCode};
 use crate::build::{self, Authorize, MemoSpec};
 use crate::carry::{self, Piece};
+use crate::context;
 use crate::envelope;
 use crate::frames::{self, FrameAssembler};
 use crate::keys::{self, keystore};
@@ -66,7 +67,7 @@ pub fn exercise_envelope(env: &TransactionEnvelope) {
         if let Ok(r) = review::review(env, &network, NOW, &[source]) {
             assert!(!r.to_text().is_empty());
         }
-        let _ = default_policy.check(env, &network);
+        let _ = default_policy.check(env, &network, NOW);
     }
     // Relative times at the ends of the clock.
     for now in [0, u64::MAX] {
@@ -197,8 +198,11 @@ pub fn policy(data: &[u8]) {
         return;
     };
     for network in networks() {
-        let one = p.check(&env, &network);
-        let two = p.check_batch(&[(env.clone(), network.clone()), (env.clone(), network)]);
+        let one = p.check(&env, &network, NOW);
+        let two = p.check_batch(
+            &[(env.clone(), network.clone()), (env.clone(), network)],
+            NOW,
+        );
         // A batch of two copies cannot be allowed when one copy alone is refused.
         if one.is_err() {
             assert!(
@@ -344,4 +348,24 @@ pub fn carry(data: &[u8]) {
             exercise_envelope(&env);
         }
     }
+}
+
+/// An account context (`--account`) from a stranger's bytes: JSON, an image of QR codes, or `ur:`
+/// parts. When it reads, its network check, age and text never panic, and its signer set is
+/// what `weights` reads from the same JSON.
+pub fn context(data: &[u8]) {
+    let Ok(c) = context::from_bytes(data) else {
+        return;
+    };
+    for n in networks() {
+        let _ = c.check_network(&n);
+    }
+    let _ = c.is_stale(NOW);
+    let _ = c.age(0);
+    let text = c.to_text(NOW);
+    assert!(
+        text.lines().all(|l| crate::text::unprintable(l).is_none()),
+        "the context's text is printable"
+    );
+    assert!(c.next_sequence >= 0 && c.sequence >= 0);
 }

@@ -10,6 +10,7 @@ pub mod amount;
 pub mod asset;
 pub mod build;
 pub mod carry;
+pub mod context;
 pub mod envelope;
 pub mod feebump;
 pub mod files;
@@ -25,6 +26,7 @@ pub mod qr;
 pub mod review;
 pub mod sac;
 pub mod sep7;
+pub mod text;
 pub mod txrep;
 pub mod weights;
 

@@ -40,7 +40,7 @@ pub enum NumOrText {
 }
 
 impl NumOrText {
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         match self {
             NumOrText::Num(n) => n.to_string(),
             NumOrText::Text(t) => t.clone(),

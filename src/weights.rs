@@ -8,9 +8,10 @@
 //! of weight at least 1; each signer counts once, however many signatures it made.
 use crate::account::AccountId;
 use crate::envelope;
+use crate::envelope::op_type_name;
 use crate::files::GuardedReadError;
 use crate::network::Network;
-use crate::review::{escape_bytes, op_type_name};
+use crate::text::escape_bytes;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use stellar_xdr::{DecoratedSignature, OperationBody, TransactionEnvelope};
@@ -200,6 +201,12 @@ pub enum SignersFileError {
     },
     #[error("the signers file {} can be changed by other users (mode {mode:04o}), so it cannot be trusted", path.display())]
     Writable { path: PathBuf, mode: u32 },
+    /// Refused for another reason of [`crate::files::read_guarded`] (another owner, too large, not text).
+    #[error("the signers file {} cannot be trusted: {reason}", path.display())]
+    Refused {
+        path: PathBuf,
+        reason: GuardedReadError,
+    },
     #[error("the signers file {}: {source}", path.display())]
     Parse { path: PathBuf, source: WeightsError },
     /// Two files describe one account.
@@ -221,6 +228,10 @@ pub fn load_signer_sets(paths: &[PathBuf]) -> Result<Vec<SignerSet>, SignersFile
             GuardedReadError::Io(source) => SignersFileError::Read {
                 path: path(),
                 source,
+            },
+            reason => SignersFileError::Refused {
+                path: path(),
+                reason,
             },
         })?;
         let set = parse_signers(&text).map_err(|source| SignersFileError::Parse {

@@ -31,6 +31,9 @@ pub struct AccountReport {
     pub home_domain: Option<String>,
     pub subentry_count: u32,
     pub balances: Vec<BalanceReport>,
+    /// When the relay read the account (RFC 3339, UTC): the offline signer shows the context's
+    /// age and warns when it is stale (`airgap::context`).
+    pub read_at: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -120,6 +123,9 @@ pub fn report(
         home_domain: acct.home_domain.as_deref().map(|d| clean(d, 64)),
         subentry_count: acct.subentry_count,
         balances,
+        read_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
     })
 }
 
@@ -152,6 +158,7 @@ impl AccountReport {
             self.home_domain.as_deref().unwrap_or("none")
         );
         let _ = writeln!(s, "  subentries     {}", self.subentry_count);
+        let _ = writeln!(s, "  read at        {}", self.read_at);
         let _ = writeln!(s, "Signers ({}):", self.signers.len());
         for sg in &self.signers {
             let _ = writeln!(s, "  {} weight {} ({})", sg.key, sg.weight, sg.kind);

@@ -7,6 +7,7 @@ const TX: &str = "Transaction";
 const KEYS: &str = "Keys";
 const OUT: &str = "Output";
 const CUSTODY: &str = "Custody";
+const BATCH_OUT: &str = "Output (JSON Lines, one blob file per transaction, frames)";
 
 /// Build, review and sign Stellar issuing-account transactions on an offline machine.
 ///
@@ -33,14 +34,13 @@ pub enum Command {
         #[command(flatten)]
         common: BuildArgs,
     },
-    /// Build one transaction per line of a JSON Lines file; review as a table, confirm once.
-    /// Writes one JSON line per transaction: hash, sequence, envelope.
-    Batch {
-        /// The plans: a .jsonl file, or - for stdin.
-        file: String,
-        #[command(flatten)]
-        common: BuildArgs,
-    },
+    /// Build one transaction per line of a JSON Lines file; review every one, confirm once.
+    ///
+    /// Writes one JSON line per transaction (envelope, hash, sequence; docs/formats.md) to stdout
+    /// or --out, one blob file per transaction with --out-dir, and frames with --qr-frames. With
+    /// --sequence N (or --account), the first transaction gets N and the rest follow
+    /// consecutively.
+    Batch(BatchArgs),
     /// Add signatures to an existing envelope, keeping those already there.
     Sign {
         /// A file holding a base64 envelope, or - for stdin.
@@ -99,6 +99,65 @@ pub enum Command {
     /// Make keys and show public keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Signing policies bound to keystores.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Bind the policy file next to a keystore (PATH.policy.json) to it: the keystore is sealed
+    /// again, with the policy's SHA-256 in its authenticated data (asks for its passphrase).
+    ///
+    /// A keystore bound to a policy signs only while that exact file is next to it; after you
+    /// change the policy on purpose, run this again.
+    Bind {
+        /// The keystore file.
+        #[arg(long, value_name = "PATH")]
+        keystore: PathBuf,
+        /// Read the keystore passphrase from this environment variable instead of a prompt.
+        #[arg(long, value_name = "VAR")]
+        passphrase_env: Option<String>,
+    },
+}
+
+/// `batch`: the plans, the transaction options, the keys, and what batch writes.
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// The plans: a .jsonl file, or - for stdin.
+    pub file: String,
+    #[command(flatten)]
+    pub tx: TxArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub output: BatchOutputArgs,
+    #[command(flatten)]
+    pub custody: CustodyArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BatchOutputArgs {
+    /// Write the JSON Lines to this file instead of stdout (atomically; refuses to overwrite
+    /// without --force).
+    #[arg(long, value_name = "PATH", help_heading = BATCH_OUT)]
+    pub out: Option<PathBuf>,
+    /// Write one blob file per transaction into this new directory (NNNNNN-SEQUENCE.xdr, so the
+    /// directory lists in sequence order), for `airgap-relay submit DIR`.
+    #[arg(long, value_name = "DIR", help_heading = BATCH_OUT)]
+    pub out_dir: Option<PathBuf>,
+    /// Write each transaction as QR frames into DIR/<sequence>/.
+    #[arg(long, value_name = "DIR", help_heading = BATCH_OUT)]
+    pub qr_frames: Option<PathBuf>,
+    /// Frame density: low, medium, high.
+    #[arg(long, value_name = "DENSITY", default_value = "medium", help_heading = BATCH_OUT)]
+    pub qr_density: String,
+    /// Overwrite existing output files.
+    #[arg(long, help_heading = BATCH_OUT)]
+    pub force: bool,
+    /// Do not ask "Sign? [y/N]" (for scripts). Without a terminal, signing needs --yes.
+    #[arg(long, short = 'y', help_heading = BATCH_OUT)]
+    pub yes: bool,
 }
 
 /// The commands that build a transaction from options: each is read as a plan file's operations
@@ -265,7 +324,7 @@ pub enum KeysCommand {
         #[arg(long)]
         show_secret: bool,
     },
-    /// Print the public key of a key source.
+    /// Print the public key of a key source; a keystore's is read without its passphrase.
     Public {
         #[command(flatten)]
         keys: KeyArgs,
@@ -279,11 +338,18 @@ pub struct NetworkArg {
     pub network: Option<String>,
 }
 
+/// What a built transaction is made of, besides its operations.
 #[derive(Args, Debug, Clone)]
-pub struct BuildArgs {
+pub struct TxArgs {
     #[command(flatten)]
     pub network: NetworkArg,
-    /// The transaction's source account (default: the public key of the first --key).
+    /// The account's state as `airgap-relay account G… --json` or `--qr` wrote it (the JSON, a
+    /// QR photo, a GIF or a frames directory): source, next sequence and signers fill in
+    /// themselves, and the review weighs changes against them.
+    #[arg(long, value_name = "PATH", help_heading = TX)]
+    pub account: Option<PathBuf>,
+    /// The transaction's source account (default: the --account's, else the public key of the
+    /// first --key).
     #[arg(long, value_name = "G…", help_heading = TX)]
     pub source: Option<String>,
     /// The transaction's sequence number: the account's next_sequence, as `airgap-relay account G…` shows it.
@@ -309,6 +375,12 @@ pub struct BuildArgs {
     pub memo_hash: Option<String>,
     #[arg(long, value_name = "HEX", help_heading = TX, group = "memo")]
     pub memo_return: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub tx: TxArgs,
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]
@@ -319,14 +391,16 @@ pub struct BuildArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct KeyArgs {
-    /// A key to sign with, repeatable, in order: prompt, env:VAR, file:PATH, keystore:PATH, mnemonic.
+    /// A key to sign with, repeatable, in order: prompt, env:VAR, file:PATH, keystore:PATH
+    /// (keystore:PATH?passphrase-env=VAR for a passphrase of its own), mnemonic.
     /// Default on a terminal: prompt. Secrets are never accepted on the command line.
     #[arg(long = "key", value_name = "SOURCE", help_heading = KEYS)]
     pub keys: Vec<String>,
     /// Build without signing.
     #[arg(long, help_heading = KEYS, conflicts_with = "keys")]
     pub unsigned: bool,
-    /// Read keystore passphrases from this environment variable instead of prompting.
+    /// Read keystore passphrases from this environment variable instead of prompting (a
+    /// keystore:PATH?passphrase-env=VAR names its own).
     #[arg(long, value_name = "VAR", help_heading = KEYS)]
     pub passphrase_env: Option<String>,
     /// SEP-5 account index for mnemonic keys (m/44'/148'/N').
@@ -389,8 +463,8 @@ pub struct OutputArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct CustodyArgs {
-    /// The signing policy (docs/policy.md). Default: the policy file next to a --key
-    /// keystore:PATH (PATH.policy.json), when it exists. Without either, no policy is in force.
+    /// A signing policy (docs/policy.md), in force besides each keystore key's own (the policy
+    /// file bound to it, PATH.policy.json). With neither, no policy is in force.
     #[arg(long, value_name = "FILE", help_heading = CUSTODY)]
     pub policy: Option<PathBuf>,
     /// An account's signers and thresholds (docs/signers.md): the JSON of `airgap-relay account

@@ -84,12 +84,13 @@ pub enum KeySource {
     Env { var: String },
     /// A file only its owner can read holds an `S…` key or a mnemonic.
     File { path: PathBuf },
-    /// An encrypted keystore (docs/keystore.md).
-    ///
-    /// Options for one keystore (a passphrase variable of its own, say
-    /// `keystore:PATH?passphrase-env=VAR`) belong in this variant as further fields, parsed from
-    /// the argument in [`KeySource::parse`]'s `Keystore` arm.
-    Keystore { path: PathBuf },
+    /// An encrypted keystore (docs/keystore.md), written `keystore:PATH`, or
+    /// `keystore:PATH?passphrase-env=VAR` to read this keystore's passphrase from the environment
+    /// variable `VAR` (so each keystore of a command can have its own).
+    Keystore {
+        path: PathBuf,
+        passphrase_env: Option<String>,
+    },
 }
 
 /// Why text is not a key source. No variant holds any of the text: it may be a secret.
@@ -110,6 +111,8 @@ pub enum SourceSyntaxError {
     Empty { kind: SourceKind },
     #[error("what follows {}: looks like a secret key itself; {}: takes {}, and a secret is never taken on the command line", kind.name(), kind.name(), argument_words(*kind))]
     SecretInPlace { kind: SourceKind },
+    #[error("keystore:PATH?passphrase-env=VAR needs the name of an environment variable after passphrase-env= (letters, digits and _, not starting with a digit)")]
+    BadPassphraseEnv,
 }
 
 /// What an unrecognised source looked like, in words that hold none of it.
@@ -249,9 +252,24 @@ impl KeySource {
             SourceKind::File => KeySource::File {
                 path: PathBuf::from(argument),
             },
-            SourceKind::Keystore => KeySource::Keystore {
-                path: PathBuf::from(argument),
-            },
+            SourceKind::Keystore => {
+                let (path, passphrase_env) = match argument.rsplit_once(PASSPHRASE_ENV) {
+                    Some((path, var)) => {
+                        if path.is_empty() {
+                            return Err(SourceSyntaxError::Empty { kind });
+                        }
+                        if !is_env_name(var) {
+                            return Err(SourceSyntaxError::BadPassphraseEnv);
+                        }
+                        (path, Some(var.to_string()))
+                    }
+                    None => (argument, None),
+                };
+                KeySource::Keystore {
+                    path: PathBuf::from(path),
+                    passphrase_env,
+                }
+            }
         })
     }
 
@@ -266,14 +284,33 @@ impl KeySource {
     }
 }
 
+/// What follows a keystore's path to name its passphrase variable.
+const PASSPHRASE_ENV: &str = "?passphrase-env=";
+
+/// An environment variable's name as a shell writes one: letters, digits and `_`, not starting
+/// with a digit.
+fn is_env_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 impl fmt::Display for KeySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = self.kind().name();
         match self {
             KeySource::Prompt | KeySource::Mnemonic => f.write_str(name),
             KeySource::Env { var } => write!(f, "{name}:{var}"),
-            KeySource::File { path } | KeySource::Keystore { path } => {
-                write!(f, "{name}:{}", path.display())
+            KeySource::File { path } => write!(f, "{name}:{}", path.display()),
+            KeySource::Keystore {
+                path,
+                passphrase_env,
+            } => {
+                write!(f, "{name}:{}", path.display())?;
+                match passphrase_env {
+                    Some(var) => write!(f, "{PASSPHRASE_ENV}{var}"),
+                    None => Ok(()),
+                }
             }
         }
     }
@@ -407,6 +444,14 @@ mod tests {
                 "keystore:issuer.key",
                 KeySource::Keystore {
                     path: "issuer.key".into(),
+                    passphrase_env: None,
+                },
+            ),
+            (
+                "keystore:/usb/a?b.key?passphrase-env=ISSUER_PASS",
+                KeySource::Keystore {
+                    path: "/usb/a?b.key".into(),
+                    passphrase_env: Some("ISSUER_PASS".into()),
                 },
             ),
         ] {
@@ -432,6 +477,23 @@ mod tests {
                 "{text:?}"
             );
         }
+        for bad in [
+            "keystore:k?passphrase-env=",
+            "keystore:k?passphrase-env=1X",
+            "keystore:k?passphrase-env=A B",
+        ] {
+            assert_eq!(
+                KeySource::parse(bad, all),
+                Err(SourceSyntaxError::BadPassphraseEnv),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            KeySource::parse("keystore:?passphrase-env=X", all),
+            Err(SourceSyntaxError::Empty {
+                kind: SourceKind::Keystore
+            })
+        );
         assert_eq!(
             KeySource::parse("file:", all),
             Err(SourceSyntaxError::Empty {

@@ -7,8 +7,9 @@ use crate::asset::Asset;
 use crate::envelope;
 use crate::network::Network;
 use crate::review::op_type_name;
+use crate::review::{duration_words, has_v2_preconditions, signer_key_json};
 use std::collections::BTreeMap;
-use stellar_xdr::{OperationBody, TransactionEnvelope};
+use stellar_xdr::{Memo, MuxedAccount, OperationBody, Preconditions, TransactionEnvelope};
 
 /// What one transaction moves: per asset, the total and the operation at which each total grew.
 type Moves = Vec<(stellar_xdr::Asset, i128, Vec<usize>)>;
@@ -26,19 +27,29 @@ fn add_move(moves: &mut Moves, asset: &stellar_xdr::Asset, stroops: i64, op: usi
 }
 
 impl Policy {
-    /// Check one transaction against every rule, the per-batch limits included (one transaction is
-    /// a batch of one). The first rule broken is returned.
-    pub fn check(&self, env: &TransactionEnvelope, network: &Network) -> Result<(), Violation> {
-        let moves = self.check_tx(env, network)?;
+    /// Check one transaction, to be signed at `now` (unix seconds), against every rule, the
+    /// per-batch limits included (one transaction is a batch of one). The first rule broken is
+    /// returned.
+    pub fn check(
+        &self,
+        env: &TransactionEnvelope,
+        network: &Network,
+        now: u64,
+    ) -> Result<(), Violation> {
+        let moves = self.check_tx(env, network, now)?;
         self.check_batch_totals(&[moves])
     }
 
     /// Check a batch: every transaction against the per-transaction rules, then the batch's totals
     /// against `max_amount_per_batch`. Any violation refuses the whole batch.
-    pub fn check_batch(&self, envs: &[(TransactionEnvelope, Network)]) -> Result<(), Violation> {
+    pub fn check_batch(
+        &self,
+        envs: &[(TransactionEnvelope, Network)],
+        now: u64,
+    ) -> Result<(), Violation> {
         let mut all = Vec::with_capacity(envs.len());
         for (i, (env, network)) in envs.iter().enumerate() {
-            let moves = self.check_tx(env, network).map_err(|mut v| {
+            let moves = self.check_tx(env, network, now).map_err(|mut v| {
                 v.transaction = Some(i + 1);
                 v
             })?;
@@ -47,7 +58,12 @@ impl Policy {
         self.check_batch_totals(&all)
     }
 
-    fn check_tx(&self, env: &TransactionEnvelope, network: &Network) -> Result<Moves, Violation> {
+    fn check_tx(
+        &self,
+        env: &TransactionEnvelope,
+        network: &Network,
+        now: u64,
+    ) -> Result<Moves, Violation> {
         if !self
             .networks
             .iter()
@@ -107,8 +123,11 @@ impl Policy {
         for (i, op) in tx.operations.iter().enumerate() {
             let index = i + 1;
             let acting = envelope::op_source(op, tx_source);
-            self.check_op(&op.body, index, &acting, &mut moves)?;
+            self.check_op(&op.body, index, &acting, &tx.memo, &mut moves)?;
         }
+        self.check_fee(env)?;
+        self.check_validity(&tx, now)?;
+        self.check_preconditions(&tx.cond)?;
         for (asset, total, ops) in &moves {
             self.check_limit(
                 "max_amount_per_tx",
@@ -128,6 +147,7 @@ impl Policy {
         body: &OperationBody,
         index: usize,
         acting: &AccountId,
+        memo: &Memo,
         moves: &mut Moves,
     ) -> Result<(), Violation> {
         let kind = op_type_name(body);
@@ -159,11 +179,14 @@ impl Policy {
                 let asset = stellar_xdr::Asset::Native;
                 let dest = AccountId::from_xdr(&o.destination);
                 self.check_destination(&asset, &dest, index, "creates account")?;
+                self.check_memo(&dest, memo, index)?;
                 add_move(moves, &asset, o.starting_balance, index);
             }
             OperationBody::Payment(o) => {
                 let dest = AccountId::from_muxed(&o.destination);
+                self.check_muxed(&o.destination, index)?;
                 self.check_destination(&o.asset, &dest, index, "pays")?;
+                self.check_memo(&dest, memo, index)?;
                 add_move(moves, &o.asset, o.amount, index);
             }
             OperationBody::Clawback(o) => add_move(moves, &o.asset, o.amount, index),
@@ -176,7 +199,9 @@ impl Policy {
                     ));
                 }
                 let dest = AccountId::from_muxed(d);
+                self.check_muxed(d, index)?;
                 self.check_destination(&stellar_xdr::Asset::Native, &dest, index, "merges into")?;
+                self.check_memo(&dest, memo, index)?;
             }
             OperationBody::SetOptions(o) => self.check_set_options(o, index, acting)?,
             _ => {}
@@ -234,12 +259,197 @@ impl Policy {
                 ));
             }
         }
+        for (name, t) in [
+            ("low", o.low_threshold),
+            ("medium", o.med_threshold),
+            ("high", o.high_threshold),
+        ] {
+            if let (Some(t), false) = (t, self.allow_threshold_changes) {
+                return Err(violation(
+                    "allow_threshold_changes",
+                    format!("operation {index} sets the {name} threshold of {acting} to {t}, and the policy does not allow threshold changes."),
+                    Some(index),
+                ));
+            }
+        }
         if let Some(s) = &o.signer {
             if s.weight == 0 && !self.allow_signer_removal {
                 return Err(violation(
                     "allow_signer_removal",
                     format!("operation {index} removes a signer from {acting}, and the policy does not allow signer removal."),
                     Some(index),
+                ));
+            }
+            if s.weight != 0 {
+                self.check_signer(&s.key, s.weight, index, acting)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A signer added or re-weighted: its kind, and its key when the policy lists keys.
+    fn check_signer(
+        &self,
+        key: &stellar_xdr::SignerKey,
+        weight: u32,
+        index: usize,
+        acting: &AccountId,
+    ) -> Result<(), Violation> {
+        let (words, data) = signer_key_json(key);
+        let kind = data["kind"].as_str().unwrap_or_default();
+        let strkey = data["key"].as_str().unwrap_or_default();
+        let Some(allowed) = &self.signer_changes else {
+            return Err(violation(
+                "allow_signer_changes",
+                format!("operation {index} adds or re-weights signer {words} on {acting} (weight {weight}), and the policy does not allow signer changes."),
+                Some(index),
+            ));
+        };
+        if !allowed.kinds.contains(&kind) {
+            return Err(violation(
+                "allow_signer_changes.kinds",
+                format!(
+                    "operation {index} adds or re-weights a {kind} signer ({words}) on {acting}, and the policy allows only {} signers.",
+                    if allowed.kinds.is_empty() { "no".to_string() } else { list(&allowed.kinds) }
+                ),
+                Some(index),
+            ));
+        }
+        if let Some(keys) = &allowed.keys {
+            if !keys.iter().any(|k| k == strkey) {
+                return Err(violation(
+                    "allow_signer_changes.keys",
+                    format!("operation {index} adds or re-weights signer {words} on {acting}, which is not among the policy's signer keys."),
+                    Some(index),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A muxed destination (`M…`) must be listed as an (account, ID) pair.
+    fn check_muxed(&self, dest: &MuxedAccount, index: usize) -> Result<(), Violation> {
+        let MuxedAccount::MuxedEd25519(m) = dest else {
+            return Ok(());
+        };
+        let account = AccountId(m.ed25519.0);
+        if self.muxed_destinations.contains(&(account, m.id)) {
+            return Ok(());
+        }
+        let r = crate::review::account_ref(dest);
+        Err(violation(
+            "muxed_destinations",
+            format!(
+                "operation {index} sends to the muxed account {} ({account} with ID {}), and the policy lists no such pair in muxed_destinations.",
+                r.muxed_address.unwrap_or_default(),
+                m.id
+            ),
+            Some(index),
+        ))
+    }
+
+    /// A destination listed in `required_memos` needs a memo of its kind.
+    fn check_memo(&self, dest: &AccountId, memo: &Memo, index: usize) -> Result<(), Violation> {
+        let Some((_, kind)) = self.required_memos.iter().find(|(a, _)| a == dest) else {
+            return Ok(());
+        };
+        let has = match memo {
+            Memo::None => "none",
+            Memo::Text(_) => "text",
+            Memo::Id(_) => "id",
+            Memo::Hash(_) => "hash",
+            Memo::Return(_) => "return",
+        };
+        let ok = if *kind == "any" {
+            has != "none"
+        } else {
+            has == *kind
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(violation(
+            format!("required_memos.{dest}"),
+            format!(
+                "operation {index} sends to {dest}, which the policy says needs {}, and the transaction's memo is {}.",
+                match *kind {
+                    "any" => "a memo",
+                    "text" => "a text memo",
+                    "id" => "an id memo",
+                    "hash" => "a hash memo",
+                    _ => "a return memo",
+                },
+                if has == "none" { "none".to_string() } else { format!("of type {has}") }
+            ),
+            Some(index),
+        ))
+    }
+
+    /// The fee the transaction may pay (a fee bump's outer fee) against `max_fee`.
+    fn check_fee(&self, env: &TransactionEnvelope) -> Result<(), Violation> {
+        let fee = match env {
+            TransactionEnvelope::TxFeeBump(fb) => fb.tx.fee,
+            other => i64::from(envelope::transaction(other).fee),
+        };
+        if fee > self.max_fee {
+            return Err(violation(
+                "max_fee",
+                format!(
+                    "the transaction may pay up to {} XLM in fees, more than the {} XLM the policy allows.",
+                    amount_words(i128::from(fee)),
+                    amount_words(i128::from(self.max_fee))
+                ),
+                None,
+            ));
+        }
+        Ok(())
+    }
+
+    /// How long the transaction stays valid, from `now`, against `max_validity`.
+    fn check_validity(&self, tx: &stellar_xdr::Transaction, now: u64) -> Result<(), Violation> {
+        let (_, max) = envelope::time_bounds(tx);
+        let limit = duration_words(self.max_validity);
+        if max == 0 {
+            return Err(violation(
+                "max_validity",
+                format!("the transaction has no upper time bound, so it stays valid forever, and the policy allows at most {limit}."),
+                None,
+            ));
+        }
+        if max.saturating_sub(now) > self.max_validity {
+            return Err(violation(
+                "max_validity",
+                format!(
+                    "the transaction stays valid for {} more, and the policy allows at most {limit}.",
+                    duration_words(max - now)
+                ),
+                None,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Preconditions beyond time bounds, against `allow_preconditions`.
+    fn check_preconditions(&self, cond: &Preconditions) -> Result<(), Violation> {
+        let Preconditions::V2(p) = cond else {
+            return Ok(());
+        };
+        if !has_v2_preconditions(cond) {
+            return Ok(());
+        }
+        let present = [
+            ("ledger_bounds", p.ledger_bounds.is_some()),
+            ("min_seq_num", p.min_seq_num.is_some()),
+            ("min_seq_age", p.min_seq_age.0 != 0),
+            ("min_seq_ledger_gap", p.min_seq_ledger_gap != 0),
+            ("extra_signers", !p.extra_signers.is_empty()),
+        ];
+        for (name, here) in present {
+            if here && !self.allow_preconditions.contains(&name) {
+                return Err(violation(
+                    "allow_preconditions",
+                    format!("the transaction carries the precondition {name}, and the policy does not allow it."),
+                    None,
                 ));
             }
         }

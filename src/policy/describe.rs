@@ -1,6 +1,5 @@
 //! A policy, and what it refuses, in words for people.
 use super::{Policy, OPERATION_TYPES, VERSION};
-use crate::amount::Amount;
 use crate::asset::Asset;
 use crate::build::{flag_names, ACCOUNT_FLAGS};
 use crate::network::Network;
@@ -20,14 +19,7 @@ pub(super) fn asset_name(a: &stellar_xdr::Asset) -> String {
     }
 }
 
-/// Stroops as an amount for people; sums may exceed what one Stellar amount holds.
-pub(super) fn amount_words(stroops: i128) -> String {
-    match i64::try_from(stroops).ok().map(Amount::from_stroops) {
-        Some(Ok(a)) => a.to_string(),
-        _ if stroops < 0 => format!("{stroops} stroops"),
-        _ => format!("more than {}", crate::amount::MAX),
-    }
-}
+pub(super) use crate::amount::sum_words as amount_words;
 
 /// A network for people: its name, or for a custom network its passphrase (escaped).
 pub(super) fn network_words(n: &Network) -> String {
@@ -171,6 +163,60 @@ impl Policy {
             yes_no(self.allow_signer_removal)
         );
         let _ = writeln!(s, "  account_merge: {}", yes_no(self.allow_account_merge));
+        match &self.signer_changes {
+            None => {
+                let _ = writeln!(s, "  add or re-weight a signer: refused");
+            }
+            Some(c) => {
+                let kinds = if c.kinds.is_empty() {
+                    "no kind".to_string()
+                } else {
+                    list(&c.kinds)
+                };
+                let keys = match &c.keys {
+                    None => "any key".to_string(),
+                    Some(k) if k.is_empty() => "no key".to_string(),
+                    Some(k) => format!("only {}", list(k)),
+                };
+                let _ = writeln!(
+                    s,
+                    "  add or re-weight a signer: ALLOWED for {kinds}; {keys}"
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "  change a threshold: {}",
+            yes_no(self.allow_threshold_changes)
+        );
+        let _ = writeln!(
+            s,
+            "  fees: at most {} XLM per transaction; validity: at most {}",
+            amount_words(i128::from(self.max_fee)),
+            crate::review::duration_words(self.max_validity)
+        );
+        let _ = writeln!(
+            s,
+            "  preconditions beyond time bounds: {}",
+            if self.allow_preconditions.is_empty() {
+                "none".to_string()
+            } else {
+                list(&self.allow_preconditions)
+            }
+        );
+        if self.muxed_destinations.is_empty() {
+            let _ = writeln!(s, "  muxed destinations (M…): none");
+        } else {
+            let pairs: Vec<String> = self
+                .muxed_destinations
+                .iter()
+                .map(|(a, id)| format!("{a} ID {id}"))
+                .collect();
+            let _ = writeln!(s, "  muxed destinations (M…): only {}", pairs.join(", "));
+        }
+        for (a, kind) in &self.required_memos {
+            let _ = writeln!(s, "  payments to {a} need a memo ({kind})");
+        }
         if self.require_offline {
             let _ = writeln!(
                 s,

@@ -11,9 +11,11 @@
 //! - restrictions (`source_accounts`, `operations`, `destinations`, `max_amount_per_tx`,
 //!   `max_amount_per_batch`): absent means that rule restricts nothing; present means it is the
 //!   complete list, and anything not in it is refused;
-//! - permissions (`may_set_flags`, `may_clear_flags`, `allow_…`): absent means not permitted.
+//! - permissions (`may_set_flags`, `may_clear_flags`, `allow_…`, `muxed_destinations`): absent
+//!   means not permitted;
+//! - limits (`max_fee`, `max_validity`): absent means the default (1 XLM, 30 days).
 //!
-//! `networks` is required.
+//! `networks` is required. A policy bound to a keystore is known by its SHA-256 ([`digest`]).
 //!
 //! `parse` reads a policy file, `check` holds envelopes against it, `describe` says it (and what it
 //! refuses) in words; the types they share are here.
@@ -46,6 +48,32 @@ pub const OPERATION_TYPES: [&str; 10] = [
 /// The `auth_immutable` account flag bit; governed by `allow_auth_immutable`, never by
 /// `may_set_flags`.
 const AUTH_IMMUTABLE: u32 = 4;
+
+/// The kinds of signer `allow_signer_changes.kinds` names (as the review's `details` do).
+pub const SIGNER_KINDS: [&str; 4] = ["ed25519", "pre_auth_tx", "hash_x", "ed25519_signed_payload"];
+
+/// The preconditions beyond time bounds that `allow_preconditions` may allow.
+pub const PRECONDITIONS: [&str; 5] = [
+    "ledger_bounds",
+    "min_seq_num",
+    "min_seq_age",
+    "min_seq_ledger_gap",
+    "extra_signers",
+];
+
+/// The memo kinds `required_memos` may ask for: `any` memo, or one of the four types.
+pub const MEMO_KINDS: [&str; 5] = ["any", "text", "id", "hash", "return"];
+
+/// The default of `max_fee`: 1 XLM per transaction, in stroops.
+pub const DEFAULT_MAX_FEE: i64 = crate::review::DEFAULT_MAX_FEE;
+/// The default of `max_validity`: 30 days, in seconds.
+pub const DEFAULT_MAX_VALIDITY: u64 = crate::review::DEFAULT_MAX_VALIDITY;
+
+/// The SHA-256 of a policy file's bytes: what a keystore binds (docs/keystore.md).
+pub fn digest(text: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(text).into()
+}
 
 /// The default policy file of a keystore: the keystore's file name with `.policy.json` appended
 /// (`issuer.keystore` → `issuer.keystore.policy.json`), in the same directory.
@@ -83,6 +111,20 @@ pub enum PolicyError {
     DuplicateAsset { field: String, key: String },
     #[error("may_set_flags: auth_immutable is governed by allow_auth_immutable alone; remove it from may_set_flags")]
     ImmutableInSetFlags,
+    #[error("{field}: {source}")]
+    Duration { field: String, source: BuildError },
+    #[error("max_validity: must be longer than 0 seconds")]
+    ZeroValidity,
+    #[error("{field}: \"{value}\" is not a kind of signer; use {kinds}", kinds = SIGNER_KINDS.join(", "))]
+    SignerKind { field: String, value: String },
+    #[error("{field}: \"{value}\" is not a signer key (G…, T…, X… or P…)")]
+    SignerKey { field: String, value: String },
+    #[error("allow_preconditions: \"{0}\" is not a precondition a policy can allow; use {list}", list = PRECONDITIONS.join(", "))]
+    UnknownPrecondition(String),
+    #[error("{field}: \"{value}\" is not a memo kind; use {kinds}", kinds = MEMO_KINDS.join(", "))]
+    MemoKind { field: String, value: String },
+    #[error("{field}: \"{value}\" is not a muxed account ID (a whole number from 0 to 18446744073709551615)")]
+    MuxedId { field: String, value: String },
 }
 
 /// A transaction (or batch) outside the policy: the rule it breaks and what it does.
@@ -137,6 +179,27 @@ pub struct Policy {
     allow_signer_removal: bool,
     allow_account_merge: bool,
     require_offline: bool,
+    /// The most a transaction may pay in fees (for a fee bump, the outer fee), in stroops.
+    max_fee: i64,
+    /// The longest a transaction may stay valid, in seconds from the time of signing.
+    max_validity: u64,
+    /// Which signers `set_options` may add or re-weight; `None`: none.
+    signer_changes: Option<SignerChanges>,
+    allow_threshold_changes: bool,
+    /// The preconditions beyond time bounds that may appear (names from [`PRECONDITIONS`]).
+    allow_preconditions: Vec<&'static str>,
+    /// The muxed destinations (`M…`) that may receive: account and ID.
+    muxed_destinations: Vec<(AccountId, u64)>,
+    /// Destinations that need a memo, and which kind (from [`MEMO_KINDS`]).
+    required_memos: Vec<(AccountId, &'static str)>,
+}
+
+/// What `allow_signer_changes` allows: the kinds of signer, and when `keys` is given, only those
+/// keys (strkeys: `G…`, `T…`, `X…`, `P…`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignerChanges {
+    pub kinds: Vec<&'static str>,
+    pub keys: Option<Vec<String>>,
 }
 
 impl Policy {
@@ -144,6 +207,16 @@ impl Policy {
     /// signer checks its network interfaces; the policy only says so.
     pub fn require_offline(&self) -> bool {
         self.require_offline
+    }
+
+    /// The most a transaction may pay in fees, in stroops (`max_fee`).
+    pub fn max_fee(&self) -> i64 {
+        self.max_fee
+    }
+
+    /// The longest a transaction may stay valid, in seconds (`max_validity`).
+    pub fn max_validity(&self) -> u64 {
+        self.max_validity
     }
 }
 
@@ -183,8 +256,8 @@ mod tests {
         let parsed = parse(&default_text()).expect("default text parses");
         assert_eq!(parsed, default_for_new_keystore());
         let e = env(vec![OpBody::BumpSequence { to: 5 }]);
-        assert!(parsed.check(&e, &Network::Testnet).is_ok());
-        let v = parsed.check(&e, &Network::Pubnet).unwrap_err();
+        assert!(parsed.check(&e, &Network::Testnet, 0).is_ok());
+        let v = parsed.check(&e, &Network::Pubnet, 0).unwrap_err();
         assert_eq!(v.rule, "networks");
     }
 

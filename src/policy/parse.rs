@@ -1,5 +1,8 @@
 //! Reading a policy file: serde checks its shape, the library's parsers every value.
-use super::{Policy, PolicyError, AUTH_IMMUTABLE, OPERATION_TYPES, VERSION};
+use super::{
+    Policy, PolicyError, SignerChanges, AUTH_IMMUTABLE, DEFAULT_MAX_FEE, DEFAULT_MAX_VALIDITY,
+    MEMO_KINDS, OPERATION_TYPES, PRECONDITIONS, SIGNER_KINDS, VERSION,
+};
 use crate::account::AccountId;
 use crate::amount::Amount;
 use crate::asset::Asset;
@@ -59,6 +62,30 @@ struct RawPolicy {
     allow_account_merge: bool,
     #[serde(default)]
     require_offline: bool,
+    max_fee: Option<String>,
+    max_validity: Option<String>,
+    allow_signer_changes: Option<RawSignerChanges>,
+    #[serde(default)]
+    allow_threshold_changes: bool,
+    #[serde(default)]
+    allow_preconditions: Vec<String>,
+    #[serde(default)]
+    muxed_destinations: Vec<RawMuxed>,
+    required_memos: Option<Pairs<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignerChanges {
+    kinds: Vec<String>,
+    keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMuxed {
+    account: String,
+    id: crate::plan::NumOrText,
 }
 
 fn parse_account(field: String, text: &str) -> Result<AccountId, PolicyError> {
@@ -173,6 +200,73 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         return Err(PolicyError::ImmutableInSetFlags);
     }
     let may_clear_flags = parse_flags("may_clear_flags", &raw.may_clear_flags)?;
+    let max_fee = match &raw.max_fee {
+        None => DEFAULT_MAX_FEE,
+        Some(t) => t
+            .parse::<Amount>()
+            .map_err(|source| PolicyError::Amount {
+                field: "max_fee".into(),
+                source,
+            })?
+            .stroops(),
+    };
+    let max_validity = match &raw.max_validity {
+        None => DEFAULT_MAX_VALIDITY,
+        Some(t) => build::parse_duration(t).map_err(|source| PolicyError::Duration {
+            field: "max_validity".into(),
+            source,
+        })?,
+    };
+    if max_validity == 0 {
+        return Err(PolicyError::ZeroValidity);
+    }
+    let signer_changes = match raw.allow_signer_changes {
+        None => None,
+        Some(c) => Some(parse_signer_changes(c)?),
+    };
+    let mut allow_preconditions = Vec::new();
+    for name in &raw.allow_preconditions {
+        let known = PRECONDITIONS
+            .iter()
+            .find(|p| **p == name.trim())
+            .ok_or_else(|| {
+                PolicyError::UnknownPrecondition(crate::text::escape_bytes(name.as_bytes()))
+            })?;
+        if !allow_preconditions.contains(known) {
+            allow_preconditions.push(*known);
+        }
+    }
+    let mut muxed_destinations = Vec::new();
+    for (i, m) in raw.muxed_destinations.iter().enumerate() {
+        let account = parse_account(format!("muxed_destinations[{i}].account"), &m.account)?;
+        let text = m.id.text();
+        let id: u64 = text.trim().parse().map_err(|_| PolicyError::MuxedId {
+            field: format!("muxed_destinations[{i}].id"),
+            value: crate::text::escape_bytes(text.as_bytes()),
+        })?;
+        if !muxed_destinations.contains(&(account, id)) {
+            muxed_destinations.push((account, id));
+        }
+    }
+    let mut required_memos: Vec<(AccountId, &'static str)> = Vec::new();
+    for (key, kind) in raw.required_memos.map(|p| p.0).unwrap_or_default() {
+        let field = format!(
+            "required_memos.{}",
+            crate::text::escape_bytes(key.as_bytes())
+        );
+        let account = parse_account(field.clone(), &key)?;
+        let kind = MEMO_KINDS
+            .iter()
+            .find(|k| **k == kind.trim())
+            .ok_or_else(|| PolicyError::MemoKind {
+                field,
+                value: crate::text::escape_bytes(kind.as_bytes()),
+            })?;
+        match required_memos.iter_mut().find(|(a, _)| *a == account) {
+            Some(entry) => entry.1 = kind,
+            None => required_memos.push((account, kind)),
+        }
+    }
     Ok(Policy {
         comment: raw.comment,
         networks,
@@ -188,11 +282,71 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         allow_signer_removal: raw.allow_signer_removal,
         allow_account_merge: raw.allow_account_merge,
         require_offline: raw.require_offline,
+        max_fee,
+        max_validity,
+        signer_changes,
+        allow_threshold_changes: raw.allow_threshold_changes,
+        allow_preconditions,
+        muxed_destinations,
+        required_memos,
     })
 }
 
+/// `allow_signer_changes`: the kinds, and the keys when listed (each a signer strkey).
+fn parse_signer_changes(c: RawSignerChanges) -> Result<SignerChanges, PolicyError> {
+    let mut kinds = Vec::new();
+    for (i, k) in c.kinds.iter().enumerate() {
+        let known = SIGNER_KINDS
+            .iter()
+            .find(|s| **s == k.trim())
+            .ok_or_else(|| PolicyError::SignerKind {
+                field: format!("allow_signer_changes.kinds[{i}]"),
+                value: crate::text::escape_bytes(k.as_bytes()),
+            })?;
+        if !kinds.contains(known) {
+            kinds.push(*known);
+        }
+    }
+    let keys = match c.keys {
+        None => None,
+        Some(list) => {
+            let mut out: Vec<String> = Vec::new();
+            for (i, k) in list.iter().enumerate() {
+                let field = format!("allow_signer_changes.keys[{i}]");
+                if crate::account::looks_like_secret(k) {
+                    return Err(PolicyError::Account {
+                        field,
+                        source: crate::account::AccountIdError::SecretKey("S…".into()),
+                    });
+                }
+                let ok = matches!(
+                    stellar_strkey::Strkey::from_string(k.trim()),
+                    Ok(stellar_strkey::Strkey::PublicKeyEd25519(_)
+                        | stellar_strkey::Strkey::PreAuthTx(_)
+                        | stellar_strkey::Strkey::HashX(_)
+                        | stellar_strkey::Strkey::SignedPayloadEd25519(_))
+                );
+                if !ok {
+                    return Err(PolicyError::SignerKey {
+                        field,
+                        value: crate::text::escape_bytes(k.as_bytes()),
+                    });
+                }
+                let key = k.trim().to_string();
+                if !out.contains(&key) {
+                    out.push(key);
+                }
+            }
+            Some(out)
+        }
+    };
+    Ok(SignerChanges { kinds, keys })
+}
+
 /// The policy a new keystore gets: every network but pubnet; the ten operation types; setting and
-/// clearing auth_required, auth_revocable and auth_clawback_enabled; nothing irreversible.
+/// clearing auth_required, auth_revocable and auth_clawback_enabled; nothing irreversible, no
+/// change to signers or thresholds, no preconditions beyond time bounds, no muxed destination;
+/// at most 1 XLM of fees and 30 days of validity.
 /// It is the same policy as [`default_text`].
 pub fn default_for_new_keystore() -> Policy {
     Policy {
@@ -210,6 +364,13 @@ pub fn default_for_new_keystore() -> Policy {
         allow_signer_removal: false,
         allow_account_merge: false,
         require_offline: false,
+        max_fee: DEFAULT_MAX_FEE,
+        max_validity: DEFAULT_MAX_VALIDITY,
+        signer_changes: None,
+        allow_threshold_changes: false,
+        allow_preconditions: Vec::new(),
+        muxed_destinations: Vec::new(),
+        required_memos: Vec::new(),
     }
 }
 
@@ -231,7 +392,11 @@ pub fn default_text() -> String {
   "allow_auth_immutable": false,
   "allow_master_weight_change": false,
   "allow_signer_removal": false,
-  "allow_account_merge": false
+  "allow_account_merge": false,
+  "allow_threshold_changes": false,
+  "allow_preconditions": [],
+  "max_fee": "1",
+  "max_validity": "30d"
 }}
 "#
     )

@@ -11,6 +11,19 @@ use serde_json::{json, Value};
 /// Fixed test keys (made with `stellar_sdk.Keypair.random()`, the same as tests/it/signer_sdk.rs).
 const ALL_KEYS: [&Key; 3] = [&ISSUER, &ALICE, &COSIGNER];
 
+/// The upper time bound of the test transactions: a day from now, within the 30 days every
+/// policy allows by default (`max_validity`).
+static MAX_TIME: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    (now + 86_400).to_string()
+});
+
+/// A keystore passphrase strong enough for `keys generate` (zxcvbn score 3 or more).
+const STRONG: &str = "quartz lantern evening pumpkin ferry";
+
 /// The SEP-5 test vector 1 mnemonic (12 words).
 const MNEMONIC: &str = "illness spike retreat truth genius clock brain pass fit cave bargain toe";
 
@@ -45,7 +58,7 @@ fn payment_args<'a>(network: &'a str, amount: &'a str, extra: &[&'a str]) -> Vec
         "--sequence",
         "100",
         "--max-time",
-        "1900000000",
+        MAX_TIME.as_str(),
         "--yes",
     ];
     a.extend_from_slice(extra);
@@ -90,7 +103,7 @@ fn refused_by(extra_policy: &str, command: &[&str], rule: &str) {
         "--sequence",
         "100",
         "--max-time",
-        "1900000000",
+        MAX_TIME.as_str(),
         "--yes",
         "--key",
         "env:ISSUER_SECRET",
@@ -257,7 +270,7 @@ fn batch_over_the_per_batch_limit_is_refused_whole() {
     let plan = |seq: u64| {
         json!({
             "network": "testnet", "source": ISSUER.public, "sequence": seq.to_string(),
-            "max_time": 1900000000u64,
+            "max_time": MAX_TIME.as_str(),
             "operations": [{"type": "payment", "destination": DEST, "asset": "native", "amount": "6"}],
         })
         .to_string()
@@ -557,7 +570,7 @@ fn key_files_readable_by_others_are_refused() {
             "--passphrase-env",
             "PASS",
         ],
-        &[("PASS", "pw")],
+        &[("PASS", STRONG)],
     );
     assert!(out.status.success(), "{}", show(&out));
     let ks = dir.join("k.ks");
@@ -581,7 +594,7 @@ fn key_files_readable_by_others_are_refused() {
                 "out.xdr",
             ],
         ),
-        &[("PASS", "pw")],
+        &[("PASS", STRONG)],
     );
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(

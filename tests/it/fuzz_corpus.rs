@@ -104,6 +104,7 @@ macro_rules! targets {
 }
 
 targets!(
+    context,
     envelope_base64,
     envelope_xdr,
     txrep,

@@ -237,10 +237,10 @@ from nacl.bindings import (crypto_aead_xchacha20poly1305_ietf_decrypt,
                            crypto_aead_xchacha20poly1305_ietf_encrypt)
 from stellar_sdk import Keypair, StrKey
 
-def ad(public_key, log_n, r, p, salt):
-    return (b"stellar-airgap-keystore\x00" + (1).to_bytes(4, "big") + public_key
+def ad(public_key, log_n, r, p, salt, version=1, policy=b""):
+    return (b"stellar-airgap-keystore\x00" + version.to_bytes(4, "big") + public_key
             + bytes([log_n]) + r.to_bytes(4, "big") + p.to_bytes(4, "big")
-            + bytes([len(salt)]) + salt)
+            + bytes([len(salt)]) + salt + policy)
 
 def kdf(passphrase, salt, log_n, r, p):
     return hashlib.scrypt(passphrase, salt=salt, n=2 ** log_n, r=r, p=p,
@@ -250,17 +250,20 @@ req = json.load(sys.stdin)
 out = {"opened": [], "sealed": []}
 for case in req["open"]:
     f = json.loads(case["file"])
-    assert f["format"] == "stellar-airgap-keystore" and f["version"] == 1
+    assert f["format"] == "stellar-airgap-keystore" and f["version"] in (1, 2)
+    policy = bytes.fromhex(f["policy_sha256"]) if f["version"] == 2 else b""
     assert f["kdf"]["name"] == "scrypt" and f["aead"]["name"] == "xchacha20-poly1305"
     k = f["kdf"]
     salt = bytes.fromhex(k["salt"])
     public_key = StrKey.decode_ed25519_public_key(f["public_key"])
     key = kdf(case["passphrase"].encode(), salt, k["log_n"], k["r"], k["p"])
     seed = crypto_aead_xchacha20poly1305_ietf_decrypt(
-        bytes.fromhex(f["aead"]["ciphertext"]), ad(public_key, k["log_n"], k["r"], k["p"], salt),
+        bytes.fromhex(f["aead"]["ciphertext"]),
+        ad(public_key, k["log_n"], k["r"], k["p"], salt, f["version"], policy),
         bytes.fromhex(f["aead"]["nonce"]), key)
     kp = Keypair.from_raw_ed25519_seed(seed)
-    out["opened"].append({"public_key": kp.public_key, "secret": kp.secret})
+    out["opened"].append({"public_key": kp.public_key, "secret": kp.secret,
+                          "policy_sha256": f.get("policy_sha256")})
 for case in req["seal"]:
     kp = Keypair.random()
     log_n, r, p = case["log_n"], case["r"], case["p"]
@@ -268,11 +271,15 @@ for case in req["seal"]:
     nonce = os.urandom(24)
     public_key = kp.raw_public_key()
     key = kdf(case["passphrase"].encode(), salt, log_n, r, p)
+    version = 2 if case.get("policy") else 1
+    policy = hashlib.sha256(case["policy"].encode()).digest() if version == 2 else b""
     ciphertext = crypto_aead_xchacha20poly1305_ietf_encrypt(
-        kp.raw_secret_key(), ad(public_key, log_n, r, p, salt), nonce, key)
-    f = {"version": 1, "format": "stellar-airgap-keystore", "public_key": kp.public_key,
+        kp.raw_secret_key(), ad(public_key, log_n, r, p, salt, version, policy), nonce, key)
+    f = {"version": version, "format": "stellar-airgap-keystore", "public_key": kp.public_key,
          "aead": {"ciphertext": ciphertext.hex(), "nonce": nonce.hex(), "name": "xchacha20-poly1305"},
          "kdf": {"salt": salt.hex(), "p": p, "r": r, "log_n": log_n, "name": "scrypt"}}
+    if version == 2:
+        f["policy_sha256"] = policy.hex()
     out["sealed"].append({"file": json.dumps(f, sort_keys=True), "public_key": kp.public_key,
                           "secret": kp.secret})
 json.dump(out, sys.stdout)
@@ -280,7 +287,7 @@ json.dump(out, sys.stdout)
 
 #[test]
 fn keystore_interoperates_with_an_independent_python_implementation() {
-    use airgap::keys::keystore::{open, seal, KdfParams};
+    use airgap::keys::keystore::{open, seal, seal_bound, KdfParams};
 
     let passphrase = "correct horse ✓ battery staple";
     let mut open_cases = Vec::new();
@@ -297,9 +304,24 @@ fn keystore_interoperates_with_an_independent_python_implementation() {
         open_cases.push(json!({"file": file, "passphrase": passphrase}));
         expected.push(strkeys(&seed));
     }
+    // Version 2: bound to a policy's SHA-256 (docs/keystore.md).
+    let policy_text = airgap::policy::default_text();
+    let digest = airgap::policy::digest(policy_text.as_bytes());
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).unwrap();
+    let file = seal_bound(
+        &seed,
+        passphrase.as_bytes(),
+        KdfParams::new(10, 8, 1).unwrap(),
+        digest,
+    )
+    .unwrap();
+    open_cases.push(json!({"file": file, "passphrase": passphrase}));
+    expected.push(strkeys(&seed));
     let seal_cases = json!([
         {"log_n": 10, "r": 8, "p": 1, "salt_len": 32, "passphrase": passphrase},
         {"log_n": 12, "r": 2, "p": 3, "salt_len": 16, "passphrase": passphrase},
+        {"log_n": 10, "r": 8, "p": 1, "salt_len": 32, "passphrase": passphrase, "policy": policy_text},
     ]);
     let out = py(
         PY_KEYSTORE,
@@ -312,9 +334,13 @@ fn keystore_interoperates_with_an_independent_python_implementation() {
         assert_eq!(theirs["public_key"].as_str().unwrap(), public);
         assert_eq!(theirs["secret"].as_str().unwrap(), secret);
     }
+    assert_eq!(
+        opened.last().unwrap()["policy_sha256"].as_str(),
+        Some(hex::encode(digest).as_str())
+    );
 
     let sealed = out["sealed"].as_array().unwrap();
-    assert_eq!(sealed.len(), 2);
+    assert_eq!(sealed.len(), 3);
     for theirs in sealed {
         let file = theirs["file"].as_str().unwrap();
         let (seed, info) = open(file.as_bytes(), passphrase.as_bytes()).unwrap();
@@ -324,4 +350,11 @@ fn keystore_interoperates_with_an_independent_python_implementation() {
         assert_eq!(info.public_key, public);
         assert!(open(file.as_bytes(), b"not the passphrase").is_err());
     }
+    let (_, bound) = open(
+        sealed[2]["file"].as_str().unwrap().as_bytes(),
+        passphrase.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(bound.version, 2);
+    assert_eq!(bound.policy_sha256, Some(digest));
 }

@@ -7,6 +7,10 @@ use airgap::network::Network;
 use airgap::policy::{self, Policy, PolicyError, Violation};
 use stellar_xdr::TransactionEnvelope;
 
+/// When the transactions are checked: a day before they expire (`tx_from`'s max time), within
+/// every policy's max_validity.
+const NOW: u64 = 1_900_000_000 - 86_400;
+
 /// A valid account ID made of one repeated byte.
 fn acct(n: u8) -> AccountId {
     AccountId([n; 32])
@@ -63,14 +67,14 @@ fn policy(extra: &str) -> Policy {
 }
 
 fn refused(p: &Policy, env: &TransactionEnvelope) -> Violation {
-    match p.check(env, &Network::Testnet) {
+    match p.check(env, &Network::Testnet, NOW) {
         Ok(()) => panic!("the policy allowed what it should refuse"),
         Err(v) => v,
     }
 }
 
 fn allowed(p: &Policy, env: &TransactionEnvelope) {
-    if let Err(v) = p.check(env, &Network::Testnet) {
+    if let Err(v) = p.check(env, &Network::Testnet, NOW) {
         panic!("the policy refused what it should allow: {v}");
     }
 }
@@ -81,8 +85,8 @@ fn allowed(p: &Policy, env: &TransactionEnvelope) {
 fn networks() {
     let p = policy("");
     let env = tx(vec![OpBody::BumpSequence { to: 200 }]);
-    assert!(p.check(&env, &Network::Testnet).is_ok());
-    let v = p.check(&env, &Network::Pubnet).unwrap_err();
+    assert!(p.check(&env, &Network::Testnet, NOW).is_ok());
+    let v = p.check(&env, &Network::Pubnet, NOW).unwrap_err();
     assert_eq!(v.rule, "networks");
     assert_eq!(v.operation, None);
     assert!(v.message.contains("pubnet"), "{}", v.message);
@@ -93,17 +97,17 @@ fn networks() {
         r#"{"version": 1, "networks": ["Test SDF Network ; September 2015", "My Net ; 2024"]}"#,
     )
     .expect("parses");
-    assert!(p.check(&env, &Network::Testnet).is_ok());
+    assert!(p.check(&env, &Network::Testnet, NOW).is_ok());
     assert!(p
-        .check(&env, &Network::Custom("My Net ; 2024".into()))
+        .check(&env, &Network::Custom("My Net ; 2024".into()), NOW)
         .is_ok());
     let v = p
-        .check(&env, &Network::Custom("Other Net ; 2024".into()))
+        .check(&env, &Network::Custom("Other Net ; 2024".into()), NOW)
         .unwrap_err();
     assert_eq!(v.rule, "networks");
     // A passphrase from the online side never reaches the terminal raw.
     let v = p
-        .check(&env, &Network::Custom("Evil \x1b[2J Net".into()))
+        .check(&env, &Network::Custom("Evil \x1b[2J Net".into()), NOW)
         .unwrap_err();
     assert!(!v.message.contains('\x1b'), "{}", v.message);
     assert!(v.message.contains("\\x1b"), "{}", v.message);
@@ -368,13 +372,13 @@ fn max_amount_per_batch_refuses_the_whole_batch() {
     ));
     let t = |a: &str| (tx(vec![pay(acct(2), usd(), a)]), Network::Testnet);
     // Each within the per-transaction limit, the sum exactly the batch limit.
-    assert!(p.check_batch(&[t("1000"), t("500"), t("500")]).is_ok());
+    assert!(p.check_batch(&[t("1000"), t("500"), t("500")], NOW).is_ok());
     // Each still within the per-transaction limit, but the third brings the batch over.
     let batch = [t("1000"), t("500"), t("600"), t("1")];
     for (env, net) in &batch {
-        assert!(p.check(env, net).is_ok(), "each alone is allowed");
+        assert!(p.check(env, net, NOW).is_ok(), "each alone is allowed");
     }
-    let v = p.check_batch(&batch).unwrap_err();
+    let v = p.check_batch(&batch, NOW).unwrap_err();
     assert_eq!(v.rule, format!("max_amount_per_batch.USD:{}", issuer()));
     assert_eq!(v.transaction, Some(3));
     assert!(v.message.contains("2101"), "{}", v.message);
@@ -389,7 +393,7 @@ fn max_amount_per_batch_refuses_the_whole_batch() {
         r#", "max_amount_per_batch": {{"USD:{}": "10"}}"#,
         issuer()
     ));
-    assert!(p.check(&t("10").0, &Network::Testnet).is_ok());
+    assert!(p.check(&t("10").0, &Network::Testnet, NOW).is_ok());
     assert_eq!(
         refused(&p, &t("11").0).rule,
         format!("max_amount_per_batch.USD:{}", issuer())
@@ -401,8 +405,8 @@ fn per_transaction_rules_in_a_batch_name_the_transaction() {
     let p = policy("");
     let ok = (tx(vec![OpBody::BumpSequence { to: 200 }]), Network::Testnet);
     let bad = (tx(vec![OpBody::BumpSequence { to: 200 }]), Network::Pubnet);
-    assert!(p.check_batch(&[ok.clone(), ok.clone()]).is_ok());
-    let v = p.check_batch(&[ok.clone(), bad, ok]).unwrap_err();
+    assert!(p.check_batch(&[ok.clone(), ok.clone()], NOW).is_ok());
+    let v = p.check_batch(&[ok.clone(), bad, ok], NOW).unwrap_err();
     assert_eq!(v.rule, "networks");
     assert_eq!(v.transaction, Some(2));
     assert!(v.to_string().contains("transaction 2"), "{v}");
@@ -479,7 +483,13 @@ fn allow_signer_removal() {
         })])
     };
     let p = policy("");
-    allowed(&p, &signer(1));
+    // Adding a signer is governed by allow_signer_changes (issue 11), removing one by
+    // allow_signer_removal.
+    assert_eq!(refused(&p, &signer(1)).rule, "allow_signer_changes");
+    allowed(
+        &policy(r#", "allow_signer_changes": {"kinds": ["ed25519"]}"#),
+        &signer(1),
+    );
     let v = refused(&p, &signer(0));
     assert_eq!(v.rule, "allow_signer_removal");
     allowed(&policy(r#", "allow_signer_removal": true"#), &signer(0));
@@ -598,9 +608,9 @@ fn default_policy_refuses_pubnet() {
         home_domain: Some("example.com".into()),
         ..Default::default()
     })]);
-    assert!(p.check(&env, &Network::Testnet).is_ok());
-    assert!(p.check(&env, &Network::Standalone).is_ok());
-    let v = p.check(&env, &Network::Pubnet).unwrap_err();
+    assert!(p.check(&env, &Network::Testnet, NOW).is_ok());
+    assert!(p.check(&env, &Network::Standalone, NOW).is_ok());
+    let v = p.check(&env, &Network::Pubnet, NOW).unwrap_err();
     assert_eq!(v.rule, "networks");
     // Nothing irreversible by default.
     let merge = tx(vec![OpBody::AccountMerge {
@@ -685,7 +695,10 @@ fn the_documented_policies_parse() {
     );
     allowed(&issuer, &ceremony);
     assert_eq!(
-        issuer.check(&ceremony, &Network::Pubnet).unwrap_err().rule,
+        issuer
+            .check(&ceremony, &Network::Pubnet, NOW)
+            .unwrap_err()
+            .rule,
         "networks"
     );
     let elsewhere = tx_from(i, vec![OpSpec::new(pay(acct(9), usd, "1"))]);

@@ -211,6 +211,12 @@ pub fn oracle_json(subcommand: &str, input: &Value) -> Value {
 /// Verify an envelope's signatures with the JavaScript SDK (tests/js/verify.mjs).
 /// `input`: `{"envelope", "network", "public_keys"}`; answer: `{"hash", "signatures": [{"hint", "signer"}]}`.
 pub fn js_verify(input: &Value) -> Value {
+    node("verify.mjs", input)
+}
+
+/// Run the script `tests/js/NAME` with node on `input` (JSON on stdin) and read its JSON answer;
+/// a missing `node_modules` fails the test with the install command.
+pub fn node(script: &str, input: &Value) -> Value {
     let js = repo_root().join("tests/js");
     assert!(
         js.join("node_modules/@stellar/stellar-base").is_dir(),
@@ -218,14 +224,14 @@ pub fn js_verify(input: &Value) -> Value {
     );
     let out = feed(
         Command::new("node")
-            .arg(js.join("verify.mjs"))
+            .arg(js.join(script))
             .current_dir(repo_root()),
         Some(input.to_string().as_bytes()),
     )
     .unwrap_or_else(|e| panic!("cannot run node ({e}). {JS_HINT}"));
     let out =
-        run_reference(out, JS_HINT).unwrap_or_else(|e| panic!("the JS SDK refused {input}:\n{e}"));
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("verify.mjs: {e}: {out}"))
+        run_reference(out, JS_HINT).unwrap_or_else(|e| panic!("{script} refused its input:\n{e}"));
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{script}: {e}: {out}"))
 }
 
 /// A fixed test key, generated once with `stellar_sdk.Keypair.random()`. Secrets reach the signer

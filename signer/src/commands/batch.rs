@@ -1,46 +1,60 @@
-//! `batch`: one transaction per plan line, reviewed as a table, confirmed once, signed on every
-//! core (`airgap::pool`).
-use super::operations::overrides;
-use super::signing::confirm;
-use super::{now, read_input};
-use crate::cli::{BuildArgs, OutputArgs};
+//! `batch`: one transaction per plan line, each reviewed in full, the whole batch checked against
+//! the policy and confirmed once, signed on every core (`airgap::pool`), and written together.
+use super::operations::{context_failure, Setup};
+use super::read_input;
+use super::signing::{confirm, plural, show_context, will_sign_with};
+use crate::cli::{BatchArgs, BatchOutputArgs};
 use crate::custody::Custody;
 use crate::failure::Failure;
-use crate::keysource;
+use crate::keysource::{self, Planned};
 use crate::output;
 use airgap::account::AccountId;
 use airgap::build;
 use airgap::envelope;
+use airgap::files;
 use airgap::network::Network;
-use airgap::plan::{self, Overrides};
+use airgap::plan::{self, Overrides, RawPlan};
 use airgap::review::{self, Review};
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::Path;
 use stellar_xdr::TransactionEnvelope;
 
-/// `batch FILE`: every plan line built and reviewed, the whole batch checked against the policy
-/// and confirmed once, signed, and written as JSON Lines (and frames with --qr-frames).
-pub fn run(file: &str, common: &BuildArgs) -> Result<(), Failure> {
-    let o = &common.output;
-    if o.qr.is_some() || o.qr_terminal || o.format.is_some_and(|f| f != crate::cli::Format::Json) {
-        return Err(Failure::new("batch writes JSON Lines (--out or stdout) and frames (--qr-frames DIR), one set per transaction")
-            .remedy("drop --qr/--qr-terminal/--format, or sign the transactions one by one with `plan`"));
-    }
-    let text = read_input(file)?;
-    let keys = keysource::resolve(&common.keys)?;
-    let now = now();
-    let o = overrides(common, &keys, now)?;
-    let known: Vec<AccountId> = keys.iter().map(|k| k.seed.public_key()).collect();
+/// `batch FILE`: see the module documentation.
+pub fn run(a: &BatchArgs) -> Result<(), Failure> {
+    let o = &a.output;
+    // Before anything is read or asked: the outputs.
+    let targets: Vec<&Path> = [&o.out, &o.out_dir, &o.qr_frames]
+        .into_iter()
+        .flatten()
+        .map(|p| p.as_path())
+        .collect();
+    output::check_paths(&targets, o.force)?;
+    let density = output::density(&o.qr_density)?;
+    let text = read_input(&a.file)?;
     let lines: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
     if lines.is_empty() {
-        return Err(
-            Failure::new(format!("{file} holds no plans")).remedy("write one JSON plan per line")
-        );
+        return Err(Failure::new(format!("{} holds no plans", a.file))
+            .remedy("write one JSON plan per line"));
     }
-    let prepared = prepare_batch(&lines, &o, now, &known)?;
+    let raws = lines
+        .iter()
+        .map(|&(n, line)| {
+            plan::parse(line)
+                .map(|r| (n, r))
+                .map_err(|e| at(n, e.into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut setup = Setup::new(&a.tx, &a.keys)?;
+    let overrides = number(&raws, &mut setup, a)?;
+    let custody = Custody::load(&a.custody, &setup.keys, setup.context.as_ref())?;
+    let mut known: Vec<AccountId> = setup.keys.iter().filter_map(Planned::public_key).collect();
+    known.extend(custody.known_keys());
+    let prepared = prepare(&raws, &overrides, &setup, &custody, &known)?;
     let mut items = Vec::with_capacity(prepared.len());
     let mut shown = Vec::with_capacity(prepared.len());
     for (env, network, s) in prepared {
@@ -49,62 +63,152 @@ pub fn run(file: &str, common: &BuildArgs) -> Result<(), Failure> {
     }
     {
         let mut stderr = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
-        let _ = batch_table(&mut stderr, &items, &shown).and_then(|()| stderr.flush());
+        let _ = shown
+            .iter()
+            .try_for_each(|s| stderr.write_all(s.text.as_bytes()))
+            .and_then(|()| stderr.flush());
     }
+    if let Some(c) = &setup.context {
+        show_context(c, setup.now);
+    }
+    let keys = std::mem::take(&mut setup.keys);
     if !keys.is_empty() {
-        let custody = Custody::load(&common.custody, &keys)?;
         eprint!("{}", custody.describe());
-        // The whole batch is checked before anything is signed: one refusal refuses all.
-        custody.check_batch(&items)?;
+        // The whole batch is checked before anything is asked: one refusal refuses all.
+        custody.check_batch(&items, setup.now)?;
         custody.guard()?;
-        confirm(common.output.yes)?;
+        will_sign_with(&keys);
+        eprint!("{}", summary(&items, &shown));
+        confirm(o.yes)?;
     }
+    let keys = keysource::open_all(keys, &a.keys)?;
     let seeds: Vec<airgap::keys::SecretSeed> = keys.into_iter().map(|k| k.seed).collect();
-    // Each worker writes the output lines of the envelopes it signed, once their signatures
-    // have verified.
+    // Each worker encodes the envelopes it signed once their signatures have verified.
     let parts = envelope::sign_all_then(&mut items, &seeds, |first, part| {
-        let mut text = Vec::with_capacity(part.len() * 400);
-        for ((env, _), s) in part.iter().zip(&shown[first..]) {
-            output_line(&mut text, env, s);
-        }
-        text
+        part.iter()
+            .zip(&shown[first..])
+            .map(|((env, _), s)| {
+                let b64 = envelope::encode(env);
+                let mut line = Vec::with_capacity(b64.len() + 150);
+                output_line(&mut line, &b64, s);
+                (b64, line)
+            })
+            .collect::<Vec<_>>()
     })?;
-    if let Some(dir) = &common.output.qr_frames {
-        write_batch_frames(dir, &items, &common.output)?;
+    let encoded: Vec<(String, Vec<u8>)> = parts.into_iter().flatten().collect();
+    write_outputs(o, &items, &shown, &encoded, density)?;
+    if o.out.is_none() {
+        // Every line ends in a newline.
+        let mut stdout = std::io::stdout().lock();
+        encoded
+            .iter()
+            .try_for_each(|(_, line)| stdout.write_all(line))
+            .and_then(|()| stdout.flush())
+            .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))?;
     }
-    match &common.output.out {
-        Some(path) => {
-            output::write_atomic_parts(path, parts.iter().map(Vec::as_slice), common.output.force)?;
-            eprintln!(
-                "Wrote {} signed envelopes to {}",
-                items.len(),
-                path.display()
-            );
-            Ok(())
-        }
-        None => {
-            // Every line ends in a newline, as `print_stdout` would end the last one.
-            let mut stdout = std::io::stdout().lock();
-            parts
-                .iter()
-                .try_for_each(|p| stdout.write_all(p))
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))
-        }
+    let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
+    let _ = writeln!(stderr, "Transaction hashes ({}):", shown.len());
+    for (i, s) in shown.iter().enumerate() {
+        let _ = writeln!(
+            stderr,
+            "  {:>4}  sequence {}  {}",
+            i + 1,
+            s.sequence,
+            s.hash
+        );
+    }
+    let _ = stderr.flush();
+    Ok(())
+}
+
+/// A failure of one line, named by its line number.
+fn at(n: usize, f: Failure) -> Failure {
+    Failure {
+        message: format!("line {}: {}", n + 1, f.message),
+        ..f
     }
 }
 
-/// What `batch` keeps of a transaction's review: its line of the table, its findings, and the
-/// hash and sequence number for the output.
+/// Each line's overrides, with its sequence number: `--sequence N` (or the account context's next
+/// sequence) is the first transaction's, and each account's transactions follow consecutively. A
+/// line that gives its own sequence must give that number: a repeat (or a gap) would make the
+/// network refuse the rest.
+fn number(
+    raws: &[(usize, RawPlan)],
+    setup: &mut Setup,
+    a: &BatchArgs,
+) -> Result<Vec<Overrides>, Failure> {
+    let cli_sequence = setup.overrides.sequence;
+    // Per account: the next sequence number and the line that took the last one.
+    let mut next: BTreeMap<AccountId, (i64, Option<usize>)> = BTreeMap::new();
+    if let Some(c) = &setup.context {
+        next.insert(c.account, (c.next_sequence, None));
+    }
+    let mut out = Vec::with_capacity(raws.len());
+    for (i, (n, raw)) in raws.iter().enumerate() {
+        let mut o = setup.overrides.clone();
+        o.sequence = None;
+        // The source as resolve will see it (the line's, or the filled-in one).
+        if o.source.is_none() && raw.source.is_none() {
+            o.source = setup.overrides_for(raw, &a.keys)?.source;
+        }
+        let source = match (&o.source, &raw.source) {
+            (Some(s), _) => *s,
+            (None, Some(s)) => s.parse().map_err(|e: airgap::account::AccountIdError| {
+                at(*n, Failure::new(format!("source: {e}")))
+            })?,
+            (None, None) => return Err(at(*n, plan::PlanError::Missing("source").into())),
+        };
+        if i == 0 {
+            if let Some(first) = cli_sequence {
+                next.insert(source, (first, None));
+            }
+        }
+        let own = match &raw.sequence {
+            Some(s) => Some(build::parse_sequence(&s.text()).map_err(|e| at(*n, e.into()))?),
+            None => None,
+        };
+        let sequence = match (next.get(&source), own) {
+            (Some(&(expected, _)), Some(q)) if q != expected => {
+                let why = match next.get(&source).and_then(|(_, l)| *l) {
+                    Some(prev) if q < expected => format!(
+                        "sequence {q} of {source} collides with a transaction before it (line {} takes {})",
+                        prev + 1,
+                        expected - 1
+                    ),
+                    _ => format!(
+                        "it gives sequence {q}, but {source}'s transactions of this batch follow consecutively and this one is {expected}"
+                    ),
+                };
+                return Err(at(*n, Failure::new(why)).remedy(
+                    "leave \"sequence\" out of the lines (--sequence N or --account numbers them), or give consecutive numbers",
+                ));
+            }
+            (Some(&(expected, _)), _) => expected,
+            (None, Some(q)) => q,
+            (None, None) => return Err(at(*n, plan::PlanError::Missing("sequence").into())),
+        };
+        next.insert(source, (sequence.saturating_add(1), Some(*n)));
+        o.sequence = Some(sequence);
+        out.push(o);
+    }
+    Ok(out)
+}
+
+/// What `batch` keeps of a transaction's review: its text, its dangers, and what the summary
+/// and the output need.
 struct Shown {
-    row: String,
-    findings: Vec<review::Finding>,
+    text: String,
+    dangers: Vec<String>,
     hash: String,
     sequence: String,
+    source: AccountId,
+    fee: i64,
+    max_time: u64,
 }
 
 /// One line of `batch` output: `{"envelope":…,"hash":…,"sequence":…}` and a newline.
-fn output_line(text: &mut Vec<u8>, env: &TransactionEnvelope, r: &Shown) {
+fn output_line(text: &mut Vec<u8>, b64: &str, r: &Shown) {
     #[derive(serde::Serialize)]
     struct Line<'a> {
         envelope: &'a str,
@@ -112,7 +216,7 @@ fn output_line(text: &mut Vec<u8>, env: &TransactionEnvelope, r: &Shown) {
         sequence: &'a str,
     }
     let line = Line {
-        envelope: &envelope::encode(env),
+        envelope: b64,
         hash: &r.hash,
         sequence: &r.sequence,
     };
@@ -121,38 +225,41 @@ fn output_line(text: &mut Vec<u8>, env: &TransactionEnvelope, r: &Shown) {
     text.push(b'\n');
 }
 
-/// Parse, build and review every plan line of a batch, and write its line of the batch table,
-/// spread over the machine's cores (each line is independent); the error of the first bad line,
-/// by line number, is reported.
-fn prepare_batch(
-    lines: &[(usize, &str)],
-    o: &Overrides,
-    now: u64,
+/// Build and review every line, spread over the machine's cores (each line is independent); the
+/// error of the first bad line, by line number, is reported.
+fn prepare(
+    raws: &[(usize, RawPlan)],
+    overrides: &[Overrides],
+    setup: &Setup,
+    custody: &Custody,
     known: &[AccountId],
 ) -> Result<Vec<(TransactionEnvelope, Network, Shown)>, Failure> {
-    let one = |&(n, line): &(usize, &str)| -> Result<_, Failure> {
-        let at = |f: Failure| Failure {
-            message: format!("line {}: {}", n + 1, f.message),
-            ..f
-        };
-        let raw = plan::parse(line).map_err(|e| at(e.into()))?;
-        let spec = raw.resolve(o, now).map_err(|e| at(e.into()))?;
-        let env = build::envelope(build::build(&spec).map_err(|e| at(e.into()))?);
-        let r = review::review(&env, &spec.network, now, known).map_err(|e| at(e.into()))?;
-        let shown = Shown {
-            row: table_row(&r),
-            findings: r.findings,
-            hash: r.hash,
-            sequence: r.sequence,
-        };
+    let options = custody.review_options();
+    let count = raws.len();
+    let indexed: Vec<(usize, &(usize, RawPlan), &Overrides)> = raws
+        .iter()
+        .zip(overrides)
+        .enumerate()
+        .map(|(i, (r, o))| (i, r, o))
+        .collect();
+    let one = |&(i, (n, raw), o): &(usize, &(usize, RawPlan), &Overrides)| -> Result<_, Failure> {
+        let spec = raw.resolve(o, setup.now).map_err(|e| at(*n, e.into()))?;
+        if let Some(c) = &setup.context {
+            c.check_network(&spec.network)
+                .map_err(|e| at(*n, context_failure(e)))?;
+        }
+        let env = build::envelope(build::build(&spec).map_err(|e| at(*n, e.into()))?);
+        let r = review::review_with(&env, &spec.network, setup.now, known, &options)
+            .map_err(|e| at(*n, e.into()))?;
+        let shown = shown(&r, i + 1, count, *n + 1);
         Ok((env, spec.network, shown))
     };
     // Small chunks, several per thread, so the work spreads evenly.
-    let chunk = lines
+    let chunk = indexed
         .len()
         .div_ceil(airgap::pool::threads() * 4)
         .clamp(1, 512);
-    let parts = airgap::pool::try_chunks(lines, chunk, |_, part| {
+    let parts = airgap::pool::try_chunks(&indexed, chunk, |_, part| {
         part.iter().map(one).collect::<Result<Vec<_>, _>>()
     })
     .map_err(|e| match e {
@@ -162,85 +269,198 @@ fn prepare_batch(
     Ok(parts.into_iter().flatten().collect())
 }
 
-/// Frames for each transaction of a batch, in `DIR/<sequence>/`; the whole directory appears at once.
-fn write_batch_frames(
-    dir: &std::path::Path,
-    items: &[(TransactionEnvelope, Network)],
-    out: &OutputArgs,
-) -> Result<(), Failure> {
-    let density = out
-        .qr_density
-        .parse()
-        .map_err(|e: airgap::qr::encode::QrEncodeError| Failure::new(e.to_string()))?;
-    airgap::files::write_dir_atomic(dir, out.force, |tmp| {
-        for (env, _) in items {
-            let sub = tmp.join(envelope::sequence(env).to_string());
-            output::write_frames(&sub, env, density, false)?;
-        }
-        Ok::<(), Failure>(())
-    })?;
-    eprintln!(
-        "Wrote QR frames for {} transactions under {}",
-        items.len(),
-        dir.display()
-    );
-    Ok(())
+fn shown(r: &Review, number: usize, count: usize, line: usize) -> Shown {
+    Shown {
+        text: format!(
+            "==== Transaction {number} of {count} (line {line}) ====\n{}",
+            r.to_text()
+        ),
+        dangers: r.dangers().map(|f| f.short.clone()).collect(),
+        hash: r.hash.clone(),
+        sequence: r.sequence.clone(),
+        source: r.source,
+        fee: r.fee.stroops,
+        max_time: r.max_time,
+    }
 }
 
-/// The batch review: one line per transaction, then every distinct finding once.
-fn batch_table(
-    w: &mut impl Write,
+/// The batch's summary, right above the question: networks, count, sources and sequences, fees,
+/// validity, and every danger (once per message, with the transactions it concerns).
+fn summary(items: &[(TransactionEnvelope, Network)], shown: &[Shown]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let networks: std::collections::BTreeSet<String> = items
+        .iter()
+        .map(|(_, n)| {
+            format!(
+                "{} \"{}\"",
+                n.name().to_uppercase(),
+                airgap::text::escape_bytes(n.passphrase().as_bytes())
+            )
+        })
+        .collect();
+    let _ = writeln!(s, "Summary of the batch (check these before you answer):");
+    let networks = networks.into_iter().collect::<Vec<_>>().join(", ");
+    for (i, line) in review::wrap(&networks, 67, 0).into_iter().enumerate() {
+        let name = if i == 0 { "network" } else { "" };
+        let _ = writeln!(s, "  {name:<10} {line}");
+    }
+    let _ = writeln!(
+        s,
+        "  count      {} transaction{}",
+        shown.len(),
+        plural(shown.len())
+    );
+    let mut by_source: BTreeMap<AccountId, Vec<&str>> = BTreeMap::new();
+    for r in shown {
+        by_source.entry(r.source).or_default().push(&r.sequence);
+    }
+    for (source, seqs) in &by_source {
+        let range = match (seqs.first(), seqs.last()) {
+            (Some(a), Some(b)) if a != b => format!("sequences {a} to {b}"),
+            (Some(a), _) => format!("sequence {a}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "  source     {} ({}, {range})",
+            source.short(),
+            seqs.len()
+        );
+    }
+    let total: i128 = shown.iter().map(|r| i128::from(r.fee)).sum();
+    let _ = writeln!(
+        s,
+        "  fees       {total} stroops at most in all ({} XLM)",
+        airgap::amount::sum_words(total)
+    );
+    let until = |t: u64| {
+        if t == 0 {
+            "NO UPPER BOUND".to_string()
+        } else {
+            review::time_words(t)
+        }
+    };
+    let latest = shown
+        .iter()
+        .map(|r| {
+            if r.max_time == 0 {
+                u64::MAX
+            } else {
+                r.max_time
+            }
+        })
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "  valid      the last until {}",
+        until(if latest == u64::MAX { 0 } else { latest })
+    );
+    let mut dangers: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, r) in shown.iter().enumerate() {
+        for d in &r.dangers {
+            match dangers.iter_mut().find(|(m, _)| *m == d.as_str()) {
+                Some((_, txs)) => txs.push(i + 1),
+                None => dangers.push((d, vec![i + 1])),
+            }
+        }
+    }
+    if dangers.is_empty() {
+        let _ = writeln!(s, "  no danger found");
+    }
+    for (message, txs) in dangers {
+        let which = if txs.len() == shown.len() && shown.len() > 1 {
+            "every transaction".to_string()
+        } else if txs.len() <= 6 {
+            format!(
+                "transaction{} {}",
+                plural(txs.len()),
+                txs.iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!("{} transactions", txs.len())
+        };
+        for line in review::wrap(&format!("!! DANGER ({which}): {message}"), 80, 4) {
+            let _ = writeln!(s, "{line}");
+        }
+    }
+    s
+}
+
+/// `--out` (JSON Lines), `--out-dir` (a blob file per transaction) and `--qr-frames` (frames
+/// per transaction): staged, then put in place together or not at all.
+fn write_outputs(
+    o: &BatchOutputArgs,
     items: &[(TransactionEnvelope, Network)],
     shown: &[Shown],
-) -> std::io::Result<()> {
-    let passphrases: std::collections::BTreeSet<(&str, &str)> = items
-        .iter()
-        .map(|(_, n)| (n.name(), n.passphrase()))
-        .collect();
-    let networks: std::collections::BTreeSet<String> = passphrases
-        .into_iter()
-        .map(|(name, passphrase)| format!("{} — \"{passphrase}\"", name.to_uppercase()))
-        .collect();
-    writeln!(
-        w,
-        "Batch of {} transactions on {}",
-        shown.len(),
-        networks.into_iter().collect::<Vec<_>>().join(", ")
-    )?;
-    writeln!(
-        w,
-        "{:>4}  {:<20} {:<22} {:>3}  {:<23}  first operation",
-        "#", "sequence", "source", "ops", "valid until"
-    )?;
-    for (i, r) in shown.iter().enumerate() {
-        writeln!(w, "{:>4}  {}", i + 1, r.row)?;
+    encoded: &[(String, Vec<u8>)],
+    density: airgap::qr::encode::QrDensity,
+) -> Result<(), Failure> {
+    let mut staged = Vec::new();
+    let mut said = Vec::new();
+    if let Some(path) = &o.out {
+        staged.push(
+            files::stage_file(path, encoded.iter().map(|(_, l)| l.as_slice()))
+                .map_err(output::file_failure)?,
+        );
+        said.push(format!(
+            "Wrote {} signed envelopes to {}",
+            items.len(),
+            path.display()
+        ));
     }
-    let mut seen = std::collections::BTreeSet::new();
-    for f in shown.iter().flat_map(|r| &r.findings) {
-        if seen.insert(f.message.as_str()) {
-            writeln!(w, "!! {:?}: {}", f.severity, f.message)?;
-        }
+    if let Some(dir) = &o.out_dir {
+        let width = items.len().to_string().len().max(6);
+        staged.push(
+            files::stage_dir(dir, |tmp| {
+                for (i, ((b64, _), s)) in encoded.iter().zip(shown).enumerate() {
+                    let name = format!("{:0width$}-{}.xdr", i + 1, s.sequence);
+                    files::write_in(tmp, &name, format!("{b64}\n").as_bytes())?;
+                }
+                Ok::<(), files::FileError>(())
+            })
+            .map_err(output::file_failure)?,
+        );
+        said.push(format!(
+            "Wrote {} blob files to {} (for `airgap-relay submit {}`)",
+            items.len(),
+            dir.display(),
+            dir.display()
+        ));
+    }
+    if let Some(dir) = &o.qr_frames {
+        staged.push(
+            files::stage_dir(dir, |tmp| {
+                for (env, _) in items {
+                    let sub = tmp.join(envelope::sequence(env).to_string());
+                    std::fs::create_dir(&sub).map_err(|source| files::FileError::Io {
+                        path: sub.clone(),
+                        source,
+                    })?;
+                    let frames = airgap::frames::frames_files(&envelope::to_bytes(env), density)
+                        .map_err(|e| files::FileError::Io {
+                            path: sub.clone(),
+                            source: std::io::Error::other(e.to_string()),
+                        })?;
+                    airgap::frames::write_files(&sub, &frames)?;
+                }
+                Ok::<(), files::FileError>(())
+            })
+            .map_err(output::file_failure)?,
+        );
+        said.push(format!(
+            "Wrote QR frames for {} transactions under {}",
+            items.len(),
+            dir.display()
+        ));
+    }
+    files::commit(staged, o.force).map_err(output::file_failure)?;
+    for s in said {
+        eprintln!("{s}");
     }
     Ok(())
-}
-
-/// A transaction's line of the batch table, after its number.
-fn table_row(r: &Review) -> String {
-    let until = if r.max_time == 0 {
-        "NO UPPER BOUND".to_string()
-    } else {
-        review::time_words(r.max_time)
-    };
-    let first = r
-        .operations
-        .first()
-        .and_then(|o| o.effects.first())
-        .map_or("", String::as_str);
-    format!(
-        "{:<20} {:<22} {:>3}  {:<23}  {first}",
-        r.sequence,
-        r.source.short(),
-        r.operations.len(),
-        until
-    )
 }

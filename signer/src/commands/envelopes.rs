@@ -1,5 +1,5 @@
 //! The commands on an envelope that exists already: `sign`, `inspect`, `merge`, `qr`.
-use super::signing::finish;
+use super::signing::{finish, Signing};
 use super::{in_file, network_of, now, print_stdout, read_input};
 use crate::cli::{CustodyArgs, KeyArgs, NetworkArg, OutputArgs};
 use crate::custody::Custody;
@@ -19,14 +19,26 @@ pub fn sign(
     output: &OutputArgs,
     custody: &CustodyArgs,
 ) -> Result<(), Failure> {
+    output::check(output)?;
     let env = envelope::decode(&read_input(input)?).map_err(|e| in_file(input, e))?;
     let network = network_of(network)?;
-    let keys = keysource::resolve(keys)?;
-    if keys.is_empty() {
+    if keys.unsigned {
         return Err(Failure::new("`sign` needs at least one --key"));
     }
-    let custody = Custody::load(custody, &keys)?;
-    finish(env, &network, keys, output, now(), &custody)
+    let planned = keysource::plan(keys)?;
+    let custody = Custody::load(custody, &planned, None)?;
+    finish(
+        env,
+        Signing {
+            network: &network,
+            keys: planned,
+            key_args: keys,
+            out: output,
+            now: now(),
+            custody: &custody,
+            context: None,
+        },
+    )
 }
 
 /// `inspect`: the review, and the weights when signer sets are given; no key.
@@ -68,6 +80,7 @@ pub fn merge(
     out: &OutputArgs,
 ) -> Result<(), Failure> {
     let network = network_of(network)?;
+    output::check(out)?;
     if inputs.iter().filter(|i| *i == "-").count() > 1 {
         return Err(Failure::new("stdin (-) can be read only once"));
     }
@@ -91,7 +104,9 @@ pub fn merge(
     let r = review::review(&merged.envelope, &network, now(), &merged.known)?;
     eprint!("{}", r.to_text());
     eprint!("{}", merged.to_text());
-    output::emit(&merged.envelope, &network, &r, out)
+    output::emit(&merged.envelope, &network, &r, out)?;
+    super::print_hash(&r.hash);
+    Ok(())
 }
 
 /// `qr`: an envelope as QR output, unsigned by this run.
@@ -102,5 +117,7 @@ pub fn qr(input: &str, network: &NetworkArg, output: &OutputArgs) -> Result<(), 
         return Err(Failure::new("`qr` needs somewhere to put the code")
             .remedy("pass --qr FILE.png|.svg|.gif, --qr-frames DIR or --qr-terminal"));
     }
-    output::write_qr_outputs(&env, &envelope::encode(&env), &network, output)
+    output::check(output)?;
+    let r = review::review(&env, &network, now(), &[])?;
+    output::emit(&env, &network, &r, output)
 }

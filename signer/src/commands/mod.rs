@@ -1,6 +1,6 @@
 //! What each command does: turn arguments into a transaction, show it, ask, sign, write. One
 //! module per family of commands; the input and output helpers they share are here.
-use crate::cli::{Cli, Command, NetworkArg};
+use crate::cli::{Cli, Command, NetworkArg, PolicyCommand};
 use crate::failure::Failure;
 use airgap::envelope;
 use airgap::network::Network;
@@ -16,7 +16,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Operation(op) => operations::run(op),
         Command::Plan { file, common } => operations::plan(&file, &common),
-        Command::Batch { file, common } => batch::run(&file, &common),
+        Command::Batch(args) => batch::run(&args),
         Command::Sign {
             input,
             network,
@@ -42,6 +42,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             output,
         } => envelopes::qr(&input, &network, &output),
         Command::Keys(k) => keys::run(k),
+        Command::Policy(PolicyCommand::Bind {
+            keystore,
+            passphrase_env,
+        }) => keys::bind(&keystore, passphrase_env.as_deref()),
     }
 }
 
@@ -83,6 +87,12 @@ fn read_input(input: &str) -> Result<String, Failure> {
     };
     result.map_err(|e| Failure::new(format!("cannot read {input}: {e}")))?;
     Ok(text)
+}
+
+/// The hash, last, on a line of its own that fits an 80-column terminal: read it across to the
+/// online machine (`airgap-relay … --expect-hash`).
+fn print_hash(hash: &str) {
+    eprintln!("Transaction hash, to compare on the online machine:\n  {hash}");
 }
 
 fn print_stdout(text: &str) -> Result<(), Failure> {

@@ -1,7 +1,7 @@
 //! The keystore file as JSON: the document `seal` writes, and the defensive reading of one.
 use super::{
     strkey_public, KdfParams, KeystoreError, KeystoreInfo, AEAD_NAME, CIPHERTEXT_LEN, FORMAT,
-    KDF_NAME, MAX_FILE_LEN, MAX_SALT_LEN, MIN_SALT_LEN, NONCE_LEN, VERSION,
+    KDF_NAME, MAX_FILE_LEN, MAX_SALT_LEN, MIN_SALT_LEN, NONCE_LEN, VERSION, VERSION_UNBOUND,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -11,6 +11,8 @@ pub(super) struct FileV1 {
     pub(super) format: &'static str,
     pub(super) version: u32,
     pub(super) public_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) policy_sha256: Option<String>,
     pub(super) kdf: KdfV1,
     pub(super) aead: AeadV1,
 }
@@ -61,14 +63,36 @@ pub(super) fn parse(file_text: &[u8]) -> Result<Parsed, KeystoreError> {
             field: "version",
             expected: "a whole number",
         })?;
-    if version != u64::from(VERSION) {
+    let bound = if version == u64::from(VERSION) {
+        true
+    } else if version == u64::from(VERSION_UNBOUND) {
+        false
+    } else {
         return Err(KeystoreError::UnsupportedVersion { version });
-    }
-    only_fields(
-        top,
-        &["format", "version", "public_key", "kdf", "aead"],
-        "top level",
-    )?;
+    };
+    let fields: &[&str] = if bound {
+        &[
+            "format",
+            "version",
+            "public_key",
+            "policy_sha256",
+            "kdf",
+            "aead",
+        ]
+    } else {
+        &["format", "version", "public_key", "kdf", "aead"]
+    };
+    only_fields(top, fields, "top level")?;
+    let policy_sha256 = if bound {
+        Some(hex_array::<32>(
+            top,
+            "policy_sha256",
+            "policy_sha256",
+            "32 bytes in hexadecimal",
+        )?)
+    } else {
+        None
+    };
 
     let public_key_text = str_field(top, "public_key", "public_key")?;
     let public_key = stellar_strkey::ed25519::PublicKey::from_string(public_key_text)
@@ -116,9 +140,10 @@ pub(super) fn parse(file_text: &[u8]) -> Result<Parsed, KeystoreError> {
 
     Ok(Parsed {
         info: KeystoreInfo {
-            version: VERSION,
+            version: if bound { VERSION } else { VERSION_UNBOUND },
             public_key: strkey_public(&public_key),
             kdf: params,
+            policy_sha256,
         },
         public_key,
         salt,

@@ -19,8 +19,11 @@ mod file;
 
 /// Value of the `format` field.
 pub const FORMAT: &str = "stellar-airgap-keystore";
-/// The format version this module writes and reads.
-pub const VERSION: u32 = 1;
+/// The newest format version: 2, which binds a signing policy ([`seal_bound`]). Version 1
+/// ([`seal`]) binds none; both are read.
+pub const VERSION: u32 = 2;
+/// The version without a bound policy.
+pub const VERSION_UNBOUND: u32 = 1;
 /// Files longer than this are refused before parsing.
 pub const MAX_FILE_LEN: usize = 64 * 1024;
 
@@ -56,7 +59,7 @@ pub enum KeystoreError {
     NotJson { line: usize, column: usize },
     #[error("the file is not a stellar-airgap keystore: its \"format\" field is missing or not \"stellar-airgap-keystore\"")]
     NotAKeystore,
-    #[error("keystore version {version} is not supported; this program reads version 1")]
+    #[error("keystore version {version} is not supported; this program reads versions 1 and 2")]
     UnsupportedVersion { version: u64 },
     #[error("the keystore field `{field}` is missing")]
     MissingField { field: &'static str },
@@ -65,7 +68,9 @@ pub enum KeystoreError {
         field: &'static str,
         expected: &'static str,
     },
-    #[error("the keystore object `{object}` has a field that keystore version 1 does not define")]
+    #[error(
+        "the keystore object `{object}` has a field that its keystore version does not define"
+    )]
     UnknownField { object: &'static str },
     #[error("the scrypt parameters log_n={log_n}, r={r}, p={p} are invalid: r and p must be at least 1 and log_n below 16*r")]
     KdfInvalid { log_n: u64, r: u64, p: u64 },
@@ -163,6 +168,17 @@ impl KdfParams {
         (128 * u64::from(self.r)) << self.log_n
     }
 
+    /// scrypt's work: `2^log_n * r * p`.
+    pub fn work(&self) -> u64 {
+        (u64::from(self.r) * u64::from(self.p)) << self.log_n
+    }
+
+    /// Whether these parameters cost a guesser less memory or less work than today's defaults.
+    pub fn below_default(&self) -> bool {
+        let d = KdfParams::default();
+        self.memory_bytes() < d.memory_bytes() || self.work() < d.work()
+    }
+
     fn scrypt_params(&self) -> Result<scrypt::Params, scrypt::errors::InvalidParams> {
         scrypt::Params::new(self.log_n, self.r, self.p, SEED_LEN)
     }
@@ -177,14 +193,38 @@ pub struct KeystoreInfo {
     pub public_key: String,
     /// The scrypt parameters that protect it.
     pub kdf: KdfParams,
+    /// Version 2: the SHA-256 of the signing policy bound to the key (docs/keystore.md). Read in
+    /// the clear it is only a claim; [`open`] authenticates it.
+    pub policy_sha256: Option<[u8; 32]>,
 }
 
 /// Seals `seed` under `passphrase` (raw bytes, used exactly as given) and returns the keystore
-/// file's text: pretty-printed JSON with a final newline. Fresh random salt and nonce each call.
+/// file's text (version 1, no policy bound): pretty-printed JSON with a final newline. Fresh random
+/// salt and nonce each call.
 pub fn seal(
     seed: &[u8; 32],
     passphrase: &[u8],
     params: KdfParams,
+) -> Result<String, KeystoreError> {
+    seal_version(seed, passphrase, params, None)
+}
+
+/// [`seal`], binding the signing policy whose SHA-256 is `policy_sha256`: a version 2 file, whose
+/// associated data holds the digest, so the file opens only as bound to that policy.
+pub fn seal_bound(
+    seed: &[u8; 32],
+    passphrase: &[u8],
+    params: KdfParams,
+    policy_sha256: [u8; 32],
+) -> Result<String, KeystoreError> {
+    seal_version(seed, passphrase, params, Some(policy_sha256))
+}
+
+fn seal_version(
+    seed: &[u8; 32],
+    passphrase: &[u8],
+    params: KdfParams,
+    policy: Option<[u8; 32]>,
 ) -> Result<String, KeystoreError> {
     if passphrase.is_empty() {
         return Err(KeystoreError::EmptyPassphrase);
@@ -194,8 +234,13 @@ pub fn seal(
     getrandom::getrandom(&mut salt).map_err(|_| KeystoreError::Randomness)?;
     getrandom::getrandom(&mut nonce).map_err(|_| KeystoreError::Randomness)?;
 
+    let version = if policy.is_some() {
+        VERSION
+    } else {
+        VERSION_UNBOUND
+    };
     let public_key = public_key_of(seed);
-    let ad = associated_data(&public_key, &params, &salt);
+    let ad = associated_data(version, &public_key, &params, &salt, policy.as_ref());
     let key = derive_key(passphrase, &salt, &params)?;
     let cipher = XChaCha20Poly1305::new_from_slice(&key[..]).map_err(|_| KeystoreError::Cipher)?;
     let mut buffer = Zeroizing::new(*seed);
@@ -209,8 +254,9 @@ pub fn seal(
 
     let file = FileV1 {
         format: FORMAT,
-        version: VERSION,
+        version,
         public_key: strkey_public(&public_key),
+        policy_sha256: policy.map(hex::encode),
         kdf: KdfV1 {
             name: KDF_NAME,
             log_n: params.log_n,
@@ -237,7 +283,13 @@ pub fn open(
     passphrase: &[u8],
 ) -> Result<(Zeroizing<[u8; 32]>, KeystoreInfo), KeystoreError> {
     let parsed = parse(file_text)?;
-    let ad = associated_data(&parsed.public_key, &parsed.info.kdf, &parsed.salt);
+    let ad = associated_data(
+        parsed.info.version,
+        &parsed.public_key,
+        &parsed.info.kdf,
+        &parsed.salt,
+        parsed.info.policy_sha256.as_ref(),
+    );
     let key = derive_key(passphrase, &parsed.salt, &parsed.info.kdf)?;
     let cipher = XChaCha20Poly1305::new_from_slice(&key[..]).map_err(|_| KeystoreError::Cipher)?;
     let mut seed = Zeroizing::new([0u8; SEED_LEN]);
@@ -264,12 +316,19 @@ pub fn inspect(file_text: &[u8]) -> Result<KeystoreInfo, KeystoreError> {
     parse(file_text).map(|parsed| parsed.info)
 }
 
-/// The associated data: every header field in a fixed binary layout (docs/keystore.md).
-fn associated_data(public_key: &[u8; 32], params: &KdfParams, salt: &[u8]) -> Vec<u8> {
-    let mut ad = Vec::with_capacity(FORMAT.len() + 1 + 4 + 32 + 1 + 4 + 4 + 1 + salt.len());
+/// The associated data: every header field in a fixed binary layout (docs/keystore.md); version 2
+/// appends the bound policy's SHA-256.
+fn associated_data(
+    version: u32,
+    public_key: &[u8; 32],
+    params: &KdfParams,
+    salt: &[u8],
+    policy: Option<&[u8; 32]>,
+) -> Vec<u8> {
+    let mut ad = Vec::with_capacity(FORMAT.len() + 1 + 4 + 32 + 1 + 4 + 4 + 1 + salt.len() + 32);
     ad.extend_from_slice(FORMAT.as_bytes());
     ad.push(0);
-    ad.extend_from_slice(&VERSION.to_be_bytes());
+    ad.extend_from_slice(&version.to_be_bytes());
     ad.extend_from_slice(public_key);
     ad.push(params.log_n);
     ad.extend_from_slice(&params.r.to_be_bytes());
@@ -277,6 +336,9 @@ fn associated_data(public_key: &[u8; 32], params: &KdfParams, salt: &[u8]) -> Ve
     // Salt lengths are 16..=64, so they fit one byte.
     ad.push(salt.len() as u8);
     ad.extend_from_slice(salt);
+    if let Some(p) = policy {
+        ad.extend_from_slice(p);
+    }
     ad
 }
 

@@ -144,7 +144,7 @@ fn seed_not_matching_the_named_public_key_is_refused() {
     let tag = cipher
         .encrypt_in_place_detached(
             &XNonce::from(nonce),
-            &associated_data(&other, &params, &salt),
+            &associated_data(VERSION_UNBOUND, &other, &params, &salt, None),
             &mut buffer,
         )
         .unwrap();
@@ -165,8 +165,14 @@ fn header_changes_outside_the_ad_are_refused_by_the_parser() {
     let text = sealed();
     let cases: Vec<(Vec<u8>, KeystoreError)> = vec![
         (
+            edit(&text, |v| v["version"] = 3.into()),
+            KeystoreError::UnsupportedVersion { version: 3 },
+        ),
+        (
             edit(&text, |v| v["version"] = 2.into()),
-            KeystoreError::UnsupportedVersion { version: 2 },
+            KeystoreError::MissingField {
+                field: "policy_sha256",
+            },
         ),
         (
             edit(&text, |v| v["version"] = "1".into()),
@@ -399,4 +405,49 @@ fn errors_and_debug_carry_no_secrets() {
     let shown = format!("{info:?}");
     assert!(!shown.contains(&hex::encode(*seed)));
     assert!(!shown.contains("correct horse"));
+}
+
+#[test]
+fn a_bound_policy_is_authenticated() {
+    let seed = [9u8; 32];
+    let digest = [7u8; 32];
+    let text = seal_bound(&seed, b"pass", cheap(), digest).unwrap();
+    let info = inspect(text.as_bytes()).unwrap();
+    assert_eq!(info.version, 2);
+    assert_eq!(info.policy_sha256, Some(digest));
+    let (opened, info) = open(text.as_bytes(), b"pass").unwrap();
+    assert_eq!(*opened, seed);
+    assert_eq!(info.policy_sha256, Some(digest));
+    // Another policy's digest in the clear: the file no longer opens.
+    let swapped = edit(&text, |v| {
+        v["policy_sha256"] = hex::encode([8u8; 32]).into()
+    });
+    assert_eq!(
+        inspect(&swapped).unwrap().policy_sha256,
+        Some([8u8; 32]),
+        "the claim reads in the clear"
+    );
+    assert_eq!(
+        open(&swapped, b"pass").unwrap_err(),
+        KeystoreError::WrongPassphrase
+    );
+    // Dropping the binding (version 1 without the field) does not open either.
+    let unbound = edit(&text, |v| {
+        v["version"] = 1.into();
+        v.as_object_mut().unwrap().remove("policy_sha256");
+    });
+    assert_eq!(
+        open(&unbound, b"pass").unwrap_err(),
+        KeystoreError::WrongPassphrase
+    );
+    // A version 1 file has no binding.
+    let v1 = seal(&seed, b"pass", cheap()).unwrap();
+    assert_eq!(inspect(v1.as_bytes()).unwrap().policy_sha256, None);
+}
+
+#[test]
+fn weak_parameters_are_below_the_default() {
+    assert!(!KdfParams::default().below_default());
+    assert!(cheap().below_default());
+    assert!(!KdfParams::new(18, 8, 1).unwrap().below_default());
 }

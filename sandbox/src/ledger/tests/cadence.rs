@@ -283,7 +283,7 @@ fn one_transaction_per_account_duplicates_and_replace_by_fee() {
     );
     let mut q = Queue::default();
     let add = |q: &mut Queue, env: &TransactionEnvelope, hash| {
-        q.try_add(&w.ledger, candidate(env.clone(), hash), 10)
+        q.try_add(&w.ledger, candidate(env.clone(), hash), 0, 10)
             .unwrap()
     };
     assert_eq!(add(&mut q, &first, first_hash), Admission::Pending);
@@ -351,7 +351,7 @@ fn queued_fees_and_transactions_that_expire_before_their_ledger() {
     });
     let (env, hash) = sign(&w.ledger, w.pay_tx(&a, w.seq(&a) + 1, 100, expiring), &[&a]);
     assert_eq!(
-        q.try_add(&w.ledger, candidate(env.clone(), hash), 0)
+        q.try_add(&w.ledger, candidate(env.clone(), hash), 0, 0)
             .unwrap(),
         Admission::Pending
     );

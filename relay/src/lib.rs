@@ -28,6 +28,7 @@ pub mod progress;
 pub mod rehearse;
 pub mod sigcheck;
 pub mod submit;
+pub mod watch;
 
 /// The body of the `horizon` fuzz target, shared with `tests/horizon_corpus.rs`.
 #[doc(hidden)]

@@ -10,6 +10,8 @@
         unaccepted asset, burns (payments to the issuer), transactions that fail in their
         ledger, top-ups from the issuer, a payment out of the base account; then two account
         merges into the base. Prints {"submitted": N, "failed": M}.
+    scenario.py payone HORIZON_URL STATE.json --memo-text TEXT [--sender I]
+        One USD payment to the base account with that memo; prints {"hash", "ledger"}.
     scenario.py expect HORIZON_URL STATE.json
         The rows `watch --account BASE --account ISSUER --asset USD:ISSUER` must record, from the
         SDK's own view of the ledger (every payment record of both accounts with its joined
@@ -204,6 +206,20 @@ def pay(url, path, payments):
         sys.exit(1)
 
 
+def pay_one(url, path, memo_text, sender):
+    """One USD payment to the base account with a text memo; prints its hash and ledger."""
+    state = json.load(open(path))
+    s = Server(url)
+    kp = Keypair.from_secret(state["senders"][sender])
+    tb = builder(s, kp)
+    tb.add_text_memo(memo_text)
+    tb.append_payment_op(state["base"], Asset("USD", state["issuer"]), "1.5")
+    tx = tb.build()
+    tx.sign(kp)
+    r = s.submit_transaction(tx)
+    print(json.dumps({"hash": r["hash"], "ledger": r["ledger"]}))
+
+
 def memo_of(tx):
     kind = tx.get("memo_type", "none")
     if kind == "none":
@@ -291,6 +307,8 @@ def main():
         setup(url, path, int(args.get("--senders", 20)))
     elif cmd == "pay":
         pay(url, path, int(args.get("--payments", 500)))
+    elif cmd == "payone":
+        pay_one(url, path, args["--memo-text"], int(args.get("--sender", 0)))
     elif cmd == "expect":
         expect(url, path)
     else:

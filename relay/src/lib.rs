@@ -26,6 +26,7 @@ pub mod online;
 pub mod preflight;
 pub mod progress;
 pub mod rehearse;
+pub mod rpc;
 pub mod sigcheck;
 pub mod submit;
 pub mod watch;

@@ -292,6 +292,8 @@ pub fn record_loop(
             None => match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(m) => m,
                 Err(RecvTimeoutError::Timeout) => continue,
+                // The readers end when they see the stop too.
+                Err(RecvTimeoutError::Disconnected) if stop.load(Ordering::SeqCst) => return Ok(()),
                 Err(RecvTimeoutError::Disconnected) => {
                     return Err(WatchError::Server("every reader stopped".into()))
                 }

@@ -552,7 +552,78 @@ pub fn start(
 
 /// The JSON-RPC client the readers use.
 fn client(url: &str) -> Result<Box<dyn Calls>, String> {
-    Err(format!("Stellar RPC ({url}) is not supported yet"))
+    Ok(Box::new(
+        crate::rpc::Rpc::new(url).map_err(|e| e.to_string())?,
+    ))
+}
+
+/// XDR from RPC, decoded with bounds (it is untrusted).
+fn xdr<T: stellar_xdr::ReadXdr>(what: &str, b64: &str) -> Result<T, String> {
+    let limits = stellar_xdr::Limits {
+        depth: 200,
+        len: 4 << 20,
+    };
+    T::from_xdr_base64(b64, limits).map_err(|e| format!("{what} cannot be read: {e}"))
+}
+
+impl Calls for crate::rpc::Rpc {
+    fn edges(&self) -> Result<Edges, String> {
+        let h = self.health().map_err(|e| e.to_string())?;
+        Ok(Edges {
+            oldest: h.oldest_ledger.max(1),
+            latest: h.latest_ledger,
+        })
+    }
+
+    fn passphrase(&self) -> Result<String, String> {
+        Ok(self.network().map_err(|e| e.to_string())?.passphrase)
+    }
+
+    fn events(
+        &self,
+        start: Start<'_>,
+        filters: &serde_json::Value,
+        limit: u32,
+    ) -> Result<EventsPage, String> {
+        let page = match start {
+            Start::Ledger(l) => crate::rpc::Rpc::events(self, Some(l), None, filters, limit),
+            Start::After(c) => crate::rpc::Rpc::events(self, None, Some(c), filters, limit),
+        }
+        .map_err(|e| e.to_string())?;
+        let events = page
+            .events
+            .into_iter()
+            .map(|e| {
+                Ok(Event {
+                    topics: e
+                        .topic
+                        .iter()
+                        .map(|t| xdr::<ScVal>("an event topic", t))
+                        .collect::<Result<_, String>>()?,
+                    value: xdr("an event value", &e.value)?,
+                    id: e.id,
+                    ledger: e.ledger,
+                    ledger_closed_at: e.ledger_closed_at,
+                    tx_hash: e.tx_hash,
+                    op_index: e.operation_index,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(EventsPage {
+            events,
+            cursor: page.cursor,
+            latest_ledger: page.latest_ledger,
+            oldest_ledger: page.oldest_ledger,
+        })
+    }
+
+    fn transaction(&self, hash: &str) -> Result<Option<TransactionEnvelope>, String> {
+        let t = crate::rpc::Rpc::transaction(self, hash).map_err(|e| e.to_string())?;
+        match (t.status.as_str(), t.envelope_xdr) {
+            ("SUCCESS" | "FAILED", Some(env)) => Ok(Some(xdr("an envelope", &env)?)),
+            _ => Ok(None),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,9 +21,7 @@ impl Sqlite {
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(super::SQLITE_BUSY_TIMEOUT)
             .map_err(open_err)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(open_err)?;
+        let mode = wal_mode(&conn).map_err(open_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(DbError::Open {
                 db: shown,
@@ -38,6 +36,24 @@ impl Sqlite {
 
     fn err(&self, e: rusqlite::Error) -> DbError {
         backend_err(&self.shown, e)
+    }
+}
+
+/// Switches a file to WAL. The switch takes the file's exclusive lock, and SQLite gives up on a
+/// contended lock at once here instead of calling the busy handler (eight first starts at once
+/// saw "database is locked"), so the switch is retried for as long as the busy timeout allows.
+fn wal_mode(conn: &Connection) -> Result<String, rusqlite::Error> {
+    let deadline = std::time::Instant::now() + super::SQLITE_BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -45,8 +45,21 @@ pub(crate) fn admit(
         },
     };
     let lcl_close = inner.ledger.header.close_time;
-    let upper = clock::upper_offset(close_every, lcl_close, now());
-    let admission = inner.queue.try_add(&inner.ledger, candidate, upper)?;
+    let now = now();
+    let upper = clock::upper_offset(close_every, lcl_close, now);
+    // stellar-core admits against the last closed ledger with no lower offset (`minTime`,
+    // `minSeqAge`): on a network that ledger is at most one period old. With no clock a ledger
+    // closes only when a transaction arrives, so the last one may be hours old; the transaction's
+    // own ledger closes now, and it is checked as an idle network would check it, against a ledger
+    // closed just now.
+    let lower = if close_every.is_zero() {
+        now.saturating_sub(lcl_close)
+    } else {
+        0
+    };
+    let admission = inner
+        .queue
+        .try_add(&inner.ledger, candidate, lower, upper)?;
     if admission == Admission::Pending && close_every.is_zero() {
         clock::close_next(inner, close_every)?;
     }

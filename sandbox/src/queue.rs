@@ -138,6 +138,7 @@ impl Queue {
         &mut self,
         ledger: &Ledger,
         candidate: Candidate,
+        lower_offset: u64,
         upper_offset: u64,
     ) -> Result<Admission, LedgerError> {
         if self.banned.contains_key(&candidate.hash) {
@@ -178,7 +179,7 @@ impl Queue {
         let at = CheckAt::last_closed(
             ledger.header.ledger_seq,
             ledger.header.close_time,
-            0,
+            lower_offset,
             upper_offset,
         );
         if let Some(invalid) = ledger.check_valid(&candidate.env, candidate.hash, at)? {

@@ -93,6 +93,7 @@ fn starting_sequence_of_the_last_closed_ledger_is_bad_at_admission() {
         .try_add(
             &w.ledger,
             candidate(env, hash),
+            0,
             upper_offset(Duration::from_secs(5), NOW, NOW),
         )
         .unwrap();
@@ -119,7 +120,7 @@ fn next_ledger_starting_sequence_is_admitted_then_fails_with_the_fee_charged() {
     );
     assert!(w.ledger.check_valid(&env, hash, lcl(&w)).unwrap().is_none());
     let mut q = Queue::default();
-    let adm = q.try_add(&w.ledger, candidate(env, hash), 10).unwrap();
+    let adm = q.try_add(&w.ledger, candidate(env, hash), 0, 10).unwrap();
     assert_eq!(adm, Admission::Pending);
     let balance = w.acc(&a).balance;
     let txs = q.take_for_ledger(&w.ledger, NOW).unwrap();
@@ -154,7 +155,7 @@ fn time_bounds_are_checked_against_the_last_close_plus_cores_offset() {
     let try_add = |w: &World, cond| {
         let (env, hash) = sign(&w.ledger, w.pay_tx(&a, w.seq(&a) + 1, 100, cond), &[&a]);
         let adm = Queue::default()
-            .try_add(&w.ledger, candidate(env, hash), upper)
+            .try_add(&w.ledger, candidate(env, hash), 0, upper)
             .unwrap();
         match adm {
             Admission::Error(r) => ResultCodes::of(&r).transaction,
@@ -246,7 +247,7 @@ fn v0_envelopes_are_converted_and_applied() {
     assert_eq!(converted, v1);
     let mut q = Queue::default();
     assert_eq!(
-        q.try_add(&w.ledger, candidate(converted, hash), 10)
+        q.try_add(&w.ledger, candidate(converted, hash), 0, 10)
             .unwrap(),
         Admission::Pending
     );
@@ -282,7 +283,7 @@ fn one_transaction_per_account_duplicates_and_replace_by_fee() {
     );
     let mut q = Queue::default();
     let add = |q: &mut Queue, env: &TransactionEnvelope, hash| {
-        q.try_add(&w.ledger, candidate(env.clone(), hash), 10)
+        q.try_add(&w.ledger, candidate(env.clone(), hash), 0, 10)
             .unwrap()
     };
     assert_eq!(add(&mut q, &first, first_hash), Admission::Pending);
@@ -350,7 +351,7 @@ fn queued_fees_and_transactions_that_expire_before_their_ledger() {
     });
     let (env, hash) = sign(&w.ledger, w.pay_tx(&a, w.seq(&a) + 1, 100, expiring), &[&a]);
     assert_eq!(
-        q.try_add(&w.ledger, candidate(env.clone(), hash), 0)
+        q.try_add(&w.ledger, candidate(env.clone(), hash), 0, 0)
             .unwrap(),
         Admission::Pending
     );
@@ -362,7 +363,8 @@ fn queued_fees_and_transactions_that_expire_before_their_ledger() {
     );
     let (fb1, fb1_hash) = super::transactions::fee_bump(&w.ledger, &poor, 2000, inner_b);
     assert_eq!(
-        q.try_add(&w.ledger, candidate(fb1, fb1_hash), 10).unwrap(),
+        q.try_add(&w.ledger, candidate(fb1, fb1_hash), 0, 10)
+            .unwrap(),
         Admission::Pending
     );
     let (inner_c, _) = sign(
@@ -371,7 +373,10 @@ fn queued_fees_and_transactions_that_expire_before_their_ledger() {
         &[&c],
     );
     let (fb2, fb2_hash) = super::transactions::fee_bump(&w.ledger, &poor, 2000, inner_c);
-    let Admission::Error(r) = q.try_add(&w.ledger, candidate(fb2, fb2_hash), 10).unwrap() else {
+    let Admission::Error(r) = q
+        .try_add(&w.ledger, candidate(fb2, fb2_hash), 0, 10)
+        .unwrap()
+    else {
         panic!("the fee source cannot pay both")
     };
     assert_eq!(ResultCodes::of(&r).transaction, "tx_insufficient_balance");
@@ -384,7 +389,7 @@ fn queued_fees_and_transactions_that_expire_before_their_ledger() {
     w.close(&txs, close + 5);
     q.after_close(w.ledger.header.ledger_seq);
     assert_eq!(
-        q.try_add(&w.ledger, candidate(env, hash), 100).unwrap(),
+        q.try_add(&w.ledger, candidate(env, hash), 0, 100).unwrap(),
         Admission::TryAgainLater
     );
 }

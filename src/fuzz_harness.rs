@@ -137,6 +137,7 @@ fn one_plan(text: &str) {
         base_fee: Some(100),
         min_time: Some(0),
         max_time: Some(NOW + 3600),
+        valid_for: None,
         memo: Some(MemoSpec::Id(1)),
     };
     for (o, exercise) in [(Overrides::default(), true), (overridden, false)] {

@@ -177,8 +177,17 @@ pub struct Overrides {
     pub base_fee: Option<u32>,
     pub min_time: Option<u64>,
     pub max_time: Option<u64>,
+    /// How long the transaction stays valid once its window opens (`--valid-for`, seconds):
+    /// counted from `now`, or from the lower time bound when that is later, so a transaction
+    /// dated ahead (a scheduled top-up) is valid for this long from its own start. Used when no
+    /// `max_time` is given on the command line; it wins over the plan's `max_time`.
+    pub valid_for: Option<u64>,
     pub memo: Option<MemoSpec>,
 }
+
+/// How long a transaction stays valid when nothing says otherwise: 24 hours from when its
+/// window opens.
+pub const DEFAULT_VALIDITY: u64 = 86_400;
 
 pub fn parse(text: &str) -> Result<RawPlan, PlanError> {
     Ok(serde_json::from_str(text)?)
@@ -326,8 +335,10 @@ impl RawOp {
 }
 
 impl RawPlan {
-    /// Resolve the plan into a transaction spec; `now` (unix seconds) sets the default upper time
-    /// bound of 24 hours from now when neither the plan nor the command line gives one.
+    /// Resolve the plan into a transaction spec. `now` (unix seconds) sets the default upper time
+    /// bound when neither the plan nor the command line gives one: [`DEFAULT_VALIDITY`] (or
+    /// `valid_for`) after the window opens, which is now, or the lower time bound when that is
+    /// later (a window that closed before it opened would be refused as reversed).
     pub fn resolve(&self, o: &Overrides, now: u64) -> Result<TxSpec, PlanError> {
         let network = match (&o.network, &self.network) {
             (Some(n), _) => n.clone(),
@@ -353,9 +364,12 @@ impl RawPlan {
             Some(t) => t,
             None => time_of("min_time", &self.min_time)?.unwrap_or(0),
         };
-        let max = match o.max_time {
-            Some(t) => t,
-            None => time_of("max_time", &self.max_time)?.unwrap_or(now + 86_400),
+        let opens = now.max(min);
+        let max = match (o.max_time, o.valid_for) {
+            (Some(t), _) => t,
+            (None, Some(d)) => opens.saturating_add(d),
+            (None, None) => time_of("max_time", &self.max_time)?
+                .unwrap_or(opens.saturating_add(DEFAULT_VALIDITY)),
         };
         let memo = match (&o.memo, &self.memo) {
             (Some(m), _) => m.clone(),
@@ -405,5 +419,58 @@ mod tests {
         assert!(err.to_string().contains("memo"), "{err}");
         let err = parse(r#"{"operations":[{"type":"paymnet"}]}"#).unwrap_err();
         assert!(err.to_string().contains("paymnet"), "{err}");
+    }
+
+    /// The default upper time bound, and `--valid-for`, count from when the window opens: a
+    /// transaction dated ahead (a week of daily top-ups in one batch) is valid for a day from its
+    /// own start, not refused as reversed; an explicit `max_time` is taken as given.
+    #[test]
+    fn validity_counts_from_when_the_window_opens() {
+        const NOW: u64 = 1_800_000_000;
+        let window = |min: Option<u64>, max: Option<u64>, o: Overrides| {
+            let mut p = serde_json::json!({
+                "network": "testnet",
+                "source": "GDJBPTCG4YVAIVCENBJV77PA7ZVK6KLBYY56MG7BUR4IR77MPQBKOQ46",
+                "sequence": "5",
+                "operations": [{"type": "bump_sequence", "to": "6"}]
+            });
+            if let Some(t) = min {
+                p["min_time"] = t.into();
+            }
+            if let Some(t) = max {
+                p["max_time"] = t.into();
+            }
+            let spec = parse(&p.to_string()).unwrap().resolve(&o, NOW).unwrap();
+            (spec.time.min, spec.time.max)
+        };
+        let day = DEFAULT_VALIDITY;
+        let none = Overrides::default;
+        assert_eq!(window(None, None, none()), (0, NOW + day));
+        assert_eq!(window(Some(NOW - 50), None, none()), (NOW - 50, NOW + day));
+        assert_eq!(
+            window(Some(NOW + 3 * day), None, none()),
+            (NOW + 3 * day, NOW + 4 * day)
+        );
+        let two_hours = || Overrides {
+            valid_for: Some(7200),
+            ..Overrides::default()
+        };
+        assert_eq!(window(None, None, two_hours()), (0, NOW + 7200));
+        assert_eq!(
+            window(Some(NOW + day), Some(NOW + 9 * day), two_hours()),
+            (NOW + day, NOW + day + 7200),
+            "--valid-for wins over the plan's max_time"
+        );
+        // The command line's min_time opens the window too.
+        let later = Overrides {
+            min_time: Some(NOW + 2 * day),
+            ..Overrides::default()
+        };
+        assert_eq!(window(None, None, later), (NOW + 2 * day, NOW + 3 * day));
+        // Explicit bounds are the operator's: a reversed pair is still refused by the builder.
+        assert_eq!(
+            window(Some(NOW + 3 * day), Some(NOW + day), none()),
+            (NOW + 3 * day, NOW + day)
+        );
     }
 }

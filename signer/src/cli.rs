@@ -364,7 +364,9 @@ pub struct TxArgs {
     /// Not valid after this time (unix seconds or RFC 3339); 0 means no upper bound (dangerous).
     #[arg(long, value_name = "TIME", help_heading = TX, conflicts_with = "valid_for")]
     pub max_time: Option<String>,
-    /// Valid for this long from now (default 24h), e.g. 30m, 24h, 7d.
+    /// Valid for this long once valid (default 24h), e.g. 30m, 24h, 7d: from now, or from the
+    /// lower time bound when that is later (a top-up dated ahead is valid for this long from its
+    /// own start).
     #[arg(long, value_name = "DURATION", help_heading = TX)]
     pub valid_for: Option<String>,
     #[arg(long, value_name = "TEXT", help_heading = TX, group = "memo")]

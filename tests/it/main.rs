@@ -53,6 +53,7 @@ mod rehearse;
 mod relay;
 mod reliability;
 mod review_json;
+mod runbook;
 mod sandbox_cadence;
 mod sandbox_sdk;
 mod screen;

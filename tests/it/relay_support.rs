@@ -282,27 +282,37 @@ pub fn codes_of(v: &Value) -> Option<String> {
     ))
 }
 
-/// `inspect --json` and then `submit --json` of the same inputs (files, or one directory) against
-/// `sb`, as an operator following the runbook would, asserting for every blob that the result
-/// codes inspect predicted are the codes submit got. Returns inspect's and submit's records, by
-/// blob hash in the order submit reported them, and submit's exit code.
-pub fn assert_inspect_predicts_submit(sb: &Sandbox, inputs: &[&str]) -> (Vec<(Value, Value)>, i32) {
+/// `inspect --json` of `inputs` (files, or one directory) against `sb`: its output, and its
+/// records by blob hash.
+pub fn inspect_records(
+    sb: &Sandbox,
+    inputs: &[&str],
+) -> (Output, std::collections::HashMap<String, Value>) {
     let mut args = vec!["inspect", "--horizon", &sb.url, "--json"];
     args.extend(inputs);
     let inspected = run(&args);
-    let predictions: std::collections::HashMap<String, Value> = records(&inspected)
+    let predictions = records(&inspected)
         .into_iter()
         .filter_map(|r| Some((r["hash"].as_str()?.to_string(), r)))
         .collect();
-    let mut args = vec!["submit", "--horizon", &sb.url, "--json", "--timeout", "30s"];
-    args.extend(inputs);
-    let submitted = run(&args);
+    (inspected, predictions)
+}
+
+/// Assert, for every record `submitted` (a `submit --json` run) printed, that inspect predicted
+/// the result codes submit got: the prediction for its blob is looked up by hash in
+/// `predictions` (from [`inspect_records`]; `inspected` is that run, for messages). Returns the
+/// (inspect, submit) record pairs in the order submit reported them.
+pub fn assert_predicted(
+    predictions: &std::collections::HashMap<String, Value>,
+    inspected: &Output,
+    submitted: &Output,
+) -> Vec<(Value, Value)> {
     let mut pairs = Vec::new();
-    for s in records(&submitted) {
+    for s in records(submitted) {
         let hash = s["hash"].as_str().unwrap_or_default().to_string();
         let i = predictions
             .get(&hash)
-            .unwrap_or_else(|| panic!("inspect said nothing of {hash}: {}", show(&inspected)))
+            .unwrap_or_else(|| panic!("inspect said nothing of {hash}: {}", show(inspected)))
             .clone();
         let predicted = codes_of(&i["prediction"]["result_codes"]);
         let got = codes_of(&s["result_codes"]);
@@ -318,5 +328,18 @@ pub fn assert_inspect_predicts_submit(sb: &Sandbox, inputs: &[&str]) -> (Vec<(Va
         );
         pairs.push((i, s));
     }
+    pairs
+}
+
+/// `inspect --json` and then `submit --json` of the same inputs (files, or one directory) against
+/// `sb`, as an operator following the runbook would, asserting for every blob that the result
+/// codes inspect predicted are the codes submit got. Returns inspect's and submit's records, by
+/// blob hash in the order submit reported them, and submit's exit code.
+pub fn assert_inspect_predicts_submit(sb: &Sandbox, inputs: &[&str]) -> (Vec<(Value, Value)>, i32) {
+    let (inspected, predictions) = inspect_records(sb, inputs);
+    let mut args = vec!["submit", "--horizon", &sb.url, "--json", "--timeout", "30s"];
+    args.extend(inputs);
+    let submitted = run(&args);
+    let pairs = assert_predicted(&predictions, &inspected, &submitted);
     (pairs, code(&submitted))
 }

@@ -586,6 +586,39 @@ fn valid_for_and_the_default_upper_time_bound() {
     }
 }
 
+/// A transaction dated ahead (`--min-time` a few days from now, as a scheduled top-up is) is valid
+/// for 24 hours, or `--valid-for`, from its own start: it used to get "now + 24h" as its upper
+/// bound, before its lower one, and be refused as reversed.
+#[test]
+fn validity_of_a_transaction_dated_ahead_counts_from_its_start() {
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3 * 86_400;
+    for (extra, seconds) in [(vec!["--valid-for", "2h"], 7200), (vec![], 86_400)] {
+        let dir = TestDir::new();
+        let mut args = strings(&payment_args());
+        args.extend(strings(&[
+            "--network",
+            "testnet",
+            "--sequence",
+            SEQUENCE,
+            "--min-time",
+            &start.to_string(),
+            "--yes",
+            "--key",
+            &key_arg(&ISSUER),
+        ]));
+        args.extend(strings(&extra));
+        let got = stdout_line(&signer_in(&dir, &args, &[], None));
+        let mut want = payment_plan();
+        want["min_time"] = json!(start);
+        want["max_time"] = json!(start + seconds);
+        assert_same_envelope(&got, &sdk_build(&want, &[&ISSUER]), "testnet");
+    }
+}
+
 #[test]
 fn explicit_source_signed_by_another_key() {
     let mut args = payment_args();

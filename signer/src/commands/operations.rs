@@ -199,7 +199,7 @@ pub(super) struct Setup {
 impl Setup {
     pub(super) fn new(tx: &TxArgs, keys: &KeyArgs) -> Result<Setup, Failure> {
         let now = now();
-        let overrides = overrides(tx, now)?;
+        let overrides = overrides(tx)?;
         let context = match &tx.account {
             Some(path) => Some(airgap::context::load(path).map_err(context_failure)?),
             None => None,
@@ -313,7 +313,7 @@ pub(super) fn context_failure(e: airgap::context::ContextError) -> Failure {
 }
 
 /// Command-line values that override (or, for build commands, make up) the transaction.
-pub(super) fn overrides(tx: &TxArgs, now: u64) -> Result<Overrides, Failure> {
+pub(super) fn overrides(tx: &TxArgs) -> Result<Overrides, Failure> {
     let memo = if let Some(t) = &tx.memo_text {
         Some(MemoSpec::text(t)?)
     } else if let Some(i) = &tx.memo_id {
@@ -325,11 +325,14 @@ pub(super) fn overrides(tx: &TxArgs, now: u64) -> Result<Overrides, Failure> {
     } else {
         None
     };
-    let max_time = match (&tx.max_time, &tx.valid_for) {
-        (Some(t), _) => Some(build::parse_time(t)?),
-        (None, Some(d)) => Some(now + build::parse_duration(d)?),
-        (None, None) => None,
-    };
+    // --max-time and --valid-for conflict (clap); the validity is counted from when the
+    // transaction's window opens, which `resolve` knows (a batch line may give its own min_time).
+    let max_time = tx.max_time.as_deref().map(build::parse_time).transpose()?;
+    let valid_for = tx
+        .valid_for
+        .as_deref()
+        .map(build::parse_duration)
+        .transpose()?;
     Ok(Overrides {
         network: tx.network.network.as_deref().map(str::parse).transpose()?,
         source: match &tx.source {
@@ -344,6 +347,7 @@ pub(super) fn overrides(tx: &TxArgs, now: u64) -> Result<Overrides, Failure> {
         base_fee: tx.fee,
         min_time: tx.min_time.as_deref().map(build::parse_time).transpose()?,
         max_time,
+        valid_for,
         memo,
     })
 }

@@ -1,3 +1,6 @@
 //! QR codes: writing an envelope as one code (PNG, SVG, terminal), and reading codes back out of photos.
 pub mod decode;
+mod detect;
 pub mod encode;
+mod prep;
+mod sample;

@@ -46,9 +46,11 @@ def bilinear(src, x, y, fill):
 def rotation(tilt, azimuth, roll):
     """Rows are the camera's right, down and forward axes in sheet coordinates."""
     t, a, r = math.radians(tilt), math.radians(azimuth), math.radians(roll)
-    # direction from the sheet centre to the camera
-    n = np.array([math.sin(t) * math.cos(a), math.sin(t) * math.sin(a), math.cos(t)])
+    # direction from the sheet centre to the camera: the sheet's x runs right and y down, so a
+    # camera that sees it the right way round (not mirrored) is on the -z side
+    n = np.array([math.sin(t) * math.cos(a), math.sin(t) * math.sin(a), -math.cos(t)])
     fwd = -n
+    # the camera's down follows the sheet's y as far as the tilt allows
     helper = np.array([0.0, 1.0, 0.0]) if abs(fwd[1]) < 0.9 else np.array([1.0, 0.0, 0.0])
     right = np.cross(helper, fwd)
     right /= np.linalg.norm(right)

@@ -111,7 +111,7 @@ pub fn decode_image(bytes: &[u8]) -> Result<Vec<Vec<u8>>, QrDecodeError> {
     let start = Instant::now();
     let options = DecodeOptions::default();
     let gray = load_still(bytes)?;
-    let run = decode_gray(&gray, &options, start + options.budget);
+    let run = decode_gray(&gray, &options, start + working(options.budget));
     finish(run.into_decoded(), &options).map(|d| d.payloads)
 }
 
@@ -130,13 +130,13 @@ pub fn read_image(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, QrDe
     let start = Instant::now();
     if image::guess_format(bytes).ok() != Some(ImageFormat::Gif) {
         let gray = load_still(bytes)?;
-        let run = decode_gray(&gray, options, start + options.budget);
+        let run = decode_gray(&gray, options, start + working(options.budget));
         return finish(run.into_decoded(), options);
     }
     let mut decoder =
         image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
     image::ImageDecoder::set_limits(&mut decoder, limits()).map_err(image_error)?;
-    let end = start + options.budget.saturating_mul(ANIMATION_BUDGETS);
+    let end = start + working(options.budget.saturating_mul(ANIMATION_BUDGETS));
     let mut decoded = Decoded::default();
     let mut pixels: u64 = 0;
     for (index, frame) in decoder.into_frames().enumerate() {
@@ -159,13 +159,20 @@ pub fn read_image(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, QrDe
             )));
         }
         let gray = image::DynamicImage::ImageRgba8(buffer).into_luma8();
-        let run = decode_gray(&gray, options, (now + options.budget).min(end));
+        let run = decode_gray(&gray, options, (now + working(options.budget)).min(end));
         decoded.out_of_time |= run.out_of_time;
         for payload in run.payloads {
             push_distinct(&mut decoded.payloads, payload);
         }
     }
     finish(decoded, options)
+}
+
+/// The part of a budget the attempts may use: an attempt checks the clock only between steps
+/// (between candidate codes inside the detector), so it may end a little after the deadline;
+/// a tenth of the budget (at most 200 ms) is kept for that, and for the caller's own work.
+fn working(budget: Duration) -> Duration {
+    budget.saturating_sub((budget / 10).min(Duration::from_millis(200)))
 }
 
 fn finish(decoded: Decoded, options: &DecodeOptions) -> Result<Decoded, QrDecodeError> {

@@ -271,29 +271,25 @@ const SHARPEN_MORE: Prep = Prep::Sharpen {
 /// The attempts, most promising per unit of time first (docs/qr-decoder.md has the numbers).
 /// Each is (preparations applied in order, detector).
 const ATTEMPTS: &[(&[Prep], Engine)] = &[
-    (&[Prep::Identity], Engine::Rxing),
     (&[Prep::Identity], Engine::Steep),
     (&[Prep::Half], Engine::Rxing),
-    (&[Prep::Smooth { sigma: 1.0 }], Engine::Rxing),
+    (&[Prep::Smooth { sigma: 1.0 }], Engine::Bent),
     (&[Prep::Invert], Engine::Rxing),
     (&[SHARPEN], Engine::Rxing),
-    (&[Prep::Shrink(3)], Engine::Rxing),
     (
         &[Prep::Smooth { sigma: 1.0 }, Prep::Normalise(12)],
         Engine::Rxing,
     ),
     (&[Prep::Identity], Engine::Bent),
+    (&[Prep::Shrink(3)], Engine::Rxing),
     (&[SHARPEN_MORE], Engine::Rxing),
-    (&[Prep::Dilate], Engine::Rxing),
     (&[Prep::Smooth { sigma: 1.5 }], Engine::Steep),
+    (&[Prep::Dilate], Engine::Rxing),
     (&[Prep::Half, Prep::Normalise(10)], Engine::Rxing),
-    (&[Prep::Smooth { sigma: 1.0 }], Engine::Bent),
     (&[Prep::Half], Engine::Steep),
     (&[Prep::Double], Engine::Rxing),
     (&[Prep::Erode], Engine::Rxing),
     (&[Prep::Smooth { sigma: 2.0 }], Engine::Rxing),
-    (&[Prep::Aspect(2.0)], Engine::Rxing),
-    (&[Prep::Aspect(0.5)], Engine::Rxing),
     (&[Prep::Invert, Prep::Half], Engine::Rxing),
     (&[Prep::Invert, SHARPEN], Engine::Rxing),
     (&[Prep::Invert, Prep::Smooth { sigma: 1.0 }], Engine::Rxing),
@@ -304,6 +300,8 @@ const ATTEMPTS: &[(&[Prep], Engine)] = &[
         Engine::Steep,
     ),
     (&[Prep::Half], Engine::Bent),
+    (&[Prep::Aspect(2.0)], Engine::Rxing),
+    (&[Prep::Aspect(0.5)], Engine::Rxing),
 ];
 
 /// Doubling is skipped above this many pixels: codes in larger photos have pixels enough.

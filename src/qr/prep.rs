@@ -238,25 +238,44 @@ pub fn normalise(image: &GrayImage, radius: u32) -> GrayImage {
     GrayImage::from_raw(image.width(), image.height(), out).unwrap_or_default()
 }
 
-/// The mean of every (2r+1)² square (clipped at the borders), through a summed-area table.
+/// The mean of every (2r+1)² square (clipped at the borders): running sums along rows, then
+/// along columns, so the cost does not grow with the radius.
 fn box_mean(src: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
-    let mut table = vec![0u64; (w + 1) * (h + 1)];
+    // horizontal: sum of the row window, and its width
+    let mut rows = vec![0u32; w * h];
     for y in 0..h {
-        let mut row = 0u64;
+        let row = &src[y * w..(y + 1) * w];
+        let out = &mut rows[y * w..(y + 1) * w];
+        let mut sum: u32 = row[..(r + 1).min(w)].iter().map(|&v| u32::from(v)).sum();
         for x in 0..w {
-            row += u64::from(src[y * w + x]);
-            table[(y + 1) * (w + 1) + x + 1] = table[y * (w + 1) + x + 1] + row;
+            out[x] = sum;
+            if x + r + 1 < w {
+                sum += u32::from(row[x + r + 1]);
+            }
+            if x >= r {
+                sum -= u32::from(row[x - r]);
+            }
         }
     }
+    let width = |x: usize| ((x + r + 1).min(w) - x.saturating_sub(r)) as u32;
+    let widths: Vec<u32> = (0..w).map(width).collect();
+    // vertical: sum of the column window of row sums
     let mut out = vec![0u8; w * h];
+    let mut sums: Vec<u32> = (0..w)
+        .map(|x| (0..(r + 1).min(h)).map(|y| rows[y * w + x]).sum())
+        .collect();
     for y in 0..h {
-        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        let height = ((y + r + 1).min(h) - y.saturating_sub(r)) as u32;
         for x in 0..w {
-            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let sum = table[y1 * (w + 1) + x1] + table[y0 * (w + 1) + x0]
-                - table[y0 * (w + 1) + x1]
-                - table[y1 * (w + 1) + x0];
-            out[y * w + x] = (sum / ((y1 - y0) * (x1 - x0)) as u64) as u8;
+            out[y * w + x] = (sums[x] / (widths[x] * height)) as u8;
+        }
+        if y + r + 1 < h {
+            let add = &rows[(y + r + 1) * w..(y + r + 2) * w];
+            sums.iter_mut().zip(add).for_each(|(s, a)| *s += a);
+        }
+        if y >= r {
+            let sub = &rows[(y - r) * w..(y - r + 1) * w];
+            sums.iter_mut().zip(sub).for_each(|(s, a)| *s -= a);
         }
     }
     out
@@ -410,6 +429,25 @@ mod tests {
             .pixels()
             .fold((255, 0), |(lo, hi), p| (lo.min(p[0]), hi.max(p[0])));
         assert!(lo < 90 && hi > 170, "{lo}..{hi}");
+    }
+
+    #[test]
+    fn box_mean_is_the_mean_of_the_clipped_square() {
+        let (w, h, r) = (7usize, 5usize, 2usize);
+        let src: Vec<u8> = (0..w * h).map(|i| (i * 37 % 251) as u8).collect();
+        let fast = box_mean(&src, w, h, r);
+        for y in 0..h {
+            for x in 0..w {
+                let (mut sum, mut n) = (0u32, 0u32);
+                for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+                    for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
+                        sum += u32::from(src[yy * w + xx]);
+                        n += 1;
+                    }
+                }
+                assert_eq!(u32::from(fast[y * w + x]), sum / n, "({x}, {y})");
+            }
+        }
     }
 
     #[test]

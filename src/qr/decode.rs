@@ -271,8 +271,9 @@ const SHARPEN_MORE: Prep = Prep::Sharpen {
 /// The attempts, most promising per unit of time first (docs/qr-decoder.md has the numbers).
 /// Each is (preparations applied in order, detector).
 const ATTEMPTS: &[(&[Prep], Engine)] = &[
-    (&[Prep::Identity], Engine::Steep),
+    (&[Prep::Identity], Engine::Rxing),
     (&[Prep::Half], Engine::Rxing),
+    (&[Prep::Identity], Engine::Steep),
     (&[Prep::Smooth { sigma: 1.0 }], Engine::Bent),
     (&[Prep::Invert], Engine::Rxing),
     (&[SHARPEN], Engine::Rxing),
@@ -360,6 +361,9 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
             run.out_of_time = true;
             break;
         }
+        if found_before && *engine != Engine::Steep {
+            continue;
+        }
         let source = if index == 0 {
             &first
         } else {
@@ -384,7 +388,8 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
             push_distinct(&mut run.payloads, payload);
         }
         // Two finders or more left over, as large as those of the codes read: perhaps another
-        // code, which the next attempt may read (one more, no more: stray finders are common).
+        // code, which the next steep attempt may read (one more, no more: stray finders are
+        // common).
         if found_before || (done && leftover < 2) {
             run.out_of_time &= !(done || found_before);
             break;

@@ -29,7 +29,7 @@ use super::{prep, sample};
 /// hundreds; the deadline usually stops a pathological one first).
 const MAX_SETS: usize = 4000;
 /// The most relaxed groupings (see [`relaxed_sets`]) sampled in one attempt.
-const MAX_RELAXED_SETS: usize = 20;
+const MAX_RELAXED_SETS: usize = 40;
 /// Only this many of the largest finders are grouped in relaxed ways (16 finders: 560 trios).
 const RELAXED_FINDERS: usize = 16;
 /// Finder sets considered for reading module by module (see `sample`), and grids so read, per
@@ -351,13 +351,6 @@ fn squashes(matrix: &BitMatrix, finders: &[ConcentricPattern]) -> Vec<Squash> {
     }
     // finders come largest first, so ties keep the group of the largest finder first
     groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
-    // a second view only for a squash that two finders or more share: lone finders are often
-    // stray patterns, and each view costs a rectified copy of the picture
-    if groups.len() > 1 {
-        let first = groups.remove(0);
-        groups.retain(|g| g.len() >= 2);
-        groups.insert(0, first);
-    }
     groups
         .into_iter()
         .take(MAX_VIEWS)

@@ -354,6 +354,8 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
     );
     let mut reduced: Option<GrayImage> = None;
     let mut nanos_per_pixel = PRIOR_NANOS_PER_PIXEL;
+    // how far the estimates have fallen short so far on this picture (never below 1)
+    let mut shortfall = 1.0f64;
     let mut found_before = false;
     for (index, (preps, engine)) in ATTEMPTS.iter().enumerate() {
         let now = Instant::now();
@@ -369,16 +371,22 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
         } else {
             reduced.get_or_insert_with(|| prep::fit(&first, WORK_MAX_PIXELS))
         };
-        let cost = estimate(source, preps, *engine, nanos_per_pixel);
+        let cost = estimate(source, preps, *engine, nanos_per_pixel).mul_f64(shortfall);
         if now + cost > deadline {
             // Too slow for what is left; a cheaper attempt further down may still fit.
             run.out_of_time = true;
             continue;
         }
         let found = attempt(source, preps, *engine, deadline);
+        let spent = now.elapsed();
         if index == 0 {
-            let spent = now.elapsed().as_nanos() as f64;
-            nanos_per_pixel = (spent / prep::pixels(source).max(1) as f64).max(5.0);
+            let nanos = spent.as_nanos() as f64;
+            nanos_per_pixel = (nanos / prep::pixels(source).max(1) as f64).max(5.0);
+        } else if !cost.is_zero() {
+            // a machine under load, or a picture that makes an attempt slow, makes the next
+            // estimates as much longer
+            let ratio = spent.as_secs_f64() / cost.as_secs_f64() * shortfall;
+            shortfall = shortfall.max(ratio).min(20.0);
         }
         run.out_of_time |= found.stopped;
         let mut done = false;

@@ -73,6 +73,7 @@ pub(super) struct Mode {
 /// rxing on a grey image: every code it can read (see [`Mode`]).
 pub(super) fn rxing(image: &GrayImage, deadline: Instant, mode: Mode) -> Scan {
     let mut scan = Scan::default();
+    let start = Instant::now();
     let Ok(source) =
         rxing::Luma8LuminanceSource::new(image.as_raw().clone(), image.width(), image.height())
     else {
@@ -96,6 +97,10 @@ pub(super) fn rxing(image: &GrayImage, deadline: Instant, mode: Mode) -> Scan {
         &mut damaged,
         deadline,
     );
+    // what one pass over this picture costs: the measure of whether a rectified view or a
+    // grid read again (each about as costly as a few passes) can end before the deadline
+    let pass = start.elapsed();
+    let affordable = |passes: u32| Instant::now() + pass * passes < deadline;
     let mut left: Vec<ConcentricPattern> = finders;
     left.retain(|f| !used.contains(f));
     scan.leftover = leftover(&left, &used);
@@ -121,7 +126,7 @@ pub(super) fn rxing(image: &GrayImage, deadline: Instant, mode: Mode) -> Scan {
     }
     left.retain(|f| !used.contains(f));
     scan.leftover = leftover(&left, &used);
-    if mode.resample && scan.payloads.is_empty() && !scan.stopped {
+    if mode.resample && scan.payloads.is_empty() && !scan.stopped && affordable(2) {
         if let Some(payload) = resample_best(image, &damaged, deadline) {
             scan.payloads.push(payload);
             scan.leftover = 0;
@@ -131,7 +136,7 @@ pub(super) fn rxing(image: &GrayImage, deadline: Instant, mode: Mode) -> Scan {
         return scan;
     }
     for view in squashes(matrix, &left) {
-        if Instant::now() >= deadline {
+        if !affordable(4) {
             scan.stopped = true;
             break;
         }
@@ -172,7 +177,7 @@ fn resample_best(
         if Instant::now() >= deadline {
             return None;
         }
-        if let Some(payload) = sample::resample(image, set, dim) {
+        if let Some(payload) = sample::resample(image, set, dim, deadline) {
             return Some(payload);
         }
     }

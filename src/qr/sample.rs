@@ -212,7 +212,12 @@ pub(super) fn finders_agree(image: &GrayImage, set: &FinderPatternSet, dim: u32)
 
 /// The payload of the code whose finders are `set` and which has `dim` modules a side, read
 /// through a refined grid; `None` when it still does not decode.
-pub(super) fn resample(image: &GrayImage, set: &FinderPatternSet, dim: u32) -> Option<Vec<u8>> {
+pub(super) fn resample(
+    image: &GrayImage,
+    set: &FinderPatternSet,
+    dim: u32,
+    deadline: std::time::Instant,
+) -> Option<Vec<u8>> {
     if !valid_dim(dim) {
         return None;
     }
@@ -246,7 +251,11 @@ pub(super) fn resample(image: &GrayImage, set: &FinderPatternSet, dim: u32) -> O
         }
     }
     let mut fixed = vec![false; nodes * nodes];
-    for (i, j) in order {
+    for (n, (i, j)) in order.into_iter().enumerate() {
+        // a large grid takes a while: stop at the deadline
+        if n % 64 == 63 && std::time::Instant::now() >= deadline {
+            return None;
+        }
         let (predicted, grad_u, grad_v) = predict(&offset, &fixed, nodes, i, j);
         let (u, v) = (node_pos(i), node_pos(j));
         let origin = map.transform_point(Point::new(u, v));

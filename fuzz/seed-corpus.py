@@ -8,7 +8,7 @@
 * the example plan of docs/plan-format.md and one plan per operation kind, and a batch file;
 * the example policies of docs/policy.md, each also followed by a NUL byte and an envelope;
 * (keystore files are sealed by the library itself, with the cheapest KDF the format accepts:
-  `cargo test --test fuzz_corpus -- --ignored write_generated_seeds`);
+  `cargo test --test it -- --ignored fuzz_corpus::write_generated_seeds`);
 * short values typed on command lines (amounts, times, durations, signers, assets, networks);
 * SEP-7 URIs written by the SDK's TransactionStellarUri, and a few photos from the shared QR
   corpus (set QR_CORPUS to its directory if it is not ../shared/qr-corpus);

@@ -64,6 +64,16 @@ impl fmt::Debug for AccountId {
     }
 }
 
+/// Whether `text` holds the shape of an `S…` secret key (56 characters of the strkey alphabet in a
+/// row, the first an `S`), however it is wrapped (“quotes”, blanks, other text): such text is
+/// never echoed in an error.
+pub fn looks_like_secret(text: &str) -> bool {
+    let strkey = |c: &u8| c.is_ascii_uppercase() || (b'2'..=b'7').contains(c);
+    text.as_bytes()
+        .windows(56)
+        .any(|w| w[0] == b'S' && w.iter().all(strkey))
+}
+
 impl FromStr for AccountId {
     type Err = AccountIdError;
 
@@ -72,7 +82,9 @@ impl FromStr for AccountId {
         match stellar_strkey::ed25519::PublicKey::from_string(s) {
             Ok(pk) => Ok(AccountId(pk.0)),
             // Never echo something that may be a secret key.
-            Err(_) if s.starts_with('S') => Err(AccountIdError::SecretKey(format!("{}…", &s[..1]))),
+            Err(_) if s.starts_with('S') || looks_like_secret(s) => {
+                Err(AccountIdError::SecretKey("S…".into()))
+            }
             Err(_) if s.starts_with('M') => Err(AccountIdError::Muxed(s.to_string())),
             Err(_) => Err(AccountIdError::Invalid(s.to_string())),
         }
@@ -100,10 +112,17 @@ mod tests {
             Err(AccountIdError::Invalid(_))
         ));
         let secret = "SBGWSG6BTNCKCOB3DIFBGCVMUPQFYPA2G4O34RMTB343OYPXU5DJDVMN";
-        let err = secret.parse::<AccountId>().unwrap_err();
-        assert!(
-            !err.to_string().contains(&secret[1..]),
-            "never echo a secret"
-        );
+        for text in [
+            secret.to_string(),
+            format!("“{secret}”"),
+            format!(" '{secret}'"),
+        ] {
+            let err = text.parse::<AccountId>().unwrap_err();
+            assert!(
+                matches!(err, AccountIdError::SecretKey(_))
+                    && !err.to_string().contains(&secret[1..5]),
+                "never echo a secret: {err}"
+            );
+        }
     }
 }

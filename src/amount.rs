@@ -60,6 +60,15 @@ impl Amount {
     }
 }
 
+/// Stroops as an amount for people, for sums, which may exceed what one Stellar amount holds.
+pub fn sum_words(stroops: i128) -> String {
+    match i64::try_from(stroops).ok().map(Amount::from_stroops) {
+        Some(Ok(a)) => a.to_string(),
+        _ if stroops < 0 => format!("{stroops} stroops"),
+        _ => format!("more than {MAX}"),
+    }
+}
+
 impl fmt::Display for Amount {
     /// The shortest exact form: `250000`, `0.5`, `0.0000001`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -264,13 +264,16 @@ pub fn parse_duration(s: &str) -> Result<u64, BuildError> {
 
 /// `G…:WEIGHT`.
 pub fn parse_signer(s: &str) -> Result<(AccountId, u8), BuildError> {
-    let (key, weight) = s
-        .trim()
-        .rsplit_once(':')
-        .ok_or_else(|| BuildError::BadSigner(s.to_string()))?;
-    let weight: u8 = weight
-        .parse()
-        .map_err(|_| BuildError::BadSigner(s.to_string()))?;
+    let bad = || {
+        if crate::account::looks_like_secret(s) {
+            // Never echo a secret typed where a signer's public key belongs.
+            BuildError::Account(crate::account::AccountIdError::SecretKey("S…".into()))
+        } else {
+            BuildError::BadSigner(s.to_string())
+        }
+    };
+    let (key, weight) = s.trim().rsplit_once(':').ok_or_else(bad)?;
+    let weight: u8 = weight.parse().map_err(|_| bad())?;
     Ok((key.parse()?, weight))
 }
 

@@ -5,8 +5,9 @@ use crate::keys::SecretSeed;
 use crate::network::Network;
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
-    DecoratedSignature, EnvelopeType, Limited, Limits, ReadXdr, Signature, SignatureHint,
-    Transaction, TransactionEnvelope, TransactionV0Envelope, TransactionV1Envelope, VecM, WriteXdr,
+    DecoratedSignature, EnvelopeType, Limited, Limits, Operation, ReadXdr, Signature,
+    SignatureHint, Transaction, TransactionEnvelope, TransactionV0Envelope, TransactionV1Envelope,
+    VecM, WriteXdr,
 };
 
 /// The most signatures an envelope may carry (stellar-core's limit).
@@ -88,7 +89,8 @@ pub fn to_bytes(env: &TransactionEnvelope) -> Vec<u8> {
     env.to_xdr(Limits::none()).unwrap_or_default()
 }
 
-/// A v0 transaction as the v1 transaction it is hashed as.
+/// A v0 transaction as the v1 transaction it is hashed as: the one conversion from v0 (the
+/// source as a plain ed25519 account, the time bounds as preconditions).
 pub fn v0_as_v1(v0: &TransactionV0Envelope) -> Transaction {
     let tx = &v0.tx;
     Transaction {
@@ -102,6 +104,21 @@ pub fn v0_as_v1(v0: &TransactionV0Envelope) -> Transaction {
         memo: tx.memo.clone(),
         operations: tx.operations.clone(),
         ext: stellar_xdr::TransactionExt::V0,
+    }
+}
+
+/// The (inner) transaction's v1 envelope: a v1 envelope as it is, a v0 one as the v1 envelope it
+/// is hashed as (same hash, same signatures), the one inside a fee bump.
+pub fn inner_v1(env: &TransactionEnvelope) -> TransactionV1Envelope {
+    match env {
+        TransactionEnvelope::TxV0(e) => TransactionV1Envelope {
+            tx: v0_as_v1(e),
+            signatures: e.signatures.clone(),
+        },
+        TransactionEnvelope::Tx(e) => e.clone(),
+        TransactionEnvelope::TxFeeBump(e) => match &e.tx.inner_tx {
+            stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) => inner.clone(),
+        },
     }
 }
 
@@ -202,38 +219,17 @@ pub fn sign_all_then<T: Send>(
     seeds: &[SecretSeed],
     then: impl Fn(usize, &[(TransactionEnvelope, Network)]) -> T + Sync,
 ) -> Result<Vec<T>, EnvelopeError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Chunks are handed out one at a time, so a thread the scheduler slows down does less of the
-    // work; they are large because batch verification gets cheaper per signature up to about
-    // a thousand signatures.
-    let chunk = items.len().div_ceil(threads).clamp(1, 1024);
-    let chunks: Vec<std::sync::Mutex<&mut [(TransactionEnvelope, Network)]>> =
-        items.chunks_mut(chunk).map(std::sync::Mutex::new).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || -> Result<Vec<(usize, T)>, EnvelopeError> {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(slot) = chunks.get(i) else {
-                return Ok(done);
-            };
-            let mut part = slot.lock().map_err(|_| EnvelopeError::SelfCheckFailed)?;
-            sign_part(&mut part, seeds)?;
-            done.push((i, then(i * chunk, &part)));
-        }
-    };
-    let mut results: Vec<(usize, T)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(chunks.len()))
-            .map(|_| scope.spawn(work))
-            .collect();
-        let mut all = Vec::with_capacity(chunks.len());
-        for w in workers {
-            all.extend(w.join().unwrap_or(Err(EnvelopeError::SelfCheckFailed))?);
-        }
-        Ok::<_, EnvelopeError>(all)
-    })?;
-    results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().map(|(_, t)| t).collect())
+    // About one chunk per thread, of at most 1024 envelopes: batch verification gets cheaper
+    // per signature up to about a thousand signatures.
+    let chunk = items.len().div_ceil(crate::pool::threads()).clamp(1, 1024);
+    crate::pool::try_chunks_mut(items, chunk, |first, part| {
+        sign_part(part, seeds)?;
+        Ok(then(first, part))
+    })
+    .map_err(|e| match e {
+        crate::pool::PoolError::Failed(e) => e,
+        _ => EnvelopeError::SelfCheckFailed,
+    })
 }
 
 /// Sign a chunk on this thread, then verify every new signature (see [`sign_all`]).
@@ -316,13 +312,15 @@ pub fn source(env: &TransactionEnvelope) -> AccountId {
 
 /// The transaction (v0 envelopes as their v1 equivalent; fee bumps: the inner transaction).
 pub fn transaction(env: &TransactionEnvelope) -> Transaction {
-    match env {
-        TransactionEnvelope::TxV0(e) => v0_as_v1(e),
-        TransactionEnvelope::Tx(e) => e.tx.clone(),
-        TransactionEnvelope::TxFeeBump(e) => match &e.tx.inner_tx {
-            stellar_xdr::FeeBumpTransactionInnerTx::Tx(inner) => inner.tx.clone(),
-        },
-    }
+    inner_v1(env).tx
+}
+
+/// The account an operation acts for: its own source account if it names one, else the
+/// transaction's (`tx_source`). Whose signatures it needs, whose balance it moves.
+pub fn op_source(op: &Operation, tx_source: AccountId) -> AccountId {
+    op.source_account
+        .as_ref()
+        .map_or(tx_source, AccountId::from_muxed)
 }
 
 /// The transaction's time bounds `(min, max)` in unix seconds; `(0, 0)` when it has none
@@ -349,6 +347,28 @@ fn decorated(public: &AccountId, sig: [u8; 64]) -> Result<DecoratedSignature, En
         hint: SignatureHint(public.hint()),
         signature,
     })
+}
+
+/// `SetTrustLineFlags` → `set_trust_line_flags`: XDR variant names as Horizon writes them.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The operation's type as Horizon names it.
+pub fn op_type_name(body: &stellar_xdr::OperationBody) -> String {
+    use stellar_xdr::OperationBody;
+    match body {
+        OperationBody::SetTrustLineFlags(_) => "set_trust_line_flags".into(),
+        OperationBody::AccountMerge(_) => "account_merge".into(),
+        other => snake_case(other.name()),
+    }
 }
 
 /// The sequence number of the (inner) transaction.

@@ -7,7 +7,7 @@ use crate::account::AccountId;
 use crate::envelope;
 use stellar_xdr::{
     FeeBumpTransaction, FeeBumpTransactionEnvelope, FeeBumpTransactionExt,
-    FeeBumpTransactionInnerTx, TransactionEnvelope, TransactionV1Envelope, VecM,
+    FeeBumpTransactionInnerTx, TransactionEnvelope, VecM,
 };
 
 /// Stellar's minimum base fee per operation, in stroops.
@@ -49,14 +49,10 @@ pub fn wrap(
     fee_source: AccountId,
     max_fee: i64,
 ) -> Result<TransactionEnvelope, FeeBumpError> {
-    let inner_v1 = match inner {
-        TransactionEnvelope::TxFeeBump(_) => return Err(FeeBumpError::AlreadyFeeBump),
-        TransactionEnvelope::Tx(e) => e.clone(),
-        TransactionEnvelope::TxV0(e) => TransactionV1Envelope {
-            tx: envelope::v0_as_v1(e),
-            signatures: e.signatures.clone(),
-        },
-    };
+    if matches!(inner, TransactionEnvelope::TxFeeBump(_)) {
+        return Err(FeeBumpError::AlreadyFeeBump);
+    }
+    let inner_v1 = envelope::inner_v1(inner);
     if inner_v1.signatures.is_empty() {
         return Err(FeeBumpError::Unsigned);
     }

@@ -471,6 +471,59 @@ pub fn frames_gif(parts: &[String], density: QrDensity) -> Result<Vec<u8>, Frame
     Ok(out)
 }
 
+/// Why [`write_frames_dir`] wrote nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FramesDirError {
+    #[error(transparent)]
+    Frames(#[from] FramesError),
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
+}
+
+/// Write `message` as QR frames into a new directory `dir`: `frame-001.png`, `frame-002.png`, …
+/// ([`frames_png`]) and the `ur:` parts as text, one a line, in `parts.txt`. The directory appears
+/// whole or not at all ([`crate::files::write_dir_atomic`]); an existing one is replaced only
+/// when `replace`. Returns the number of frames. The one frames writer of both binaries.
+pub fn write_frames_dir(
+    dir: &std::path::Path,
+    message: &[u8],
+    density: QrDensity,
+    replace: bool,
+) -> Result<usize, FramesDirError> {
+    let files = frames_files(message, density)?;
+    crate::files::write_dir_atomic(dir, replace, |tmp| write_files(tmp, &files))?;
+    Ok(files.len() - 1)
+}
+
+/// The files of a frames directory (see [`write_frames_dir`]): `frame-NNN.png` for each frame,
+/// then `parts.txt`, as (name, bytes).
+pub fn frames_files(
+    message: &[u8],
+    density: QrDensity,
+) -> Result<Vec<(String, Vec<u8>)>, FramesError> {
+    let parts = encode_frames(message, density)?;
+    let pngs = frames_png(&parts, density)?;
+    let mut files: Vec<(String, Vec<u8>)> = pngs
+        .into_iter()
+        .enumerate()
+        .map(|(i, png)| (format!("frame-{:03}.png", i + 1), png))
+        .collect();
+    files.push(("parts.txt".into(), (parts.join("\n") + "\n").into_bytes()));
+    Ok(files)
+}
+
+/// Write [`frames_files`] into a directory that exists.
+pub fn write_files(
+    dir: &std::path::Path,
+    files: &[(String, Vec<u8>)],
+) -> Result<(), crate::files::FileError> {
+    for (name, bytes) in files {
+        crate::files::write_in(dir, name, bytes)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,17 +10,26 @@ pub mod amount;
 pub mod asset;
 pub mod build;
 pub mod carry;
+pub mod context;
 pub mod envelope;
 pub mod feebump;
 pub mod files;
 pub mod frames;
+pub mod horizon;
 pub mod keys;
 pub mod merge;
 pub mod network;
 pub mod plan;
 pub mod policy;
+pub mod pool;
 pub mod qr;
 pub mod review;
+pub mod sac;
 pub mod sep7;
+pub mod text;
 pub mod txrep;
 pub mod weights;
+
+/// The bodies of the fuzz targets (`fuzz/fuzz_targets/`), shared with `tests/fuzz_corpus.rs`.
+#[doc(hidden)]
+pub mod fuzz_harness;

@@ -7,11 +7,15 @@
 //! Signatures are kept only when they verify against one of the known keys for this transaction
 //! and network. stellar-core refuses an envelope carrying a signature that none of the signers it
 //! checks can use (`tx_bad_auth_extra`), and a signature made for another network or transaction
-//! verifies against no one; so an unverifiable signature can only harm the merged envelope. Each
-//! dropped signature is listed in the [`MergeReport`] with the copy it came from and why.
+//! verifies against no one; so an unverifiable signature can only harm the merged envelope. [`merge`]
+//! lists each dropped signature in the [`MergeReport`] with the copy it came from and why; the
+//! commands' [`merge_with_signers`] refuses instead ([`MergeError::Unattributed`]): a co-signer's
+//! signature is unattributable only because the accounts' signer sets were not given, and an
+//! envelope quietly stripped of it is not what the co-signers meant to hand over.
 use crate::account::AccountId;
 use crate::envelope::{self, MAX_SIGNATURES};
 use crate::network::Network;
+use crate::weights::{self, SignerSet, Weights};
 use serde::Serialize;
 use stellar_xdr::{DecoratedSignature, TransactionEnvelope, VecM};
 
@@ -24,6 +28,21 @@ pub enum MergeError {
         "copy {copy} holds a different transaction than copy 1: the first difference is {field}"
     )]
     Differs { copy: usize, field: String },
+    /// Signatures that verify against no key known for the transaction: merging would drop them.
+    #[error("{} would be dropped: {} verif{} against no key known for this transaction and network (the source accounts' own, and the signers given)", plural(.0.len(), "signature"), list(.0), if .0.len() == 1 { "ies" } else { "y" })]
+    Unattributed(Vec<DroppedSignature>),
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+fn list(dropped: &[DroppedSignature]) -> String {
+    let each: Vec<String> = dropped
+        .iter()
+        .map(|d| format!("hint {} in copy {}", d.hint, d.copy))
+        .collect();
+    each.join(", ")
 }
 
 /// Why a signature was left out of the merged envelope.
@@ -45,7 +64,7 @@ pub struct KeptSignature {
     pub copy: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DroppedSignature {
     pub hint: String,
     pub copy: usize,
@@ -186,6 +205,58 @@ pub fn merge(
     ))
 }
 
+/// What a `merge` command makes of its copies and `--signers` sets ([`merge_with_signers`]).
+pub struct Merged {
+    pub envelope: TransactionEnvelope,
+    pub report: MergeReport,
+    /// The keys a signature may come from: the source accounts of the transaction and the
+    /// signers of the sets (for the review to name who signed).
+    pub known: Vec<AccountId>,
+    /// The weight present and missing, when signer sets were given.
+    pub weights: Option<Weights>,
+}
+
+/// [`merge`] the copies, keeping the signatures of the transaction's source accounts and of the
+/// signers in `sets`, and weigh the result against the sets: both binaries' `merge` commands.
+/// Refused ([`MergeError::Unattributed`]) when a signature verifies against none of those keys.
+pub fn merge_with_signers(
+    copies: &[TransactionEnvelope],
+    network: &Network,
+    sets: &[SignerSet],
+) -> Result<Merged, MergeError> {
+    let first = copies.first().ok_or(MergeError::NoCopies)?;
+    let mut known = source_accounts(first);
+    known.extend(weights::signer_keys(sets));
+    let (envelope, report) = merge(copies, network, &known)?;
+    let unattributed: Vec<DroppedSignature> = report
+        .dropped
+        .iter()
+        .filter(|d| d.reason == DropReason::NotVerified)
+        .cloned()
+        .collect();
+    if !unattributed.is_empty() {
+        return Err(MergeError::Unattributed(unattributed));
+    }
+    let weights = (!sets.is_empty()).then(|| weights::weigh(&envelope, network, sets));
+    Ok(Merged {
+        envelope,
+        report,
+        known,
+        weights,
+    })
+}
+
+impl Merged {
+    /// The merge report, then the weights when signer sets were given: for a terminal.
+    pub fn to_text(&self) -> String {
+        let mut text = self.report.to_text();
+        if let Some(w) = &self.weights {
+            text.push_str(&w.to_text());
+        }
+        text
+    }
+}
+
 impl MergeReport {
     /// The report for a terminal.
     pub fn to_text(&self) -> String {
@@ -294,6 +365,39 @@ mod tests {
         assert_eq!(report.dropped[0].copy, 3);
         assert_eq!(report.kept[0].signer, a.public_key());
         assert_eq!(report.kept[1].signer, b.public_key());
+    }
+
+    #[test]
+    fn the_commands_merge_refuses_to_drop_a_signature_it_cannot_attribute() {
+        let (a, b) = (seed(1), seed(2));
+        let base = payment("10", a.public_key());
+        let n = Network::Testnet;
+        let mut c1 = base.clone();
+        envelope::sign(&mut c1, &n, &a).expect("sign");
+        let mut c2 = base.clone();
+        envelope::sign(&mut c2, &n, &b).expect("sign");
+        // b is a co-signer of a's account, but no signer set says so.
+        let Err(MergeError::Unattributed(dropped)) =
+            merge_with_signers(&[c1.clone(), c2.clone()], &n, &[])
+        else {
+            panic!("merged without knowing b");
+        };
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].copy, 2);
+        assert_eq!(dropped[0].hint, hex::encode(b.public_key().hint()));
+        let set = SignerSet {
+            account: a.public_key(),
+            thresholds: crate::weights::Thresholds {
+                low: 2,
+                medium: 2,
+                high: 2,
+            },
+            signers: vec![(a.public_key(), 1), (b.public_key(), 1)],
+            other_signers: Vec::new(),
+        };
+        let merged = merge_with_signers(&[c1, c2], &n, &[set]).expect("b is known now");
+        assert_eq!(envelope::signatures(&merged.envelope).len(), 2);
+        assert!(merged.weights.is_some_and(|w| w.complete()));
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub enum NetworkError {
     Unknown(String),
     #[error("no network was given; use {NAMES}")]
     Missing,
+    #[error("the network passphrase \"{0}\" holds a character that cannot be shown ({1}); a passphrase must be printable")]
+    Unprintable(String, String),
 }
 
 impl Network {
@@ -111,8 +113,18 @@ impl FromStr for Network {
             "testnet" => Ok(Network::Testnet),
             "futurenet" => Ok(Network::Futurenet),
             "standalone" | "local" => Ok(Network::Standalone),
-            _ if s.contains(' ') => Ok(Network::from_passphrase(s)),
-            _ => Err(NetworkError::Unknown(s.to_string())),
+            _ if s.contains(' ') => match crate::text::unprintable(s) {
+                // Escape sequences or direction overrides in a passphrase could rewrite what the
+                // review shows; a real network's passphrase never holds one.
+                Some(c) => Err(NetworkError::Unprintable(
+                    crate::text::escape_bytes(s.as_bytes()),
+                    format!("U+{:04X}", u32::from(c)),
+                )),
+                None => Ok(Network::from_passphrase(s)),
+            },
+            _ => Err(NetworkError::Unknown(crate::text::escape_bytes(
+                s.as_bytes(),
+            ))),
         }
     }
 }
@@ -135,6 +147,12 @@ mod tests {
             Err(NetworkError::Unknown(_))
         ));
         assert_eq!("".parse::<Network>(), Err(NetworkError::Missing));
+        for hostile in ["Net \u{1b}[2J ; 1", "Net \u{202e} ; 1", "Net \0 ; 1"] {
+            assert!(matches!(
+                hostile.parse::<Network>(),
+                Err(NetworkError::Unprintable(..))
+            ));
+        }
     }
 
     #[test]

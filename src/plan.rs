@@ -40,7 +40,7 @@ pub enum NumOrText {
 }
 
 impl NumOrText {
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         match self {
             NumOrText::Num(n) => n.to_string(),
             NumOrText::Text(t) => t.clone(),
@@ -107,20 +107,7 @@ pub enum RawOp {
         #[serde(default)]
         clear_flags: Vec<String>,
     },
-    SetOptions {
-        source: Option<String>,
-        #[serde(default)]
-        set_flags: Vec<String>,
-        #[serde(default)]
-        clear_flags: Vec<String>,
-        home_domain: Option<String>,
-        master_weight: Option<u8>,
-        low_threshold: Option<u8>,
-        med_threshold: Option<u8>,
-        high_threshold: Option<u8>,
-        inflation_dest: Option<String>,
-        signer: Option<RawSigner>,
-    },
+    SetOptions(RawSetOptions),
     Clawback {
         source: Option<String>,
         from: String,
@@ -142,11 +129,43 @@ pub enum RawOp {
     },
 }
 
+/// A `set_options` operation as written; a named struct so that `airgap-signer set-options` can
+/// fill in only what its options give (`..Default::default()`).
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSetOptions {
+    pub source: Option<String>,
+    #[serde(default)]
+    pub set_flags: Vec<String>,
+    #[serde(default)]
+    pub clear_flags: Vec<String>,
+    pub home_domain: Option<String>,
+    pub master_weight: Option<u8>,
+    pub low_threshold: Option<u8>,
+    pub med_threshold: Option<u8>,
+    pub high_threshold: Option<u8>,
+    pub inflation_dest: Option<String>,
+    pub signer: Option<RawSigner>,
+}
+
+/// A signer to add, change or (weight 0) remove: `{"key": "G…", "weight": N}` in a plan, `G…:N`
+/// on the command line ([`FromStr`](std::str::FromStr), the one reading of that form).
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawSigner {
-    key: String,
-    weight: u8,
+    pub key: String,
+    pub weight: u8,
+}
+
+impl std::str::FromStr for RawSigner {
+    type Err = BuildError;
+    fn from_str(s: &str) -> Result<RawSigner, BuildError> {
+        let (key, weight) = build::parse_signer(s)?;
+        Ok(RawSigner {
+            key: key.to_string(),
+            weight,
+        })
+    }
 }
 
 /// Values given on the command line, which win over the file's.
@@ -206,7 +225,7 @@ impl RawOp {
             | RawOp::ChangeTrust { source, .. }
             | RawOp::AllowTrust { source, .. }
             | RawOp::SetTrustLineFlags { source, .. }
-            | RawOp::SetOptions { source, .. }
+            | RawOp::SetOptions(RawSetOptions { source, .. })
             | RawOp::Clawback { source, .. }
             | RawOp::ManageData { source, .. }
             | RawOp::BumpSequence { source, .. }
@@ -214,7 +233,8 @@ impl RawOp {
         }
     }
 
-    /// Check the values and turn them into an operation.
+    /// Check the values and turn them into an operation: the one reading of an operation's
+    /// values, for plan files and `airgap-signer`'s operation commands alike.
     pub fn to_spec(&self) -> Result<OpSpec, BuildError> {
         let acct = |s: &str| -> Result<AccountId, BuildError> { Ok(s.parse()?) };
         let body = match self {
@@ -262,30 +282,20 @@ impl RawOp {
                 set: flags(set_flags, build::trustline_flags)?.unwrap_or(0),
                 clear: flags(clear_flags, build::trustline_flags)?.unwrap_or(0),
             },
-            RawOp::SetOptions {
-                set_flags,
-                clear_flags,
-                home_domain,
-                master_weight,
-                low_threshold,
-                med_threshold,
-                high_threshold,
-                inflation_dest,
-                signer,
-                ..
-            } => OpBody::SetOptions(SetOptionsSpec {
-                set_flags: flags(set_flags, build::account_flags)?,
-                clear_flags: flags(clear_flags, build::account_flags)?,
-                home_domain: home_domain.clone(),
-                master_weight: *master_weight,
-                low_threshold: *low_threshold,
-                med_threshold: *med_threshold,
-                high_threshold: *high_threshold,
-                signer: signer
+            RawOp::SetOptions(o) => OpBody::SetOptions(SetOptionsSpec {
+                set_flags: flags(&o.set_flags, build::account_flags)?,
+                clear_flags: flags(&o.clear_flags, build::account_flags)?,
+                home_domain: o.home_domain.clone(),
+                master_weight: o.master_weight,
+                low_threshold: o.low_threshold,
+                med_threshold: o.med_threshold,
+                high_threshold: o.high_threshold,
+                signer: o
+                    .signer
                     .as_ref()
                     .map(|s| Ok::<_, BuildError>((acct(&s.key)?, s.weight)))
                     .transpose()?,
-                inflation_dest: inflation_dest.as_deref().map(acct).transpose()?,
+                inflation_dest: o.inflation_dest.as_deref().map(acct).transpose()?,
             }),
             RawOp::Clawback {
                 from,

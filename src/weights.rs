@@ -8,9 +8,12 @@
 //! of weight at least 1; each signer counts once, however many signatures it made.
 use crate::account::AccountId;
 use crate::envelope;
+use crate::envelope::op_type_name;
+use crate::files::GuardedReadError;
 use crate::network::Network;
-use crate::review::{escape_bytes, op_type_name};
+use crate::text::escape_bytes;
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use stellar_xdr::{DecoratedSignature, OperationBody, TransactionEnvelope};
 
 /// Which of an account's thresholds an operation needs (stellar-core's `ThresholdLevel`).
@@ -187,6 +190,92 @@ pub fn parse_signers(text: &str) -> Result<SignerSet, WeightsError> {
     })
 }
 
+/// Why `--signers` files could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignersFileError {
+    #[error("cannot read the signers file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the signers file {} can be changed by other users (mode {mode:04o}), so it cannot be trusted", path.display())]
+    Writable { path: PathBuf, mode: u32 },
+    /// Refused for another reason of [`crate::files::read_guarded`] (another owner, too large, not text).
+    #[error("the signers file {} cannot be trusted: {reason}", path.display())]
+    Refused {
+        path: PathBuf,
+        reason: GuardedReadError,
+    },
+    #[error("the signers file {}: {source}", path.display())]
+    Parse { path: PathBuf, source: WeightsError },
+    /// Two files describe one account.
+    #[error(transparent)]
+    Distinct(WeightsError),
+}
+
+/// Read `--signers` files, one account each (see [`parse_signers`]): what both binaries do with
+/// them. A file its group or other users could have written is refused
+/// ([`crate::files::read_guarded`]): it decides whose signatures count.
+pub fn load_signer_sets(paths: &[PathBuf]) -> Result<Vec<SignerSet>, SignersFileError> {
+    let mut sets = Vec::with_capacity(paths.len());
+    for p in paths {
+        let path = || p.to_path_buf();
+        let text = crate::files::read_guarded(p).map_err(|e| match e {
+            GuardedReadError::Writable { mode } => {
+                SignersFileError::Writable { path: path(), mode }
+            }
+            GuardedReadError::Io(source) => SignersFileError::Read {
+                path: path(),
+                source,
+            },
+            reason => SignersFileError::Refused {
+                path: path(),
+                reason,
+            },
+        })?;
+        let set = parse_signers(&text).map_err(|source| SignersFileError::Parse {
+            path: path(),
+            source,
+        })?;
+        sets.push(set);
+    }
+    check_distinct(&sets).map_err(SignersFileError::Distinct)?;
+    Ok(sets)
+}
+
+/// Every Ed25519 signer of `sets`: the keys a signature for these accounts may come from.
+pub fn signer_keys(sets: &[SignerSet]) -> Vec<AccountId> {
+    sets.iter()
+        .flat_map(|s| s.signers.iter().map(|(k, _)| *k))
+        .collect()
+}
+
+impl SignerSet {
+    /// The signer set of `account` as Horizon reports it: its ed25519 signers of weight above 0
+    /// (the master key among them), and the signers of other kinds, listed but never counted.
+    pub fn from_horizon(account: AccountId, horizon: &crate::horizon::Account) -> SignerSet {
+        let live = horizon.signers.iter().filter(|s| s.weight > 0);
+        SignerSet {
+            account,
+            thresholds: Thresholds {
+                low: horizon.thresholds.low_threshold,
+                medium: horizon.thresholds.med_threshold,
+                high: horizon.thresholds.high_threshold,
+            },
+            signers: live
+                .clone()
+                .filter(|s| s.kind == "ed25519_public_key")
+                .filter_map(|s| Some((s.key.parse::<AccountId>().ok()?, s.weight)))
+                .collect(),
+            other_signers: live
+                .filter(|s| s.kind != "ed25519_public_key")
+                .map(|s| (escape_bytes(s.key.as_bytes()), s.weight))
+                .collect(),
+        }
+    }
+}
+
 /// Refuse two sets for one account.
 pub fn check_distinct(sets: &[SignerSet]) -> Result<(), WeightsError> {
     for (i, s) in sets.iter().enumerate() {
@@ -298,10 +387,7 @@ pub fn weigh(env: &TransactionEnvelope, network: &Network, sets: &[SignerSet]) -
         weight: weigh_one(find(&source), Category::Low, &inner_hash, &inner_sigs),
     });
     for (i, op) in tx.operations.iter().enumerate() {
-        let account = op
-            .source_account
-            .as_ref()
-            .map_or(source, AccountId::from_muxed);
+        let account = envelope::op_source(op, source);
         let c = category(&op.body);
         requirements.push(Requirement {
             what: op_type_name(&op.body),
@@ -422,6 +508,36 @@ mod tests {
         let e = parse_signers(&secret).unwrap_err().to_string();
         assert!(!e.contains("COLX4NHU"), "never echo a secret: {e}");
         assert!(parse_signers("{}").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn loads_files_no_one_else_could_write() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, mode: u32| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, ACCOUNT).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+            p
+        };
+        let (ok, open) = (file("ok.json", 0o644), file("open.json", 0o664));
+        let sets = load_signer_sets(std::slice::from_ref(&ok)).expect("loads");
+        assert_eq!(signer_keys(&sets).len(), 2);
+        assert!(matches!(
+            load_signer_sets(&[open]),
+            Err(SignersFileError::Writable { mode: 0o664, .. })
+        ));
+        assert!(matches!(
+            load_signer_sets(&[ok.clone(), ok]),
+            Err(SignersFileError::Distinct(WeightsError::DuplicateAccount(
+                _
+            )))
+        ));
+        assert!(matches!(
+            load_signer_sets(&[dir.path().join("absent.json")]),
+            Err(SignersFileError::Read { .. })
+        ));
     }
 
     #[test]

@@ -1,7 +1,3 @@
 #![no_main]
-//! See `harness::keystore` (fuzz/harness.rs), which tests/fuzz_corpus.rs also replays.
-#[allow(dead_code)] // each target uses one of the harness's functions
-#[path = "../harness.rs"]
-mod harness;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::keystore(data));
+//! See `airgap::fuzz_harness::keystore` (src/fuzz_harness.rs), which tests/fuzz_corpus.rs also replays.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| airgap::fuzz_harness::keystore(data));

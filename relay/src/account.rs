@@ -1,8 +1,9 @@
 //! `account G…`: what the signer needs to know about an account, read from Horizon.
-use crate::horizon::{Account, HorizonError};
+use crate::horizon::{self, HorizonError};
 use crate::online::{self, Online};
 use airgap::account::AccountId;
 use airgap::amount::Amount;
+use airgap::horizon::{Account, Signer, Thresholds};
 use airgap::review::escape_bytes;
 use serde::Serialize;
 use std::time::Instant;
@@ -24,12 +25,15 @@ pub struct AccountReport {
     pub sequence: String,
     /// What the signer's `--sequence` wants for the next transaction: sequence + 1.
     pub next_sequence: String,
-    pub thresholds: crate::horizon::Thresholds,
-    pub signers: Vec<crate::horizon::Signer>,
+    pub thresholds: Thresholds,
+    pub signers: Vec<Signer>,
     pub flags: Vec<&'static str>,
     pub home_domain: Option<String>,
     pub subentry_count: u32,
     pub balances: Vec<BalanceReport>,
+    /// When the relay read the account (RFC 3339, UTC): the offline signer shows the context's
+    /// age and warns when it is stale (`airgap::context`).
+    pub read_at: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,7 +70,7 @@ pub fn report(
     let acct: Account = online::retry(deadline, |t| online.horizon.account(id, t))?
         .map(|(a, _)| a)
         .ok_or_else(|| AccountError::NotFound(*id, online.network.to_string()))?;
-    let seq = acct.sequence()?;
+    let seq = horizon::sequence(&acct)?;
     let balances = acct
         .balances
         .iter()
@@ -108,16 +112,20 @@ pub fn report(
         signers: acct
             .signers
             .iter()
-            .map(|s| crate::horizon::Signer {
+            .map(|s| Signer {
                 key: clean(&s.key, 100),
                 weight: s.weight,
                 kind: clean(&s.kind, 40),
+                sponsor: None,
             })
             .collect(),
         flags: acct.flags.names(),
         home_domain: acct.home_domain.as_deref().map(|d| clean(d, 64)),
         subentry_count: acct.subentry_count,
         balances,
+        read_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
     })
 }
 
@@ -150,6 +158,7 @@ impl AccountReport {
             self.home_domain.as_deref().unwrap_or("none")
         );
         let _ = writeln!(s, "  subentries     {}", self.subentry_count);
+        let _ = writeln!(s, "  read at        {}", self.read_at);
         let _ = writeln!(s, "Signers ({}):", self.signers.len());
         for sg in &self.signers {
             let _ = writeln!(s, "  {} weight {} ({})", sg.key, sg.weight, sg.kind);

@@ -1,12 +1,12 @@
 //! From parsed arguments to work: resolve options, run the command, return the exit code.
 use crate::cli::{AccountArgs, Command, InspectArgs, JournalArgs, Shared, SubmitArgs};
-use crate::inputs::{self, InputError};
-use crate::journal::{Journal, JournalError};
 use crate::keysource::{self, KeySourceError};
-use crate::online::{self, ConnectError};
-use crate::{account, inspect, submit};
 use airgap::account::{AccountId, AccountIdError};
 use airgap::network::{Network, NetworkError};
+use airgap_relay::inputs::{self, InputError};
+use airgap_relay::journal::{Journal, JournalError};
+use airgap_relay::online::{self, ConnectError};
+use airgap_relay::{account, inspect, rehearse, submit};
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
@@ -35,9 +35,11 @@ pub enum AppError {
     #[error(transparent)]
     Inspect(#[from] inspect::InspectError),
     #[error(transparent)]
-    Sandbox(#[from] crate::sandbox::SandboxError),
+    Sandbox(#[from] airgap_sandbox::SandboxError),
+    #[error("cannot write to stdout: {0}")]
+    Stdout(std::io::Error),
     #[error(transparent)]
-    Rehearse(#[from] crate::rehearse::RehearseError),
+    Rehearse(#[from] rehearse::RehearseError),
     #[error(transparent)]
     Merge(#[from] crate::merge::MergeCmdError),
     #[error("cannot write the QR code: {0}")]
@@ -48,6 +50,17 @@ pub enum AppError {
     BadJobs,
     #[error("--decode-budget {0:?} is not a duration")]
     BadDecodeBudget(String),
+    #[error(transparent)]
+    Watch(#[from] airgap_relay::watch::WatchError),
+    #[error(transparent)]
+    Db(#[from] airgap_relay::db::DbError),
+    #[error("--asset {given}: {source}")]
+    Asset {
+        given: String,
+        source: airgap::asset::AssetError,
+    },
+    #[error("cannot catch SIGINT and SIGTERM: {0}")]
+    Signals(std::io::Error),
 }
 
 impl AppError {
@@ -89,15 +102,22 @@ impl AppError {
             AppError::AccountQuery(_) | AppError::Inspect(_) => {
                 "Check --horizon and run again.".into()
             }
-            AppError::Sandbox(_) => {
+            AppError::Sandbox(_) | AppError::Stdout(_) => {
                 "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
             AppError::BadJobs => "Pass --jobs 1 (the default) or more.".into(),
             AppError::BadDecodeBudget(_) => "Write --decode-budget as 2s, 10s or 1m.".into(),
+            AppError::Merge(crate::merge::MergeCmdError::Merge(
+                airgap::merge::MergeError::Unattributed(_),
+            )) => "Pass --horizon URL so the relay reads the accounts' signer sets (or --signers FILE, from `airgap-relay account G… --json`), or leave out the copy that carries it; nothing was written.".into(),
             AppError::Merge(crate::merge::MergeCmdError::Merge(_)) => {
                 "Every co-signer must sign the same envelope: compare the transaction hashes."
                     .into()
+            }
+            AppError::Merge(crate::merge::MergeCmdError::Connect(e)) => e.remedy().into(),
+            AppError::Merge(crate::merge::MergeCmdError::Horizon { .. }) => {
+                "Check --horizon and run again; nothing was written.".into()
             }
             AppError::Merge(_) => {
                 "Check the inputs and --signers files; nothing was written.".into()
@@ -105,23 +125,97 @@ impl AppError {
             AppError::Qr(_) => {
                 "Check the --qr path; the account report is also on stdout with --json.".into()
             }
-            AppError::Rehearse(crate::rehearse::RehearseError::DirNotEmpty(_)) => {
+            AppError::Rehearse(rehearse::RehearseError::DirNotEmpty(_)) => {
                 "Pass --dir with a new or empty directory.".into()
             }
             AppError::Rehearse(_) => {
                 "This is a bug or a broken install: please report it with the output above.".into()
             }
+            AppError::Watch(e) => watch_remedy(e),
+            AppError::Db(airgap_relay::db::DbError::TooNew { .. }) => {
+                "Run the newer airgap-relay that migrated this database.".into()
+            }
+            AppError::Db(airgap_relay::db::DbError::BadTarget(_)) => {
+                "Pass --db with a file path (SQLite) or a postgres:// URL (or set DATABASE_URL)."
+                    .into()
+            }
+            AppError::Db(_) => {
+                "Check that the database is up and the URL or path is right, then run the same command again; nothing was recorded.".into()
+            }
+            AppError::Asset { .. } => "Write --asset as CODE:ISSUER or native.".into(),
+            AppError::Signals(_) => "This is a bug or a broken install: please report it.".into(),
         }
     }
 
+    /// Print the failure as every `airgap-relay` failure is printed, and return its exit code:
+    /// `airgap-relay: <what failed>.` on one line, the remedy on the next, indented by two spaces.
+    pub fn report(&self) -> u8 {
+        let what = self.to_string();
+        eprintln!(
+            "airgap-relay: {}.\n  {}",
+            what.trim_end_matches('.'),
+            self.remedy()
+        );
+        self.exit_code()
+    }
+
     pub fn exit_code(&self) -> u8 {
-        let transient = |e: &crate::horizon::HorizonError| e.is_transient();
+        let transient = |e: &airgap_relay::horizon::HorizonError| e.is_transient();
         match self {
             AppError::Connect(ConnectError::Horizon(e)) if transient(e) => 3,
             AppError::AccountQuery(account::AccountError::Horizon(e)) if transient(e) => 3,
             AppError::Inspect(inspect::InspectError::Horizon(e)) if transient(e) => 3,
+            AppError::Merge(crate::merge::MergeCmdError::Connect(ConnectError::Horizon(e)))
+                if transient(e) =>
+            {
+                3
+            }
+            AppError::Merge(crate::merge::MergeCmdError::Horizon { source, .. })
+                if transient(source) =>
+            {
+                3
+            }
+            AppError::Db(
+                airgap_relay::db::DbError::Open { .. } | airgap_relay::db::DbError::Backend { .. },
+            ) => 3,
+            AppError::Watch(airgap_relay::watch::WatchError::Db(
+                airgap_relay::db::DbError::Open { .. } | airgap_relay::db::DbError::Backend { .. },
+            )) => 3,
             _ => 1,
         }
+    }
+}
+
+fn watch_remedy(e: &airgap_relay::watch::WatchError) -> String {
+    use airgap_relay::watch::WatchError;
+    match e {
+        WatchError::Gap { from, to, .. } => format!(
+            "Point --horizon or --rpc at a server that still has ledgers {from}..={to} (a full-history Horizon), or pass --accept-gap to record the gap as a row of its own and go on (then reconcile those ledgers from another source); nothing was recorded."
+        ),
+        WatchError::NetworkMismatch { .. } => {
+            "Point the watcher at a server of the intended network, or correct --network; nothing was recorded.".into()
+        }
+        WatchError::Db(_) => {
+            "Check that the database is up, then run the same command again: it resumes from the stored cursor.".into()
+        }
+        WatchError::Server(_) => {
+            "Check that --horizon or --rpc points at a Horizon or Stellar RPC server; the stored cursor is where it was, so running again loses nothing.".into()
+        }
+        _ => "Run the same command again: it resumes from the stored cursor.".into(),
+    }
+}
+
+/// A command line clap refused (unknown option, typo, missing argument) exits 1, like any input
+/// refused before anything is sent; clap's own 2 would read as "failed on the network". `--help`
+/// and `--version` print to stdout and exit 0.
+pub fn usage(e: &clap::Error) -> u8 {
+    // clap's message names the mistake, suggests the likely spelling and ends with the remedy
+    // ("For more information, try '--help'").
+    let _ = e.print();
+    if e.use_stderr() {
+        1
+    } else {
+        0
     }
 }
 
@@ -163,29 +257,118 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Inspect(a) => run_inspect(a),
         Command::Submit(a) => run_submit(a),
         Command::Journal(a) => run_journal(a),
-        Command::Sandbox(a) => crate::sandbox::run(a).map(|()| 0).map_err(AppError::from),
-        Command::Rehearse(a) => Ok(crate::rehearse::run(&a.dir)?),
+        Command::Sandbox(a) => run_sandbox(a),
+        Command::Rehearse(a) => Ok(rehearse::run(&a.dir)?),
         Command::Merge(a) => Ok(crate::merge::run(&a)?),
         Command::Decode(a) => run_decode(a),
+        Command::Watch(a) => run_watch(a),
     }
 }
 
-/// `decode`: every envelope found, one line each (or JSON); anything unreadable is named on
-/// stderr and makes the exit code 1.
+/// `watch`: record until a signal (exit 0) or a refusal (exit 1).
+fn run_watch(a: crate::cli::WatchArgs) -> Result<u8, AppError> {
+    use airgap_relay::watch;
+    let network: Option<Network> = a.network.as_deref().map(str::parse).transpose()?;
+    let mut accounts: Vec<AccountId> = Vec::new();
+    for text in &a.accounts {
+        let id: AccountId = text.parse()?;
+        if !accounts.contains(&id) {
+            accounts.push(id);
+        }
+    }
+    let mut assets: Vec<airgap::asset::Asset> = Vec::new();
+    for text in &a.assets {
+        let asset = text.parse().map_err(|source| AppError::Asset {
+            given: airgap::text::escape_bytes(text.as_bytes()),
+            source,
+        })?;
+        if !assets.contains(&asset) {
+            assets.push(asset);
+        }
+    }
+    let target = airgap_relay::db::Target::parse(&a.db)?;
+    let backend = match (a.horizon, a.rpc) {
+        (Some(h), _) => watch::Backend::Horizon(h),
+        (None, Some(r)) => watch::Backend::Rpc(r),
+        (None, None) => unreachable!("clap requires --horizon or --rpc"),
+    };
+    let opts = watch::Options {
+        rules: watch::classify::Rules::new(&accounts, &assets),
+        accounts,
+        assets,
+        from: if a.from == "oldest" {
+            watch::From::Oldest
+        } else {
+            watch::From::Now
+        },
+        accept_gap: a.accept_gap,
+        network,
+    };
+    let stop = watch::stop_on_signals().map_err(AppError::Signals)?;
+    let json = a.json;
+    let mut stdout = std::io::stdout();
+    let result = watch::run(&backend, &target, &opts, stop, |r| {
+        let line = if json {
+            serde_json::to_string(r).unwrap_or_default()
+        } else {
+            watch::row_line(r)
+        };
+        // A closed stdout must not stop the recording: the database is the interface.
+        let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+    });
+    match result {
+        Ok(()) | Err(watch::WatchError::Stopped) => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `sandbox`: serve until killed; the first line on stdout says where.
+fn run_sandbox(a: crate::cli::SandboxArgs) -> Result<u8, AppError> {
+    let handle = airgap_sandbox::start(airgap_sandbox::SandboxConfig {
+        listen: a.listen,
+        state: a.state,
+        faults: a.fault.unwrap_or_default(),
+        close_every: a.close_every.0,
+        retain_ledgers: a.retain_ledgers,
+        txsub_timeout: a.txsub_timeout.0,
+        stream_timeout: a.stream_timeout.0,
+    })?;
+    // Both lines in one write: a reader that takes the first line and closes the pipe must not
+    // make the second one fail.
+    let lines = format!(
+        "listening on {}\nstellar rpc on {}\n",
+        handle.url(),
+        handle.rpc_url()
+    );
+    let mut out = std::io::stdout().lock();
+    out.write_all(lines.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(AppError::Stdout)?;
+    drop(out);
+    eprintln!(
+        "airgap-relay sandbox: rehearsal ledger, NOT a validator; network passphrase {:?}",
+        airgap_sandbox::PASSPHRASE
+    );
+    handle.wait();
+    Ok(0)
+}
+
+/// `decode`: every envelope found, one line each (or JSON); anything unreadable, or not the
+/// `--expect-hash` blob, is named on stderr, left out, and makes the exit code 1.
 fn run_decode(a: crate::cli::DecodeArgs) -> Result<u8, AppError> {
     let given: Option<Network> = a.network.as_deref().map(str::parse).transpose()?;
+    let expect = &a.expect.expect_hash;
     let inputs = inputs::read(&a.inputs)?;
     let mut code = 0;
     let mut out = std::io::stdout().lock();
+    let refuse = |input: &str, why: &str| {
+        eprintln!("airgap-relay: {input}: {}.", why.trim_end_matches('.'));
+    };
     for blob in &inputs.blobs {
         let env = match &blob.envelope {
             Ok(e) => e,
             Err(e) => {
-                eprintln!(
-                    "airgap-relay: {}: {}.",
-                    blob.input,
-                    e.to_string().trim_end_matches('.')
-                );
+                refuse(&blob.input, &e.to_string());
                 if a.json {
                     let _ = writeln!(
                         out,
@@ -197,33 +380,49 @@ fn run_decode(a: crate::cli::DecodeArgs) -> Result<u8, AppError> {
                 continue;
             }
         };
-        let b64 = airgap::envelope::encode(env);
-        if !a.json {
-            let _ = writeln!(out, "{b64}");
-            continue;
-        }
         let named = blob.sep7_passphrase.as_ref().map(|p| match p {
             Some(p) => Network::from_passphrase(p),
             None => Network::Pubnet,
         });
         if let (Some(g), Some(n)) = (&given, &named) {
             if g != n {
-                eprintln!(
-                    "airgap-relay: {}: the SEP-7 URI names {n}, but --network is {g}.",
-                    blob.input
+                refuse(
+                    &blob.input,
+                    &format!("the SEP-7 URI names {n}, but --network is {g}"),
                 );
                 code = 1;
                 continue;
             }
         }
         let network = named.or_else(|| given.clone());
+        let hash = network
+            .as_ref()
+            .map(|n| hex::encode(airgap::envelope::hash(env, n)));
+        let refused = match (&hash, &network) {
+            (Some(h), Some(n)) => airgap_relay::expect::refusal(expect, h)
+                .or_else(|| inputs::claimed_hash_refusal(blob, n)),
+            _ if !expect.is_empty() => {
+                Some("--expect-hash needs --network: the hash depends on the network".to_string())
+            }
+            _ => None,
+        };
+        if let Some(why) = refused {
+            refuse(&blob.input, &why);
+            code = 1;
+            continue;
+        }
+        let b64 = airgap::envelope::encode(env);
+        if !a.json {
+            let _ = writeln!(out, "{b64}");
+            continue;
+        }
         let _ = writeln!(
             out,
             "{}",
             serde_json::json!({
                 "input": blob.input,
                 "envelope": b64,
-                "hash": network.as_ref().map(|n| hex::encode(airgap::envelope::hash(env, n))),
+                "hash": hash,
                 "network": network.as_ref().map(|n| n.name().to_string()),
                 "network_passphrase": network.as_ref().map(|n| n.passphrase().to_string()),
             })
@@ -250,20 +449,15 @@ fn write_account_qr(
             );
         }
         Err(encode::QrEncodeError::TooLarge { .. }) => {
-            let density = encode::QrDensity::Medium;
-            let parts = airgap::frames::encode_frames(text.as_bytes(), density)
-                .map_err(|e| qr_failed(&e))?;
-            let pngs = airgap::frames::frames_png(&parts, density).map_err(|e| qr_failed(&e))?;
-            airgap::files::write_dir_atomic(path, true, |dir| {
-                for (i, png) in pngs.iter().enumerate() {
-                    airgap::files::write_in(dir, &format!("frame-{:03}.png", i + 1), png)?;
-                }
-                Ok(())
-            })
+            let frames = airgap::frames::write_frames_dir(
+                path,
+                text.as_bytes(),
+                encode::QrDensity::Medium,
+                true,
+            )
             .map_err(|e| qr_failed(&e))?;
             eprintln!(
-                "airgap-relay: the account does not fit one QR code; wrote {} frames into {}",
-                pngs.len(),
+                "airgap-relay: the account does not fit one QR code; wrote {frames} frames into {}",
                 path.display()
             );
         }
@@ -300,13 +494,13 @@ fn run_inspect(a: InspectArgs) -> Result<u8, AppError> {
         Some(o) => o.network.clone(),
         None => network(&a.shared)?.ok_or(NetworkError::Missing)?,
     };
-    Ok(inspect::run(
-        &inputs,
-        &net,
-        online.as_ref(),
-        t,
-        a.shared.json,
-    )?)
+    let opts = inspect::Options {
+        online: online.as_ref(),
+        timeout: t,
+        json: a.shared.json,
+        expect: &a.expect.expect_hash,
+    };
+    Ok(inspect::run(&inputs, &net, &opts)?)
 }
 
 fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
@@ -341,6 +535,8 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
             fee_bump,
             journal,
             jobs: a.jobs,
+            wait: a.wait,
+            expect: a.expect.expect_hash,
         },
         &a.inputs,
     )?;

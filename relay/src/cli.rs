@@ -1,13 +1,15 @@
 //! The command line: clap structures only (what is accepted and what it means). `app` turns them
 //! into work.
+use airgap_relay::expect::ExpectedHash;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0  every input succeeded (or, for inspect: no check says submission would fail)
+  0  every input succeeded (or, for inspect: no check says submission would fail; a
+     prediction that could not be made says `unknown` instead)
   1  bad input or refused before sending: unreadable blob, bad signatures, wrong network,
-     unusable option; nothing was sent
+     unusable option, mistyped command line; nothing was sent
   2  at least one transaction failed on the network (or inspect found a check that would fail)
   3  at least one outcome is still pending, or Horizon was unreachable: safe to run the same
      command again (the same bytes are resubmitted; nothing is rebuilt)
@@ -29,8 +31,9 @@ pub struct Cli {
 pub enum Command {
     /// Show an account: sequence and next_sequence, thresholds, signers, flags, balances.
     Account(AccountArgs),
-    /// Review signed blobs and check, offline and against Horizon, whether they would succeed.
-    #[command(after_long_help = EXIT_CODES)]
+    /// Review signed blobs and predict, from the ledger entries Horizon reports, what the network
+    /// would do with each.
+    #[command(long_about = INSPECT_ABOUT, after_long_help = EXIT_CODES)]
     Inspect(InspectArgs),
     /// Submit signed blobs to Horizon and report, for certain, what became of each.
     #[command(long_about = SUBMIT_ABOUT, after_long_help = EXIT_CODES)]
@@ -48,13 +51,97 @@ pub enum Command {
     /// submits it; finally prints both accounts.
     Rehearse(RehearseArgs),
     /// Run a local Horizon-compatible rehearsal ledger on loopback (not a validator).
-    #[command(long_about = crate::sandbox::LONG_ABOUT)]
-    Sandbox(crate::sandbox::SandboxArgs),
+    #[command(long_about = SANDBOX_ABOUT)]
+    Sandbox(SandboxArgs),
     /// Combine the signatures of copies of one transaction signed in different places (nothing
-    /// is sent). Copies must hold the same transaction; signatures that verify against no key of
-    /// the transaction or of a --signers file are dropped and reported (docs/signers.md).
+    /// is sent). Copies must hold the same transaction; a signature that verifies against no key
+    /// of the transaction, of a --signers file or of the signer sets --horizon reports is refused
+    /// (docs/signers.md).
     Merge(MergeArgs),
+    /// Record every payment to the watched accounts, exactly once, in a database (SQLite or
+    /// PostgreSQL), until stopped.
+    #[command(long_about = WATCH_ABOUT, after_long_help = WATCH_EXIT_CODES)]
+    Watch(WatchArgs),
 }
+
+const WATCH_ABOUT: &str = "\
+Record every payment to the watched accounts, exactly once, in a database (SQLite or PostgreSQL), \
+until stopped.
+
+Over Horizon (--horizon) it reads each account's payments stream from the cursor stored in the \
+database (never from `now` once it has one); over Stellar RPC (--rpc) it reads CAP-67 events. \
+Each credit becomes a row of stellar_deposits: `deposit` (an accepted asset with a customer: \
+the muxed ID of an M... destination, else the memo), `unattributed` (no memo or muxed ID), \
+`unaccepted` (an asset not given with --asset: refund it), `internal` (from a watched account or \
+an accepted asset's issuer). Rows and the cursor move in one transaction, so a crash at any \
+moment loses nothing and repeats nothing (docs/watch.md).
+
+If the stored cursor is older than the history the server keeps, it stops with exit 1 before \
+recording anything; --accept-gap records the gap as a row of its own and goes on.
+
+SIGINT or SIGTERM finishes the current transaction and exits 0.";
+
+pub const WATCH_EXIT_CODES: &str = "\
+Exit codes:
+  0  stopped by SIGINT or SIGTERM (the last transaction finished)
+  1  refused: bad options, the wrong network, a gap in the server's history (without
+     --accept-gap), a database of a newer airgap-relay, an answer the server should not give
+  3  the database could not be opened: safe to run the same command again";
+
+/// Command-line arguments of `airgap-relay watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Read a Horizon server's payments streams.
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "rpc",
+        conflicts_with = "rpc"
+    )]
+    pub horizon: Option<String>,
+    /// Read a Stellar RPC server's CAP-67 events.
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
+    /// A watched account (G...): the base account, the issuing account, any other the anchor
+    /// receives on. Repeatable.
+    #[arg(long = "account", value_name = "G...", required = true)]
+    pub accounts: Vec<String>,
+    /// An accepted asset, CODE:ISSUER or native. Repeatable. Any other asset is recorded as
+    /// `unaccepted`.
+    #[arg(long = "asset", value_name = "ASSET")]
+    pub assets: Vec<String>,
+    /// The database: a file (SQLite) or a postgres:// URL (keep a password out of the command
+    /// line: use DATABASE_URL).
+    #[arg(long, env = "DATABASE_URL", value_name = "DB", hide_env_values = true)]
+    pub db: String,
+    /// One JSON object per recorded row on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Where a stream with no stored cursor starts: now (after the latest ledger) or oldest
+    /// (the oldest ledger the server holds). Ignored for a stream that has a cursor.
+    #[arg(long, value_name = "now|oldest", default_value = "now", value_parser = ["now", "oldest"])]
+    pub from: String,
+    /// When the server no longer has the ledgers after the stored cursor, record the gap as a
+    /// row of its own and go on (without it: exit 1, nothing recorded).
+    #[arg(long)]
+    pub accept_gap: bool,
+    /// Network: testnet, pubnet, futurenet, standalone, or a passphrase. Checked against the
+    /// server's.
+    #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
+    pub network: Option<String>,
+}
+
+const INSPECT_ABOUT: &str = "\
+Review signed blobs and predict, from the ledger entries Horizon reports, what the network would \
+do with each.
+
+Online, each blob is applied by the sandbox's ledger engine (stellar-core's rules) to the entries \
+it touches (accounts, trustlines and data entries of every source, destination and issuer, read \
+from Horizon), after the blobs before it in the order submit sends them: the predicted result \
+codes, and what would change in words. Where the prediction cannot be made (an operation or an \
+entry the engine does not model, Horizon not answering) it says `unknown` instead of guessing.
+
+With --offline only the review, the signatures and the time bounds are checked.";
 
 const SUBMIT_ABOUT: &str = "\
 Submit signed blobs to Horizon and report, for certain, what became of each.
@@ -68,8 +155,13 @@ stored outcome and not sent again. On 504 the relay polls GET /transactions/{has
 the same bytes until --timeout; on 429 it waits Retry-After; on 503 and connection errors it
 retries with capped exponential backoff and jitter. An envelope is never rebuilt or altered.
 
+A blob that is not valid yet (tx_too_early: its time bounds have not started) is pending, not
+failed: it stays where it is, and --wait waits until it is valid and submits it then. There is no
+preflight: inspect predicts; submit sends and reports what the network decided.
+
 A directory run keeps a journal (DIR/.airgap-journal.sqlite) and moves each blob to DIR/done/
-or DIR/failed/ once its outcome is durable; an interrupted run resumes from the journal.";
+or DIR/failed/ once its outcome is durable; an interrupted run resumes from the journal, and a
+run on a directory whose every blob is decided exits with the journal's outcome.";
 
 /// Options every online command takes.
 #[derive(Debug, Args, Clone)]
@@ -113,21 +205,34 @@ pub struct AccountArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Blob files, a directory of blobs, or - for stdin.
+    /// Blob files (base64, QR photos, frames, SEP-7, batch JSON Lines), a directory of blobs, or
+    /// - for stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Only the checks that need no network (needs --network to know the passphrase).
     #[arg(long)]
     pub offline: bool,
     #[command(flatten)]
+    pub expect: Expect,
+    #[command(flatten)]
     pub shared: Shared,
     #[command(flatten)]
     pub images: ImageArgs,
 }
 
+/// `--expect-hash`, for every command that reads blobs.
+#[derive(Debug, Args, Clone)]
+pub struct Expect {
+    /// Refuse any blob whose transaction hash does not start with HEX: the hash the offline
+    /// review showed (at least 8 hex digits, any case). Repeatable.
+    #[arg(long = "expect-hash", value_name = "HEX")]
+    pub expect_hash: Vec<ExpectedHash>,
+}
+
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    /// Blob files, a directory of blobs, or - for stdin.
+    /// Blob files (base64, QR photos, frames, SEP-7, batch JSON Lines), a directory of blobs, or
+    /// - for stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Pay the fee with a fee-bump transaction signed by this online fee account:
@@ -146,6 +251,12 @@ pub struct SubmitArgs {
     /// a ceremony where one account creates the next).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
+    /// When a blob is not valid yet (tx_too_early), wait until it is and submit it then,
+    /// instead of leaving it pending.
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub expect: Expect,
     #[command(flatten)]
     pub shared: Shared,
     #[command(flatten)]
@@ -160,6 +271,55 @@ pub struct JournalArgs {
     /// One JSON object per blob.
     #[arg(long)]
     pub json: bool,
+}
+
+const SANDBOX_ABOUT: &str = "\
+Run a local Horizon-compatible ledger on loopback for rehearsals and tests.
+
+THIS IS A REHEARSAL LEDGER, NOT A VALIDATOR. It is not stellar-core: there is no consensus, no \
+peer network, no history archive, and nothing it accepts exists on any real Stellar network. It \
+applies create_account, payment, change_trust, set_options, allow_trust, set_trust_line_flags, \
+clawback, manage_data, bump_sequence and account_merge with stellar-core's validity rules and \
+answers with Horizon's JSON, so that a signing ceremony can be rehearsed end to end before the \
+real one.
+
+Network passphrase: \"Standalone Network ; February 2017\". GET /friendbot?addr=G... funds a new \
+account with 10,000 XLM from the root account. Stellar RPC (JSON-RPC 2.0) answers at POST /rpc on the \
+same port.
+
+Ledgers close every --close-every (default 5s, like the networks) with the transactions that \
+stellar-core's queue admitted since: one per source account per ledger (TRY_AGAIN_LATER otherwise), \
+DUPLICATE for one already queued, fee-bump replacement at ten times the fee. --close-every 0 closes \
+one ledger per admitted transaction at once (fast, for tests).
+
+--fault injects Horizon's real error answers at the given rates, e.g. --fault 504:0.2,429:0.1,503:0.1 \
+(an injected 504 on submission may or may not have applied the transaction, as a real timeout).";
+
+/// Command-line arguments of `airgap-relay sandbox`.
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Loopback address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    pub listen: std::net::SocketAddr,
+    /// SQLite file that keeps the ledger across restarts (default: in memory only).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Inject faults: comma-separated STATUS:RATE with STATUS in 429, 503, 504.
+    #[arg(long, value_name = "SPEC")]
+    pub fault: Option<airgap_sandbox::FaultSpec>,
+    /// Close a ledger this often (5s, 200ms, …); 0 closes one per admitted transaction at once.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub close_every: airgap_sandbox::Period,
+    /// Keep only the last N ledgers of history (Horizon's history_elder_ledger and RPC's
+    /// oldestLedger move up), to rehearse gaps. Default: keep everything.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub retain_ledgers: Option<u32>,
+    /// How long POST /transactions waits for its ledger before Horizon's 504.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub txsub_timeout: airgap_sandbox::Period,
+    /// How long a stream lasts before Horizon's goodbye (its connection timeout).
+    #[arg(long, value_name = "DURATION", default_value = "55s")]
+    pub stream_timeout: airgap_sandbox::Period,
 }
 
 #[derive(Debug, clap::Args)]
@@ -181,6 +341,13 @@ pub struct MergeArgs {
     /// signatures are kept and the weight present and missing is shown. Repeatable.
     #[arg(long = "signers", value_name = "FILE")]
     pub signers: Vec<PathBuf>,
+    /// Read the signer sets of the transaction's source accounts from this Horizon server
+    /// (nothing is sent); its network must be --network.
+    #[arg(long, value_name = "URL")]
+    pub horizon: Option<String>,
+    /// How long to keep trying Horizon (with --horizon), e.g. 30s, 2m.
+    #[arg(long, value_name = "DURATION", default_value = "2m")]
+    pub timeout: String,
     /// Write the merged envelope to this file instead of stdout (atomically).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
@@ -194,7 +361,7 @@ pub struct MergeArgs {
 #[derive(Debug, clap::Args)]
 pub struct DecodeArgs {
     /// Blob files, QR photos or scans (PNG/JPEG), animated GIFs, text files of `ur:` frames or a
-    /// SEP-7 URI, directories of any of these, or - for stdin. Frames may come in any order,
+    /// SEP-7 URI, `airgap-signer batch` JSON Lines, directories of any of these, or - for stdin. Frames may come in any order,
     /// with gaps and repeats, across several files.
     #[arg(required = true)]
     pub inputs: Vec<String>,
@@ -206,4 +373,6 @@ pub struct DecodeArgs {
     pub json: bool,
     #[command(flatten)]
     pub images: ImageArgs,
+    #[command(flatten)]
+    pub expect: Expect,
 }

@@ -1,6 +1,7 @@
 //! A small Horizon client over `ureq`: the few endpoints the relay needs, bounded reads, and
-//! Horizon's answers turned into types. No retries here; callers decide (see `submit`).
-use serde::Deserialize;
+//! Horizon's answers read as the library's types of them (`airgap::horizon`). No retries here;
+//! callers decide (see `submit`).
+use airgap::horizon::{Account, FeeStats, Ledger, Page, Problem, Root, Transaction};
 use serde_json::Value;
 use std::io::Read;
 use std::time::{Duration, SystemTime};
@@ -74,18 +75,21 @@ impl Reply {
         serde_json::from_slice(&self.body).ok()
     }
 
+    /// The body as a problem, when it is one.
+    pub fn problem(&self) -> Option<Problem> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
     /// The problem `type` suffix after the last `/` (`transaction_failed`, …).
     pub fn problem_kind(&self) -> Option<String> {
-        let v = self.json()?;
-        let t = v.get("type")?.as_str()?;
-        Some(t.rsplit('/').next().unwrap_or(t).to_string())
+        let p = self.problem()?;
+        (!p.kind.is_empty()).then(|| p.kind_suffix().to_string())
     }
 
     /// A short, printable description of the body for messages and the journal.
     pub fn summary(&self) -> String {
-        if let Some(v) = self.json() {
-            let title = v.get("title").and_then(Value::as_str).unwrap_or("");
-            let detail = v.get("detail").and_then(Value::as_str).unwrap_or("");
+        if let Some(p) = self.problem() {
+            let (title, detail) = (p.title, p.detail);
             if !title.is_empty() || !detail.is_empty() {
                 return airgap::review::escape_bytes(
                     format!("{title}: {detail}")
@@ -101,134 +105,11 @@ impl Reply {
     }
 }
 
-/// `GET /`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Root {
-    pub network_passphrase: String,
-}
-
-/// `GET /accounts/{id}`, the fields the relay reads.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Account {
-    pub account_id: String,
-    pub sequence: String,
-    #[serde(default)]
-    pub subentry_count: u32,
-    pub thresholds: Thresholds,
-    pub flags: Flags,
-    #[serde(default)]
-    pub signers: Vec<Signer>,
-    #[serde(default)]
-    pub balances: Vec<Balance>,
-    #[serde(default)]
-    pub home_domain: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize)]
-pub struct Thresholds {
-    pub low_threshold: u8,
-    pub med_threshold: u8,
-    pub high_threshold: u8,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, Default)]
-pub struct Flags {
-    #[serde(default)]
-    pub auth_required: bool,
-    #[serde(default)]
-    pub auth_revocable: bool,
-    #[serde(default)]
-    pub auth_immutable: bool,
-    #[serde(default)]
-    pub auth_clawback_enabled: bool,
-}
-
-impl Flags {
-    pub fn names(&self) -> Vec<&'static str> {
-        [
-            (self.auth_required, "auth_required"),
-            (self.auth_revocable, "auth_revocable"),
-            (self.auth_immutable, "auth_immutable"),
-            (self.auth_clawback_enabled, "auth_clawback_enabled"),
-        ]
-        .into_iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, n)| n)
-        .collect()
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-pub struct Signer {
-    pub key: String,
-    pub weight: u8,
-    #[serde(rename = "type", default)]
-    pub kind: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Balance {
-    pub balance: String,
-    pub asset_type: String,
-    #[serde(default)]
-    pub asset_code: Option<String>,
-    #[serde(default)]
-    pub asset_issuer: Option<String>,
-    #[serde(default)]
-    pub limit: Option<String>,
-    #[serde(default)]
-    pub is_authorized: Option<bool>,
-    #[serde(default)]
-    pub is_authorized_to_maintain_liabilities: Option<bool>,
-    #[serde(default)]
-    pub is_clawback_enabled: Option<bool>,
-}
-
-impl Account {
-    /// The account's sequence number (Horizon sends it as a string).
-    pub fn sequence(&self) -> Result<i64, HorizonError> {
-        self.sequence.parse().map_err(|_| HorizonError::BadBody {
-            what: format!("GET /accounts/{}", self.account_id),
-            reason: "the sequence is not a number".into(),
-        })
-    }
-
-    /// The trustline to `code:issuer`, if the account has one.
-    pub fn trustline(&self, code: &str, issuer: &str) -> Option<&Balance> {
-        self.balances.iter().find(|b| {
-            b.asset_code.as_deref() == Some(code) && b.asset_issuer.as_deref() == Some(issuer)
-        })
-    }
-}
-
-/// `GET /fee_stats`, the fields the relay reads.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FeeStats {
-    pub last_ledger_base_fee: String,
-    pub fee_charged: FeeDistribution,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct FeeDistribution {
-    pub p50: String,
-    pub p90: String,
-}
-
-/// A transaction as Horizon stores it (`GET /transactions/{hash}`, or a 200 from submission).
-#[derive(Debug, Clone, Deserialize)]
-pub struct TxRecord {
-    pub hash: String,
-    pub ledger: u64,
-    pub successful: bool,
-    #[serde(default)]
-    pub result_xdr: String,
-}
-
 /// Horizon's answer to `POST /transactions`, sorted into what the relay does next.
 #[derive(Debug, Clone)]
 pub enum Submission {
     /// 200: in a ledger.
-    Success(TxRecord),
+    Success(Box<Transaction>),
     /// 400 `transaction_failed`.
     Failed {
         transaction: String,
@@ -372,6 +253,20 @@ impl Horizon {
         Ok(Some((acct, reply.date)))
     }
 
+    /// `GET /ledgers?order=desc&limit=1`: the last closed ledger.
+    pub fn latest_ledger(&self, timeout: Duration) -> Result<Ledger, HorizonError> {
+        let what = "/ledgers?order=desc&limit=1";
+        let (page, _) = self.get_json::<Page<Ledger>>(what, timeout)?;
+        page.embedded
+            .records
+            .into_iter()
+            .next()
+            .ok_or_else(|| HorizonError::BadBody {
+                what: format!("GET {what}"),
+                reason: "no ledger in the page".into(),
+            })
+    }
+
     pub fn fee_stats(&self, timeout: Duration) -> Result<FeeStats, HorizonError> {
         Ok(self.get_json::<FeeStats>("/fee_stats", timeout)?.0)
     }
@@ -381,7 +276,7 @@ impl Horizon {
         &self,
         hash: &str,
         timeout: Duration,
-    ) -> Result<Option<TxRecord>, HorizonError> {
+    ) -> Result<Option<Transaction>, HorizonError> {
         let path = format!("/transactions/{hash}");
         let reply = self.get(&path, timeout)?;
         match reply.status {
@@ -389,6 +284,39 @@ impl Horizon {
             200 => parse_record(&path, &reply).map(Some),
             _ => Err(status_error(&format!("GET {path}"), &reply)),
         }
+    }
+
+    /// `GET path` as Server-Sent Events (`Accept: text/event-stream`, and `Last-Event-ID` when
+    /// resuming): the body as it comes, for `watch::sse`. A read that waits longer than `idle`
+    /// fails, so a connection that died without closing is noticed (Horizon closes a quiet
+    /// stream itself after 55 s). Any status but 200 is an error.
+    pub fn stream(
+        &self,
+        path: &str,
+        last_event_id: Option<&str>,
+        idle: Duration,
+    ) -> Result<Box<dyn Read + Send>, HorizonError> {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(10))
+            .timeout_read(idle)
+            .redirects(0)
+            .user_agent(concat!("airgap-relay/", env!("CARGO_PKG_VERSION")))
+            .build();
+        let mut req = agent
+            .get(&format!("{}{path}", self.base))
+            .set("Accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            req = req.set("Last-Event-ID", id);
+        }
+        let resp = match req.call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => {
+                let reply = read_reply(r).map_err(|e| self.unreachable(e))?;
+                return Err(status_error(&format!("GET {path}"), &reply));
+            }
+            Err(ureq::Error::Transport(t)) => return Err(self.unreachable(t)),
+        };
+        Ok(Box::new(resp.into_reader()))
     }
 
     /// `POST /transactions` with the form field `tx`. Transport failures are errors (the outcome
@@ -415,7 +343,7 @@ impl Horizon {
 pub fn classify_submission(reply: &Reply) -> Result<Submission, HorizonError> {
     let kind = reply.problem_kind();
     Ok(match reply.status {
-        200 => Submission::Success(parse_record("POST /transactions", reply)?),
+        200 => Submission::Success(Box::new(parse_record("POST /transactions", reply)?)),
         400 if kind.as_deref() == Some("transaction_failed") => failed(reply)?,
         400 if kind.as_deref() == Some("transaction_malformed") => {
             Submission::Malformed(reply.summary())
@@ -438,11 +366,12 @@ fn status_error(what: &str, reply: &Reply) -> HorizonError {
 }
 
 /// A transaction record (`GET /transactions/{hash}`, or a 200 from submission), its hash checked.
-pub fn parse_record(what: &str, reply: &Reply) -> Result<TxRecord, HorizonError> {
-    let rec: TxRecord = serde_json::from_slice(&reply.body).map_err(|e| HorizonError::BadBody {
-        what: what.to_string(),
-        reason: e.to_string(),
-    })?;
+pub fn parse_record(what: &str, reply: &Reply) -> Result<Transaction, HorizonError> {
+    let rec: Transaction =
+        serde_json::from_slice(&reply.body).map_err(|e| HorizonError::BadBody {
+            what: what.to_string(),
+            reason: e.to_string(),
+        })?;
     if rec.hash.len() != 64 || !rec.hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(HorizonError::BadBody {
             what: what.to_string(),
@@ -457,22 +386,25 @@ fn failed(reply: &Reply) -> Result<Submission, HorizonError> {
         what: "POST /transactions".into(),
         reason: reason.into(),
     };
-    let v = reply.json().ok_or_else(|| bad("the body is not JSON"))?;
-    let extras = v.get("extras").ok_or_else(|| bad("no extras"))?;
-    let codes = extras
-        .get("result_codes")
+    let problem: Problem = serde_json::from_slice(&reply.body)
+        .map_err(|e| bad(&format!("the body is not a problem: {e}")))?;
+    let codes = problem
+        .extras
+        .ok_or_else(|| bad("no extras"))?
+        .result_codes
         .ok_or_else(|| bad("no extras.result_codes"))?;
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(clean_code);
-    let transaction = text(codes.get("transaction")).ok_or_else(|| bad("no transaction code"))?;
-    let operations = codes
-        .get("operations")
-        .and_then(Value::as_array)
-        .map(|ops| ops.iter().filter_map(|o| text(Some(o))).collect())
-        .unwrap_or_default();
     Ok(Submission::Failed {
-        transaction,
-        inner_transaction: text(codes.get("inner_transaction")),
-        operations,
+        transaction: clean_code(&codes.transaction),
+        inner_transaction: codes.inner_transaction.as_deref().map(clean_code),
+        operations: codes.operations.iter().map(|o| clean_code(o)).collect(),
+    })
+}
+
+/// The account's sequence number, or why Horizon's answer is unusable.
+pub fn sequence(account: &Account) -> Result<i64, HorizonError> {
+    account.sequence().ok_or_else(|| HorizonError::BadBody {
+        what: format!("GET /accounts/{}", account.account_id),
+        reason: "the sequence is not a number".into(),
     })
 }
 

@@ -105,7 +105,7 @@ impl Index {
         Ok(Index { conn })
     }
 
-    /// Remember a file name of a directory, to be listed sorted by [`Index::names`].
+    /// Remember a file name of a directory, to be listed sorted by [`Index::names_after`].
     pub fn add_name(&mut self, path: &Path) -> Result<(), IndexError> {
         self.conn
             .prepare_cached("INSERT OR IGNORE INTO names (name) VALUES (?1)")?
@@ -140,6 +140,14 @@ impl Index {
                 item.refusal,
             ])?;
         Ok(())
+    }
+
+    /// How many items the index holds.
+    pub fn count(&self) -> Result<u64, IndexError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Every item in the order read, a page at a time; `after` is the `ord` of the previous

@@ -1,9 +1,10 @@
 //! Reading blobs: files of base64 envelope text, photos and scans of QR codes, animated GIFs,
-//! `ur:` frames in any order (as images or text), SEP-7 URIs; `-` for stdin; or a directory of
-//! any of these. What the bytes hold is read by `airgap::carry`.
+//! `ur:` frames in any order (as images or text), SEP-7 URIs, the JSON Lines `airgap-signer batch`
+//! writes (one `{"envelope": …, "hash": …}` per line); `-` for stdin; or a directory of any of
+//! these. What the bytes hold is read by `airgap::carry`; JSON Lines are read here.
 use airgap::account::AccountId;
 use airgap::carry::{self, CarryError, Piece};
-use airgap::envelope::{self, MAX_BASE64_LEN};
+use airgap::envelope::{self, EnvelopeError, MAX_BASE64_LEN};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,9 @@ pub struct Blob {
     /// The passphrase named by a SEP-7 URI, when the blob was one (`Some(None)`: none named,
     /// which SEP-7 defines as the public network).
     pub sep7_passphrase: Option<Option<String>>,
+    /// The hash the blob's file says it has (a `batch` line's `hash`): checked against the
+    /// envelope's own for the network before anything else is done with it.
+    pub claimed_hash: Option<String>,
 }
 
 impl Blob {
@@ -90,8 +94,9 @@ fn read_bounded(mut r: impl Read, name: &str) -> Result<Vec<u8>, InputError> {
         })?;
     // A wrapped text file has line breaks; allow for them before calling it too large.
     let text_cap = (MAX_BASE64_LEN as u64) * 2;
-    let image = carry::is_image(&buf);
-    if buf.len() as u64 > MAX_IMAGE_BYTES || (!image && buf.len() as u64 > text_cap) {
+    // Images and JSON Lines (a batch of many envelopes) may be large; one envelope's text is not.
+    let large_ok = carry::is_image(&buf) || is_json_lines(&buf);
+    if buf.len() as u64 > MAX_IMAGE_BYTES || (!large_ok && buf.len() as u64 > text_cap) {
         return Err(InputError::TooLarge(name.to_string()));
     }
     Ok(buf)
@@ -112,7 +117,11 @@ fn collect(
         text: String::new(),
         envelope: Err(e),
         sep7_passphrase: None,
+        claimed_hash: None,
     };
+    if is_json_lines(bytes) {
+        return json_lines(&input, bytes, out);
+    }
     let carried = match carry::read(bytes, &read_options()) {
         Ok(c) => c,
         Err(e) => return out(failed(input, path, e)),
@@ -145,6 +154,7 @@ fn collect(
                 envelope: envelope::decode(&base64).map_err(CarryError::from),
                 text: base64,
                 sep7_passphrase,
+                claimed_hash: None,
             }),
             Piece::Part(part) => {
                 if let Err(e) = frames.feed(&part, &input) {
@@ -178,7 +188,71 @@ pub fn finish_frames(frames: carry::Frames, out: &mut dyn FnMut(Blob)) {
         text,
         envelope,
         sep7_passphrase: None,
+        claimed_hash: None,
     });
+}
+
+/// JSON Lines start with `{`; no other blob format does.
+fn is_json_lines(bytes: &[u8]) -> bool {
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// One blob per non-empty line of `batch` output: `{"envelope": "…base64…", "hash": "…", …}`
+/// (other fields are ignored). A line that is not such an object is one unreadable blob.
+fn json_lines(input: &str, bytes: &[u8], out: &mut dyn FnMut(Blob)) {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        envelope: String,
+        #[serde(default)]
+        hash: Option<String>,
+    }
+    let text = String::from_utf8_lossy(bytes);
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let name = format!("{input}:{}", n + 1);
+        let blob = match serde_json::from_str::<Line>(line) {
+            Ok(l) => {
+                let b64: String = l.envelope.split_whitespace().collect();
+                Blob {
+                    input: name,
+                    path: None,
+                    envelope: envelope::decode(&b64).map_err(CarryError::from),
+                    text: b64,
+                    sep7_passphrase: None,
+                    claimed_hash: l.hash.map(|h| h.to_ascii_lowercase()),
+                }
+            }
+            Err(e) => Blob {
+                input: name,
+                path: None,
+                text: String::new(),
+                envelope: Err(CarryError::Envelope(EnvelopeError::Malformed(format!(
+                    "a JSON line without an \"envelope\" string ({e})"
+                )))),
+                sep7_passphrase: None,
+                claimed_hash: None,
+            },
+        };
+        out(blob);
+    }
+}
+
+/// Why a blob whose file names its hash (a `batch` line) is refused: its envelope hashes to
+/// something else for `network`.
+pub fn claimed_hash_refusal(blob: &Blob, network: &airgap::network::Network) -> Option<String> {
+    let (Some(claimed), Ok(env)) = (&blob.claimed_hash, &blob.envelope) else {
+        return None;
+    };
+    let actual = hex::encode(envelope::hash(env, network));
+    (*claimed != actual).then(|| {
+        format!(
+            "the line says its hash is {}, but its envelope hashes to {actual} for {}: the file was changed, or is for another network",
+            airgap::review::escape_bytes(&claimed.as_bytes()[..claimed.len().min(64)]),
+            network.name()
+        )
+    })
 }
 
 /// Read one file's blobs (one at a time into `out`).
@@ -290,46 +364,38 @@ fn read_dir(dir: &Path) -> Result<Vec<Blob>, InputError> {
     Ok(sequence_order(blobs))
 }
 
-/// Keep the operator's order (by file name) between accounts, but within one source account put
-/// the blobs in sequence order: each account's slots are refilled with its blobs sorted by
-/// sequence. Unparseable blobs keep their place.
-pub fn sequence_order(blobs: Vec<Blob>) -> Vec<Blob> {
+/// The order `submit` sends blobs in: the operator's order (by file name) between accounts, but
+/// within one source account the blobs in sequence order (each account's slots refilled with its
+/// blobs sorted by sequence). Unparseable blobs keep their place. Returns indices into `blobs`.
+pub fn submit_order(blobs: &[Blob]) -> Vec<usize> {
     let mut by_source: BTreeMap<AccountId, Vec<usize>> = BTreeMap::new();
     for (i, b) in blobs.iter().enumerate() {
         if let Some(s) = b.source() {
             by_source.entry(s).or_default().push(i);
         }
     }
-    let mut slots: Vec<Option<Blob>> = blobs.into_iter().map(Some).collect();
-    let mut order: Vec<usize> = (0..slots.len()).collect();
+    let mut order: Vec<usize> = (0..blobs.len()).collect();
     for idxs in by_source.values() {
         let mut sorted = idxs.clone();
         sorted.sort_by_key(|&i| {
-            slots[i]
+            blobs[i]
+                .envelope
                 .as_ref()
-                .and_then(|b| b.envelope.as_ref().ok())
+                .ok()
                 .map_or(0, envelope::sequence)
         });
         for (slot, src) in idxs.iter().zip(sorted) {
             order[*slot] = src;
         }
     }
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    order
 }
 
-/// Where a finished blob goes: `DIR/done/NAME` or `DIR/failed/NAME` (the sub-directory is made
-/// here), never a file already there (`NAME.1`, `NAME.2`, … instead).
-pub fn finished_path(dir: &Path, path: &Path, success: bool) -> std::io::Result<PathBuf> {
-    let sub = dir.join(if success { DONE_DIR } else { FAILED_DIR });
-    std::fs::create_dir_all(&sub)?;
-    let file_name = path.file_name().unwrap_or_default();
-    let mut target = sub.join(file_name);
-    let mut n = 1;
-    while target.exists() {
-        target = sub.join(format!("{}.{n}", file_name.to_string_lossy()));
-        n += 1;
-    }
-    Ok(target)
+/// The blobs in [`submit_order`].
+pub fn sequence_order(blobs: Vec<Blob>) -> Vec<Blob> {
+    let order = submit_order(&blobs);
+    let mut slots: Vec<Option<Blob>> = blobs.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 #[cfg(test)]

@@ -1,21 +1,23 @@
-//! `inspect`: the library's review of each blob, then what can be checked offline (signatures) and
-//! against Horizon (sequence, time bounds, signature weight, fee, counterparties). Every check says
-//! whether submission would fail, with the result code it would fail with.
-use crate::horizon::{Account, HorizonError};
-use crate::inputs::Inputs;
+//! `inspect`: the library's review of each blob, what can be checked offline (signatures, time
+//! bounds), and online the **prediction**: the blob applied by the sandbox's ledger engine to the
+//! entries it touches, read from Horizon ([`crate::preflight`]), in the order `submit` would send
+//! the blobs. The prediction is the one verdict on whether the network would accept it; the other
+//! online checks explain (who signed and with what weight, fees in recent ledgers).
+use crate::expect::{self, ExpectedHash};
+use crate::horizon::HorizonError;
+use crate::inputs::{self, Inputs};
 use crate::online::{self, Online};
+use crate::preflight::{HorizonSource, Predicted, Prediction, Preflight};
 use crate::sigcheck;
 use airgap::account::AccountId;
-use airgap::asset::{Asset, AssetCode};
 use airgap::envelope;
-use airgap::feebump;
+use airgap::horizon::FeeStats;
 use airgap::network::Network;
 use airgap::review::{self, duration_words, Review};
-use airgap::weights::Category;
+use airgap::weights::{self, SignerSet};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use stellar_xdr::{OperationBody, TransactionEnvelope};
+use stellar_xdr::TransactionEnvelope;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -30,7 +32,7 @@ pub enum Outcome {
     Ok,
     Warning,
     Fail,
-    /// Could not be checked (offline, or Horizon did not answer).
+    /// Could not be checked (offline, Horizon did not answer, or not predictable).
     Unknown,
 }
 
@@ -40,46 +42,35 @@ pub struct Check {
     pub outcome: Outcome,
     /// True when submitting now would fail because of this.
     pub would_fail: bool,
-    /// The result code it would fail with.
+    /// The result code it would fail with (or, for a blob not valid yet, `tx_too_early`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'static str>,
+    pub code: Option<String>,
     pub message: String,
 }
 
-fn ok(check: &'static str, message: String) -> Check {
+fn check(check: &'static str, outcome: Outcome, message: String) -> Check {
     Check {
         check,
-        outcome: Outcome::Ok,
+        outcome,
         would_fail: false,
         code: None,
         message,
     }
 }
-fn warn(check: &'static str, message: String) -> Check {
-    Check {
-        check,
-        outcome: Outcome::Warning,
-        would_fail: false,
-        code: None,
-        message,
-    }
+fn ok(name: &'static str, message: String) -> Check {
+    check(name, Outcome::Ok, message)
 }
-fn fail(check: &'static str, code: &'static str, message: String) -> Check {
+fn warn(name: &'static str, message: String) -> Check {
+    check(name, Outcome::Warning, message)
+}
+fn unknown(name: &'static str, message: String) -> Check {
+    check(name, Outcome::Unknown, message)
+}
+fn fail(name: &'static str, code: &str, message: String) -> Check {
     Check {
-        check,
-        outcome: Outcome::Fail,
         would_fail: true,
-        code: Some(code),
-        message,
-    }
-}
-fn unknown(check: &'static str, message: String) -> Check {
-    Check {
-        check,
-        outcome: Outcome::Unknown,
-        would_fail: false,
-        code: None,
-        message,
+        code: Some(code.to_string()),
+        ..check(name, Outcome::Fail, message)
     }
 }
 
@@ -92,70 +83,47 @@ pub struct InspectRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub checks: Vec<Check>,
+    /// What the network would do with it (online only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction: Option<Prediction>,
 }
 
 fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Accounts read from Horizon once per run.
-struct Accounts<'a> {
-    online: &'a Online,
-    deadline: Instant,
-    cache: HashMap<AccountId, Option<Account>>,
-    unreachable: bool,
+/// What `inspect` is asked to do.
+pub struct Options<'a> {
+    pub online: Option<&'a Online>,
+    pub timeout: Duration,
+    pub json: bool,
+    /// `--expect-hash`: blobs with another hash are refused.
+    pub expect: &'a [ExpectedHash],
 }
 
-impl Accounts<'_> {
-    /// `Err(())` when Horizon did not answer.
-    fn get(&mut self, id: &AccountId) -> Result<Option<&Account>, ()> {
-        if !self.cache.contains_key(id) {
-            match online::retry(self.deadline, |t| self.online.horizon.account(id, t)) {
-                Ok(a) => {
-                    self.cache.insert(*id, a.map(|(a, _)| a));
-                }
-                Err(_) => {
-                    self.unreachable = true;
-                    return Err(());
-                }
-            }
-        }
-        Ok(self.cache.get(id).and_then(Option::as_ref))
-    }
-}
-
-pub fn run(
-    inputs: &Inputs,
-    net: &Network,
-    online: Option<&Online>,
-    timeout: Duration,
-    json: bool,
-) -> Result<u8, InspectError> {
-    let deadline = Instant::now() + timeout;
+pub fn run(inputs: &Inputs, net: &Network, opts: &Options<'_>) -> Result<u8, InspectError> {
+    let (online, json) = (opts.online, opts.json);
+    let started = Instant::now();
+    let deadline = started + opts.timeout;
     let local_now = unix(SystemTime::now());
-    let horizon_now = online.and_then(|o| o.clock).map(unix);
+    let horizon_clock = online.and_then(|o| o.clock).map(unix);
+    // The network's clock now: Horizon's at connecting, plus the time since.
+    let now = || horizon_clock.unwrap_or(local_now) + started.elapsed().as_secs();
     let fee_stats = online.map(|o| online::retry(deadline, |t| o.horizon.fee_stats(t)));
-    let mut accounts = online.map(|o| Accounts {
-        online: o,
-        deadline,
-        cache: HashMap::new(),
-        unreachable: false,
-    });
-    // Every (source, sequence) among the inputs, so a chain of blobs reads as a chain.
-    let planned: BTreeSet<(AccountId, i64)> = inputs
-        .blobs
-        .iter()
-        .filter_map(|b| b.envelope.as_ref().ok())
-        .map(|e| (envelope::source(e), envelope::sequence(e)))
-        .collect();
+    let mut preflight =
+        online.map(|o| Preflight::new(HorizonSource::new(o, deadline), net.clone()));
     let mut worst = 0u8;
-    for blob in &inputs.blobs {
+    let mut unreachable = false;
+    // In the order submit sends them, so a chain of blobs is predicted as a chain.
+    for i in inputs::submit_order(&inputs.blobs) {
+        let blob = &inputs.blobs[i];
         let mut rec = InspectRecord {
             input: blob.input.clone(),
             hash: None,
             review: None,
             error: None,
             checks: Vec::new(),
+            prediction: None,
         };
         let env = match &blob.envelope {
             Ok(e) => e,
@@ -166,12 +134,23 @@ pub fn run(
                 continue;
             }
         };
-        rec.hash = Some(hex::encode(envelope::hash(env, net)));
+        let hash = hex::encode(envelope::hash(env, net));
+        rec.hash = Some(hash.clone());
+        let refused =
+            expect::refusal(opts.expect, &hash).or_else(|| inputs::claimed_hash_refusal(blob, net));
+        if let Some(why) = refused {
+            rec.error = Some(why);
+            worst = worst.max(1);
+            emit(&rec, json);
+            continue;
+        }
         // Candidates for naming signers: the accounts' own keys, plus their signers when online.
         let mut candidates = sigcheck::signing_accounts(env);
-        if let Some(acc) = accounts.as_mut() {
+        let mut sets = Vec::new();
+        if let Some(p) = preflight.as_mut() {
             for a in sigcheck::signing_accounts(env) {
-                if let Ok(Some(found)) = acc.get(&a) {
+                if let Ok(Some(found)) = p.source().horizon_account(&a) {
+                    sets.push(SignerSet::from_horizon(a, found));
                     candidates.extend(
                         found
                             .signers
@@ -183,8 +162,7 @@ pub fn run(
         }
         candidates.sort();
         candidates.dedup();
-        let now = horizon_now.unwrap_or(local_now);
-        match review::review(env, net, now, &candidates) {
+        match review::review(env, net, now(), &candidates) {
             Ok(r) => rec.review = Some(r),
             Err(e) => {
                 rec.error = Some(e.to_string());
@@ -193,47 +171,124 @@ pub fn run(
         }
         rec.checks
             .push(signature_check(env, net, &candidates, online.is_some()));
-        rec.checks.push(time_check(env, now, horizon_now.is_some()));
-        if let (Some(acc), Some(o)) = (accounts.as_mut(), online) {
-            let mut already = false;
-            if let Ok(Some(tx)) = o.horizon.transaction(
-                rec.hash.as_deref().unwrap_or_default(),
-                online::budget(deadline, Duration::from_secs(10)),
-            ) {
-                already = true;
-                rec.checks.push(warn(
-                    "already_submitted",
-                    format!(
-                        "this transaction is already in ledger {} ({}); submitting it again reports that stored outcome",
-                        tx.ledger,
-                        if tx.successful { "successful" } else { "failed" }
-                    ),
-                ));
+        rec.checks
+            .push(time_check(env, now(), horizon_clock.is_some()));
+        match (preflight.as_mut(), online) {
+            (Some(p), Some(o)) => {
+                let stored = o
+                    .horizon
+                    .transaction(&hash, online::budget(deadline, Duration::from_secs(10)));
+                if let Ok(Some(tx)) = stored {
+                    rec.checks.push(warn(
+                        "already_submitted",
+                        format!(
+                            "this transaction is already in ledger {} ({}); submitting it again reports that stored outcome",
+                            tx.ledger,
+                            if tx.successful { "successful" } else { "failed" }
+                        ),
+                    ));
+                } else {
+                    let prediction = p.predict(env, &blob.input, now());
+                    unreachable |= prediction.unreachable;
+                    rec.checks.extend(prediction_checks(&prediction));
+                    rec.prediction = Some(prediction);
+                }
+                rec.checks.extend(weight_checks(env, net, &sets));
+                rec.checks.push(fee_check(env, fee_stats.as_ref()));
             }
-            if !already {
-                rec.checks.push(sequence_check(env, acc, &planned));
-            }
-            rec.checks.extend(weight_checks(env, net, acc));
-            rec.checks.push(fee_check(env, fee_stats.as_ref()));
-            rec.checks.extend(counterparty_checks(env, acc));
-        } else {
-            rec.checks.push(unknown(
+            _ => rec.checks.push(unknown(
                 "online",
-                "offline: sequence, signature weight, fee and counterparties were not checked"
-                    .into(),
-            ));
+                "offline: nothing was predicted (sequence, signature weight, fee, the accounts' entries)".into(),
+            )),
         }
         if rec.checks.iter().any(|c| c.would_fail) {
             worst = worst.max(2);
         }
         emit(&rec, json);
     }
-    let unreachable = accounts.as_ref().is_some_and(|a| a.unreachable)
+    unreachable |= preflight.as_ref().is_some_and(|p| p.source_unreachable())
         || matches!(fee_stats, Some(Err(ref e)) if e.is_transient());
     Ok(match worst {
         0 if unreachable => 3,
         w => w,
     })
+}
+
+impl Preflight<HorizonSource<'_>> {
+    fn source_unreachable(&self) -> bool {
+        self.source_ref().unreachable
+    }
+}
+
+/// The prediction as checks: its verdict, and a warning per change worth one.
+fn prediction_checks(p: &Prediction) -> Vec<Check> {
+    let at = match (p.ledger, p.after) {
+        (Some(l), 0) => format!(" (stellar-core's rules on the entries of ledger {l})"),
+        (Some(l), 1) => {
+            format!(" (stellar-core's rules on the entries of ledger {l}, after the blob above)")
+        }
+        (Some(l), n) => format!(
+            " (stellar-core's rules on the entries of ledger {l}, after the {n} blobs above)"
+        ),
+        (None, _) => String::new(),
+    };
+    let code = p.code();
+    let codes = p
+        .result_codes
+        .as_ref()
+        .map(|c| {
+            let mut s = c
+                .inner_transaction
+                .clone()
+                .map_or(c.transaction.clone(), |i| {
+                    format!("{} / {i}", c.transaction)
+                });
+            if !c.operations.is_empty() {
+                s.push_str(&format!(" [{}]", c.operations.join(", ")));
+            }
+            s
+        })
+        .unwrap_or_default();
+    let mut out = vec![match p.outcome {
+        Predicted::Success => ok("prediction", format!("would succeed: {codes}{at}")),
+        Predicted::Failed => fail(
+            "prediction",
+            code.as_deref().unwrap_or("tx_failed"),
+            format!("would fail in a ledger: {codes}; the fee is charged and the sequence number used{at}"),
+        ),
+        Predicted::Rejected => fail(
+            "prediction",
+            code.as_deref().unwrap_or("tx_failed"),
+            format!("would be rejected: {codes}; nothing is applied and no fee charged{at}"),
+        ),
+        Predicted::Pending => Check {
+            code: Some("tx_too_early".into()),
+            ..warn(
+                "prediction",
+                match p.valid_from {
+                    Some(t) => format!(
+                        "not valid yet: valid from {} ({} from now); submit leaves it pending, `submit --wait` waits for it",
+                        review::time_words(t),
+                        duration_words(t.saturating_sub(unix(SystemTime::now())))
+                    ),
+                    None => "not valid yet (its ledger bounds have not started); submit leaves it pending, `submit --wait` waits for it".into(),
+                },
+            )
+        },
+        Predicted::Unknown => unknown(
+            "prediction",
+            format!(
+                "not predicted: {}",
+                p.reason.as_deref().unwrap_or("no reason given")
+            ),
+        ),
+    }];
+    out.extend(
+        p.warnings
+            .iter()
+            .map(|w| warn("trustline_authorization", w.clone())),
+    );
+    out
 }
 
 fn emit(rec: &InspectRecord, json: bool) {
@@ -258,11 +313,25 @@ fn emit(rec: &InspectRecord, json: bool) {
             Outcome::Fail => "FAIL   ",
             Outcome::Unknown => "unknown",
         };
-        let code = c
-            .code
-            .map(|k| format!(" [would fail: {k}]"))
-            .unwrap_or_default();
+        let code = match (&c.code, c.would_fail) {
+            (Some(k), true) => format!(" [would fail: {k}]"),
+            _ => String::new(),
+        };
         println!("  {tag} {}: {}{code}", c.check, c.message);
+    }
+    if let Some(p) = &rec.prediction {
+        if !p.explanations.is_empty() {
+            println!("Why:");
+            for e in &p.explanations {
+                println!("  {e}");
+            }
+        }
+        if !p.changes.is_empty() {
+            println!("Predicted changes:");
+            for c in &p.changes {
+                println!("  {c}");
+            }
+        }
     }
 }
 
@@ -288,7 +357,8 @@ fn signature_check(
                 .collect();
             ok("signatures", format!("{} signature(s) verify for {}: {}", results.len(), net.name(), names.join(", ")))
         }
-        Some(why) if online => fail("signatures", "tx_bad_auth", why),
+        // `submit` refuses to send it (sigcheck): nothing would reach the network.
+        Some(why) if online => fail("signatures", "tx_bad_auth", format!("{why}; submit refuses to send it")),
         Some(why) => warn(
             "signatures",
             format!("{why} (offline: it may be another signer of the account; inspect online to be sure)"),
@@ -296,6 +366,8 @@ fn signature_check(
     }
 }
 
+/// The time bounds in words. Online the prediction gives the verdict; offline an expired blob is
+/// certain to fail (time only moves on), while one not valid yet is pending, not failed.
 fn time_check(env: &TransactionEnvelope, now: u64, horizon_clock: bool) -> Check {
     let (min, max) = envelope::time_bounds(&envelope::transaction(env));
     let clock = if horizon_clock {
@@ -304,25 +376,28 @@ fn time_check(env: &TransactionEnvelope, now: u64, horizon_clock: bool) -> Check
         "this machine's clock"
     };
     if min > now {
-        return fail(
-            "time_bounds",
-            "tx_too_early",
-            format!(
-                "valid only from {} ({} from now by {clock}); submitting now fails",
-                review::time_words(min),
-                duration_words(min - now)
-            ),
-        );
+        return Check {
+            code: Some("tx_too_early".into()),
+            ..warn(
+                "time_bounds",
+                format!(
+                    "valid only from {} ({} from now by {clock}): submitting before then leaves it pending",
+                    review::time_words(min),
+                    duration_words(min - now)
+                ),
+            )
+        };
     }
     if max != 0 && max < now {
-        return fail(
-            "time_bounds",
-            "tx_too_late",
-            format!(
-                "expired {} ago by {clock}; it can never be applied: build and sign a new one",
-                duration_words(now - max)
-            ),
+        let message = format!(
+            "expired {} ago by {clock}; it can never be applied: build and sign a new one",
+            duration_words(now - max)
         );
+        return if horizon_clock {
+            warn("time_bounds", message)
+        } else {
+            fail("time_bounds", "tx_too_late", message)
+        };
     }
     if max == 0 {
         return warn(
@@ -345,189 +420,48 @@ fn time_check(env: &TransactionEnvelope, now: u64, horizon_clock: bool) -> Check
     )
 }
 
-fn sequence_check(
-    env: &TransactionEnvelope,
-    acc: &mut Accounts<'_>,
-    planned: &BTreeSet<(AccountId, i64)>,
-) -> Check {
-    let source = envelope::source(env);
-    let seq = envelope::sequence(env);
-    let acct = match acc.get(&source) {
-        Err(()) => {
-            return unknown(
-                "sequence",
-                "Horizon did not answer for the source account".into(),
-            )
-        }
-        Ok(None) => {
-            return fail(
-                "sequence",
-                "tx_no_source_account",
-                format!("the source account {source} does not exist on this network"),
-            )
-        }
-        Ok(Some(a)) => a,
-    };
-    let Ok(current) = acct.sequence() else {
-        return unknown(
-            "sequence",
-            "Horizon's sequence for the source is not a number".into(),
-        );
-    };
-    let next = current.saturating_add(1);
-    if seq == next {
-        return ok(
-            "sequence",
-            format!("{seq} is the source account's next sequence number"),
-        );
-    }
-    if seq < next {
-        return fail(
-            "sequence",
-            "tx_bad_seq",
-            format!("stale: {seq} is already used (the account is at {current}); rebuild with sequence {next} unless this very transaction was already applied"),
-        );
-    }
-    let missing: Vec<i64> = (next..seq)
-        .filter(|s| !planned.contains(&(source, *s)))
-        .take(5)
-        .collect();
-    if missing.is_empty() {
-        return ok(
-            "sequence",
-            format!("{seq} follows other blobs given here (the account is at {current}); submit them in sequence order"),
-        );
-    }
-    fail(
-        "sequence",
-        "tx_bad_seq",
-        format!(
-            "future: {seq} is ahead of the account's next sequence {next}; transactions with sequence {} must be applied first",
-            missing.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
-        ),
-    )
-}
-
-/// Weight of the signatures present, for `account`'s signers (each key counted once).
-fn weight_for(account: &Account, signed_by: &BTreeSet<AccountId>) -> u32 {
-    account
-        .signers
-        .iter()
-        .filter(|s| s.kind == "ed25519_public_key" && s.weight > 0)
-        .filter_map(|s| s.key.parse::<AccountId>().ok().map(|k| (k, s.weight)))
-        .filter(|(k, _)| signed_by.contains(k))
-        .map(|(_, w)| u32::from(w))
-        .sum()
-}
-
-fn weight_checks(env: &TransactionEnvelope, net: &Network, acc: &mut Accounts<'_>) -> Vec<Check> {
-    let inner = feebump::inner(env).unwrap_or_else(|| env.clone());
-    let mut all_keys: Vec<AccountId> = sigcheck::signing_accounts(env);
-    for a in sigcheck::signing_accounts(env) {
-        if let Ok(Some(found)) = acc.get(&a) {
-            all_keys.extend(
-                found
-                    .signers
-                    .iter()
-                    .filter_map(|s| s.key.parse::<AccountId>().ok()),
-            );
-        }
-    }
-    let signed_by: BTreeSet<AccountId> = sigcheck::check(&inner, net, &all_keys)
+/// Signature weight against each threshold the envelope needs (`airgap::weights`, with the
+/// signer sets Horizon reports): the transaction's, each operation's, then the fee bump's. These
+/// explain; the prediction says whether the network accepts it.
+fn weight_checks(env: &TransactionEnvelope, net: &Network, sets: &[SignerSet]) -> Vec<Check> {
+    // `weigh` lists the fee bump first; here it comes last, after what it pays for.
+    let (fee_bump, tx): (Vec<_>, Vec<_>) = weights::weigh(env, net, sets)
+        .requirements
         .into_iter()
-        .filter(|s| s.envelope != "outer")
-        .filter_map(|s| s.signer)
-        .collect();
-    // A fee bump's own signatures must carry its fee source's low threshold.
-    let outer_signed_by: BTreeSet<AccountId> = sigcheck::check(env, net, &all_keys)
-        .into_iter()
-        .filter(|s| s.envelope == "outer")
-        .filter_map(|s| s.signer)
-        .collect();
-    let tx = envelope::transaction(&inner);
-    let tx_source = envelope::source(&inner);
+        .partition(|r| r.what == "fee bump");
     let mut out = Vec::new();
-    // The transaction itself needs the source's low threshold.
-    let mut needs: Vec<(String, AccountId, Category)> = vec![(
-        "the transaction (fee and sequence)".into(),
-        tx_source,
-        Category::Low,
-    )];
-    for (i, op) in tx.operations.iter().enumerate() {
-        let src = op
-            .source_account
-            .as_ref()
-            .map_or(tx_source, AccountId::from_muxed);
-        needs.push((
-            format!("operation {} ({})", i + 1, review::op_type_name(&op.body)),
-            src,
-            airgap::weights::category(&op.body),
-        ));
-    }
-    let mut needs: Vec<(String, AccountId, Category, &BTreeSet<AccountId>)> = needs
-        .into_iter()
-        .map(|(what, src, lvl)| (what, src, lvl, &signed_by))
-        .collect();
-    if let TransactionEnvelope::TxFeeBump(fb) = env {
-        needs.push((
-            "the fee bump (its fee)".into(),
-            AccountId::from_muxed(&fb.tx.fee_source),
-            Category::Low,
-            &outer_signed_by,
-        ));
-    }
-    for (what, src, lvl, signed_by) in needs {
-        let acct = match acc.get(&src) {
-            Err(()) => {
-                out.push(unknown(
-                    "signature_weight",
-                    format!("{what}: Horizon did not answer for {src}"),
-                ));
-                continue;
-            }
-            Ok(None) => {
-                // A missing source is reported by the sequence check (or is created earlier).
-                out.push(unknown(
-                    "signature_weight",
-                    format!("{what}: {src} does not exist (yet)"),
-                ));
-                continue;
-            }
-            Ok(Some(a)) => a,
+    for r in tx.into_iter().chain(fee_bump) {
+        let what = match r.operation {
+            Some(i) => format!("operation {i} ({})", r.what),
+            None if r.what == "fee bump" => "the fee bump (its fee)".to_string(),
+            None => "the transaction (fee and sequence)".to_string(),
         };
-        let t = acct.thresholds;
-        let (name, needed) = match lvl {
-            Category::Low => ("low", t.low_threshold),
-            Category::Medium => ("medium", t.med_threshold),
-            Category::High => ("high", t.high_threshold),
+        let src = r.account;
+        let Some(w) = r.weight else {
+            out.push(unknown(
+                "signature_weight",
+                format!("{what}: {src} does not exist (yet), or Horizon did not answer for it"),
+            ));
+            continue;
         };
-        let have = weight_for(acct, signed_by);
-        let need = u32::from(needed).max(1);
-        if have >= need {
-            out.push(ok(
+        let (name, needed, have) = (r.category.name(), w.threshold, w.present);
+        out.push(if w.missing == 0 {
+            ok(
                 "signature_weight",
                 format!("{what}: weight {have} meets {src}'s {name} threshold {needed}"),
-            ));
+            )
         } else {
-            let code = if what.starts_with("the transaction") || what.starts_with("the fee bump") {
-                "tx_bad_auth"
-            } else {
-                "op_bad_auth"
-            };
-            out.push(fail(
+            warn(
                 "signature_weight",
-                code,
                 format!("{what}: weight {have} is below {src}'s {name} threshold {needed}; more signers must sign"),
-            ));
-        }
+            )
+        });
     }
     out
 }
 
-fn fee_check(
-    env: &TransactionEnvelope,
-    stats: Option<&Result<crate::horizon::FeeStats, HorizonError>>,
-) -> Check {
+/// Fees charged in recent ledgers, against the blob's (the base fee itself is the prediction's).
+fn fee_check(env: &TransactionEnvelope, stats: Option<&Result<FeeStats, HorizonError>>) -> Check {
     let Some(Ok(stats)) = stats else {
         return unknown("fee", "Horizon's /fee_stats did not answer".into());
     };
@@ -541,187 +475,11 @@ fn fee_check(
     let base: i64 = stats.last_ledger_base_fee.parse().unwrap_or(100);
     let p50: i64 = stats.fee_charged.p50.parse().unwrap_or(base);
     let p90: i64 = stats.fee_charged.p90.parse().unwrap_or(base);
-    if per_op < base {
-        return fail(
-            "fee",
-            "tx_insufficient_fee",
-            format!("{per_op} stroops per operation is below the network's base fee of {base}; submit with --fee-bump-key and --max-fee, or rebuild with a higher fee"),
-        );
-    }
     if per_op < p90 {
         return warn(
             "fee",
-            format!("{per_op} stroops per operation; recent ledgers charged {p50} (median) to {p90} (90th percentile): in a surge it may wait or time out"),
+            format!("{per_op} stroops per operation; recent ledgers charged {p50} (median) to {p90} (90th percentile), base fee {base}: in a surge it may wait or time out"),
         );
     }
     ok("fee", format!("{per_op} stroops per operation covers recent fees (median {p50}, 90th percentile {p90})"))
-}
-
-fn counterparty_checks(env: &TransactionEnvelope, acc: &mut Accounts<'_>) -> Vec<Check> {
-    let tx = envelope::transaction(env);
-    let tx_source = envelope::source(env);
-    let mut out = Vec::new();
-    for (i, op) in tx.operations.iter().enumerate() {
-        let n = i + 1;
-        let src = op
-            .source_account
-            .as_ref()
-            .map_or(tx_source, AccountId::from_muxed);
-        match &op.body {
-            OperationBody::CreateAccount(c) => {
-                let dest = AccountId::from_xdr(&c.destination);
-                match acc.get(&dest) {
-                    Err(()) => out.push(unknown(
-                        "destination",
-                        format!("operation {n}: Horizon did not answer for {dest}"),
-                    )),
-                    Ok(Some(_)) => out.push(fail(
-                        "destination",
-                        "op_already_exists",
-                        format!("operation {n}: account {dest} already exists"),
-                    )),
-                    Ok(None) => out.push(ok(
-                        "destination",
-                        format!("operation {n}: {dest} does not exist yet and will be created"),
-                    )),
-                }
-            }
-            OperationBody::Payment(p) => {
-                let dest = AccountId::from_muxed(&p.destination);
-                let view = Asset::from_xdr(&p.asset);
-                out.push(holder_check(acc, n, &dest, &view, HolderRole::Destination));
-            }
-            OperationBody::AllowTrust(a) => {
-                let trustor = AccountId::from_xdr(&a.trustor);
-                let code = match &a.asset {
-                    stellar_xdr::AssetCode::CreditAlphanum4(x) => AssetCode::from_xdr_bytes(&x.0),
-                    stellar_xdr::AssetCode::CreditAlphanum12(x) => AssetCode::from_xdr_bytes(&x.0),
-                };
-                let view = airgap::asset::AssetView {
-                    code,
-                    issuer: Some(src),
-                };
-                out.push(holder_check(acc, n, &trustor, &view, HolderRole::Trustor));
-            }
-            OperationBody::SetTrustLineFlags(a) => {
-                let trustor = AccountId::from_xdr(&a.trustor);
-                out.push(holder_check(
-                    acc,
-                    n,
-                    &trustor,
-                    &Asset::from_xdr(&a.asset),
-                    HolderRole::Trustor,
-                ));
-            }
-            OperationBody::Clawback(c) => {
-                let from = AccountId::from_muxed(&c.from);
-                out.push(holder_check(
-                    acc,
-                    n,
-                    &from,
-                    &Asset::from_xdr(&c.asset),
-                    HolderRole::ClawbackFrom,
-                ));
-            }
-            OperationBody::AccountMerge(d) => {
-                let dest = AccountId::from_muxed(d);
-                match acc.get(&dest) {
-                    Err(()) => out.push(unknown(
-                        "destination",
-                        format!("operation {n}: Horizon did not answer for {dest}"),
-                    )),
-                    Ok(None) => out.push(fail(
-                        "destination",
-                        "op_no_account",
-                        format!("operation {n}: merge destination {dest} does not exist"),
-                    )),
-                    Ok(Some(_)) => out.push(ok(
-                        "destination",
-                        format!("operation {n}: merge destination {dest} exists"),
-                    )),
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-enum HolderRole {
-    Destination,
-    Trustor,
-    ClawbackFrom,
-}
-
-fn holder_check(
-    acc: &mut Accounts<'_>,
-    n: usize,
-    who: &AccountId,
-    asset: &airgap::asset::AssetView,
-    role: HolderRole,
-) -> Check {
-    let acct = match acc.get(who) {
-        Err(()) => {
-            return unknown(
-                "destination",
-                format!("operation {n}: Horizon did not answer for {who}"),
-            )
-        }
-        Ok(None) => {
-            let code = match role {
-                HolderRole::Destination => "op_no_destination",
-                HolderRole::Trustor | HolderRole::ClawbackFrom => "op_no_trust",
-            };
-            return fail(
-                "destination",
-                code,
-                format!("operation {n}: account {who} does not exist"),
-            );
-        }
-        Ok(Some(a)) => a,
-    };
-    let Some(issuer) = asset.issuer else {
-        return ok(
-            "destination",
-            format!("operation {n}: {who} exists (native XLM needs no trustline)"),
-        );
-    };
-    if issuer == *who {
-        return ok(
-            "destination",
-            format!("operation {n}: {who} is the issuer of {}", asset.code),
-        );
-    }
-    let Some(line) = acct.trustline(&asset.code, &issuer.to_string()) else {
-        return fail(
-            "destination",
-            "op_no_trust",
-            format!("operation {n}: {who} has no trustline to {asset}"),
-        );
-    };
-    match role {
-        HolderRole::Destination if line.is_authorized != Some(true) => fail(
-            "destination",
-            "op_not_authorized",
-            format!(
-                "operation {n}: {who}'s trustline to {asset} is not authorized; authorize it first"
-            ),
-        ),
-        HolderRole::ClawbackFrom if line.is_clawback_enabled != Some(true) => fail(
-            "destination",
-            "op_not_clawback_enabled",
-            format!("operation {n}: {who}'s trustline to {asset} does not have clawback enabled"),
-        ),
-        _ => ok(
-            "destination",
-            format!(
-                "operation {n}: {who} trusts {asset} ({})",
-                if line.is_authorized == Some(true) {
-                    "authorized"
-                } else {
-                    "not authorized"
-                }
-            ),
-        ),
-    }
 }

@@ -228,6 +228,21 @@ impl Journal {
             .map_err(|e| busy_or(&self.path, e))
     }
 
+    /// How many blobs the journal holds decided: `(success, failed)`.
+    pub fn decided(&self) -> Result<(u64, u64), JournalError> {
+        let count = |state: State| {
+            self.conn
+                .query_row(
+                    "SELECT COUNT(*) FROM blobs WHERE state = ?1",
+                    params![state.as_str()],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(|e| self.err(e))
+        };
+        Ok((count(State::Success)?, count(State::Failed)?))
+    }
+
     /// Record many blobs seen for the first time, in one commit.
     pub fn insert_all(&mut self, rows: &[NewEntry<'_>]) -> Result<(), JournalError> {
         let path = self.path.clone();

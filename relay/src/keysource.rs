@@ -1,40 +1,43 @@
-//! Where an online key comes from: `env:VAR` or `file:PATH`. Never a bare value on the command line
-//! (it would sit in shell history and in every process listing).
+//! Where an online key comes from: `env:VAR` or `file:PATH` (parsed by
+//! `airgap::keys::source::KeySource`). Never a bare value on the command line (it would sit in
+//! shell history and in every process listing).
+use airgap::keys::source::{KeySource, SourceKind, SourceSyntaxError};
 use airgap::keys::{KeyError, SecretSeed};
 use zeroize::Zeroizing;
+
+/// The key sources the relay takes: it runs unattended, so nothing it would have to prompt for.
+pub const ACCEPTED: &[SourceKind] = &[SourceKind::Env, SourceKind::File];
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeySourceError {
-    #[error("\"{0}\" is not a key source; write env:VARIABLE or file:PATH (a secret key itself is never accepted on the command line)")]
-    BadForm(String),
+    /// Holds nothing of what was written: it may be a pasted secret.
+    #[error(transparent)]
+    Syntax(#[from] SourceSyntaxError),
     #[error("{0}")]
     Source(#[from] airgap::keys::source::SourceError),
     #[error("the key from {from} is not usable: {source}")]
-    Key { from: String, source: KeyError },
+    Key { from: KeySource, source: KeyError },
 }
 
 /// Load the secret seed named by `spec`.
 pub fn load(spec: &str) -> Result<SecretSeed, KeySourceError> {
-    let text: Zeroizing<String> = if let Some(var) = spec.strip_prefix("env:") {
-        if var.is_empty() {
-            return Err(KeySourceError::BadForm(spec.to_string()));
+    let source = KeySource::parse(spec, ACCEPTED)?;
+    let text: Zeroizing<String> = match &source {
+        KeySource::Env { var } => airgap::keys::source::read_env(var)?,
+        KeySource::File { path } => airgap::keys::source::read_private_text(path)?,
+        // Refused by the parse above.
+        KeySource::Prompt | KeySource::Mnemonic | KeySource::Keystore { .. } => {
+            return Err(SourceSyntaxError::NotAccepted {
+                kind: source.kind(),
+                accepted: ACCEPTED,
+            }
+            .into())
         }
-        airgap::keys::source::read_env(var)?
-    } else if let Some(path) = spec.strip_prefix("file:") {
-        airgap::keys::source::read_private_text(std::path::Path::new(path))?
-    } else {
-        // Never echo what may be a secret.
-        let shown = if spec.starts_with('S') {
-            "S…".to_string()
-        } else {
-            spec.chars().take(40).collect()
-        };
-        return Err(KeySourceError::BadForm(shown));
     };
-    SecretSeed::from_strkey(&text).map_err(|source| KeySourceError::Key {
-        from: spec.to_string(),
-        source,
+    SecretSeed::from_strkey(&text).map_err(|e| KeySourceError::Key {
+        from: source,
+        source: e,
     })
 }
 

@@ -1,9 +1,14 @@
-//! `merge A B …`: combine the signatures of copies of one transaction (`airgap::merge::merge`).
-//! Nothing is sent; the merged envelope goes to `--out` or stdout, the report to stderr.
+//! `merge A B …`: combine the signatures of copies of one transaction
+//! (`airgap::merge::merge_with_signers`). Nothing is sent; the merged envelope goes to `--out` or
+//! stdout, the report to stderr. The signer sets come from `--signers` files and, with
+//! `--horizon`, from Horizon (`SignerSet::from_horizon`, for the transaction's source accounts).
 use crate::cli::MergeArgs;
-use crate::inputs::{self, InputError};
 use airgap::network::{Network, NetworkError};
-use airgap::weights::{self, SignerSet, WeightsError};
+use airgap::weights::{self, SignerSet, SignersFileError};
+use airgap_relay::horizon::HorizonError;
+use airgap_relay::inputs::{self, InputError};
+use airgap_relay::online::{self, ConnectError};
+use std::time::{Duration, Instant};
 use stellar_xdr::TransactionEnvelope;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,36 +23,54 @@ pub enum MergeCmdError {
         input: String,
         source: airgap::carry::CarryError,
     },
-    #[error("the signers file {path}: {source}")]
-    Signers { path: String, source: WeightsError },
-    #[error("cannot read the signers file {path}: {source}")]
-    SignersRead {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Signers(#[from] SignersFileError),
     #[error("nothing was merged: {0}")]
     Merge(#[from] airgap::merge::MergeError),
     #[error(transparent)]
     Write(#[from] airgap::files::FileError),
+    #[error(transparent)]
+    Duration(#[from] airgap::build::BuildError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("the signers of {account} could not be read: {source}")]
+    Horizon {
+        account: airgap::account::AccountId,
+        source: Box<HorizonError>,
+    },
+    #[error("{0} does not exist on the network Horizon serves, so it has no signers to read")]
+    NoAccount(airgap::account::AccountId),
 }
 
-fn signer_sets(args: &MergeArgs) -> Result<Vec<SignerSet>, MergeCmdError> {
+/// The signer sets Horizon reports for the transaction's source accounts (those not already
+/// given by a `--signers` file).
+fn from_horizon(
+    args: &MergeArgs,
+    url: &str,
+    network: &Network,
+    first: &TransactionEnvelope,
+    given: &[SignerSet],
+) -> Result<Vec<SignerSet>, MergeCmdError> {
+    let t = Duration::from_secs(airgap::build::parse_duration(&args.timeout)?.max(1));
+    let deadline = Instant::now() + t;
+    let online = online::connect(url, Some(network), deadline)?;
     let mut sets = Vec::new();
-    for p in &args.signers {
-        let path = p.display().to_string();
-        let text = std::fs::read_to_string(p).map_err(|source| MergeCmdError::SignersRead {
-            path: path.clone(),
-            source,
-        })?;
-        sets.push(
-            weights::parse_signers(&text)
-                .map_err(|source| MergeCmdError::Signers { path, source })?,
+    for account in airgap::merge::source_accounts(first) {
+        if given.iter().any(|s| s.account == account) {
+            continue;
+        }
+        let found = online::retry(deadline, |t| online.horizon.account(&account, t))
+            .map_err(|e| MergeCmdError::Horizon {
+                account,
+                source: Box::new(e),
+            })?
+            .ok_or(MergeCmdError::NoAccount(account))?;
+        eprintln!(
+            "airgap-relay: read the signers of {account} from {}",
+            online.horizon.url()
         );
+        sets.push(SignerSet::from_horizon(account, &found.0));
     }
-    weights::check_distinct(&sets).map_err(|source| MergeCmdError::Signers {
-        path: "(several)".into(),
-        source,
-    })?;
     Ok(sets)
 }
 
@@ -63,18 +86,14 @@ pub fn run(args: &MergeArgs) -> Result<u8, MergeCmdError> {
             })
         })
         .collect::<Result<_, _>>()?;
-    let sets = signer_sets(args)?;
-    let mut known = copies
-        .first()
-        .map(airgap::merge::source_accounts)
-        .unwrap_or_default();
-    known.extend(sets.iter().flat_map(|s| s.signers.iter().map(|(k, _)| *k)));
-    let (merged, report) = airgap::merge::merge(&copies, &network, &known)?;
-    eprint!("{}", report.to_text());
-    if !sets.is_empty() {
-        eprint!("{}", weights::weigh(&merged, &network, &sets).to_text());
+    let mut sets = weights::load_signer_sets(&args.signers)?;
+    if let (Some(url), Some(first)) = (&args.horizon, copies.first()) {
+        let more = from_horizon(args, url, &network, first, &sets)?;
+        sets.extend(more);
     }
-    let b64 = airgap::envelope::encode(&merged);
+    let merged = airgap::merge::merge_with_signers(&copies, &network, &sets)?;
+    eprint!("{}", merged.to_text());
+    let b64 = airgap::envelope::encode(&merged.envelope);
     match &args.out {
         Some(path) => {
             airgap::files::write_atomic(path, format!("{b64}\n").as_bytes(), args.force)?;

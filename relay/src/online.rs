@@ -101,18 +101,60 @@ pub fn sleep_until_deadline(d: Duration, deadline: Instant) -> bool {
     Instant::now() < deadline
 }
 
+/// `attempt 3 failed; next try in 2s, giving up at 12:03:04 UTC (in 1m 40s)`: what a retry
+/// loop tells the operator while it waits (attempts counted from 0).
+pub fn next_try(attempt: u32, wait: Duration, deadline: Instant) -> String {
+    let left = deadline.saturating_duration_since(Instant::now());
+    let at = SystemTime::now() + left;
+    let hms = time::OffsetDateTime::from(at)
+        .format(time::macros::format_description!(
+            "[hour]:[minute]:[second] UTC"
+        ))
+        .unwrap_or_default();
+    if wait >= left {
+        return format!(
+            "attempt {} failed; giving up now (the deadline, {hms}, has come)",
+            attempt + 1
+        );
+    }
+    format!(
+        "attempt {} failed; next try in {}, giving up at {hms} (in {})",
+        attempt + 1,
+        short_duration(wait),
+        airgap::review::duration_words(left.as_secs())
+    )
+}
+
+fn short_duration(d: Duration) -> String {
+    if d < Duration::from_secs(10) {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        airgap::review::duration_words(d.as_secs())
+    }
+}
+
+/// The most often a retry loop says it is still waiting.
+const SAY_EVERY: Duration = Duration::from_secs(3);
+
 /// Run a read-only request, retrying transient failures (unreachable, 429, 5xx) with backoff
-/// until `deadline`.
+/// until `deadline`, and saying so on stderr while it waits: at the first failure, then every few
+/// seconds (never more often, unless a long wait begins).
 pub fn retry<T>(
     deadline: Instant,
     mut f: impl FnMut(Duration) -> Result<T, HorizonError>,
 ) -> Result<T, HorizonError> {
     let mut attempt = 0;
+    let mut said: Option<Instant> = None;
     loop {
         match f(budget(deadline, crate::horizon::GET_REQUEST_TIMEOUT)) {
             Ok(v) => return Ok(v),
             Err(e) if e.is_transient() => {
                 let wait = e.retry_after().unwrap_or_else(|| backoff(attempt));
+                // The first failure, then whenever a few seconds have passed or are about to.
+                if said.is_none_or(|t| t.elapsed() >= SAY_EVERY) || wait >= SAY_EVERY {
+                    crate::progress::say(format!("{e}; {}", next_try(attempt, wait, deadline)));
+                    said = Some(Instant::now());
+                }
                 if !sleep_until_deadline(wait, deadline) {
                     return Err(e);
                 }

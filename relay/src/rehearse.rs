@@ -5,7 +5,6 @@
 //! back from those files (the QR image decoded and compared with the file), and submitted by the
 //! same code as `airgap-relay submit`, against the sandbox over loopback HTTP.
 use crate::online::{self, Online};
-use crate::sandbox::{self, SandboxConfig};
 use crate::{account, inputs, submit};
 use airgap::account::AccountId;
 use airgap::amount::Amount;
@@ -14,6 +13,7 @@ use airgap::build::{self, OpBody, OpSpec, SetOptionsSpec, TimeWindow, TxSpec};
 use airgap::envelope;
 use airgap::keys::SecretSeed;
 use airgap::network::Network;
+use airgap_sandbox::{self as sandbox, SandboxConfig};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -265,8 +265,11 @@ impl Ceremony {
             )));
         }
 
-        // Online again: the relay reads the file and submits it.
+        // Online again: the relay reads the file and submits it, bound to the reviewed hash.
         let blob_arg = blob.to_string_lossy().into_owned();
+        let reviewed = hex::encode(envelope::hash(&env, &network))
+            .parse::<crate::expect::ExpectedHash>()
+            .map_err(|e| carry(e.to_string()))?;
         let code = submit::run(
             submit::Options {
                 online,
@@ -275,6 +278,8 @@ impl Ceremony {
                 fee_bump: None,
                 journal: None,
                 jobs: 1,
+                wait: false,
+                expect: vec![reviewed],
             },
             &[blob_arg],
         )?;

@@ -1,14 +1,8 @@
 //! Replays every file of `fuzz/corpus/horizon/` through the `horizon` fuzz target's body
-//! (`fuzz/horizon_harness.rs`): Horizon answers, hostile or not, as the relay parses them.
-//! relay/src/horizon.rs is compiled here by path, as the fuzz target compiles it (its own unit
-//! tests come along and run here too).
+//! (`airgap_relay::fuzz_harness::horizon`): Horizon answers, hostile or not, as the relay parses
+//! them.
+use airgap_relay::fuzz_harness;
 use std::path::Path;
-
-#[allow(dead_code)] // the client's network half is not used here
-#[path = "../src/horizon.rs"]
-mod horizon;
-#[path = "../../fuzz/horizon_harness.rs"]
-mod horizon_harness;
 
 #[test]
 fn horizon_corpus() {
@@ -22,7 +16,7 @@ fn horizon_corpus() {
     let mut failed = Vec::new();
     for file in &files {
         let data = std::fs::read(file).expect("read corpus file");
-        if std::panic::catch_unwind(|| horizon_harness::horizon(&data)).is_err() {
+        if std::panic::catch_unwind(|| fuzz_harness::horizon(&data)).is_err() {
             failed.push(file.display().to_string());
         }
     }

@@ -2,112 +2,220 @@
 //! signing policy, the signer sets that show how much weight is still missing, and the
 //! offline guard.
 //!
-//! With no policy (no --policy, and no policy file next to a keystore key), the signer signs what
-//! the operator confirms, and says "no signing policy in force" with the review.
+//! Every keystore key brings its policy: the one bound to it (version 2 keystores: its SHA-256 is
+//! in the keystore's authenticated data, so a missing, edited or swapped policy is refused until
+//! bound again), or for a version 1 keystore the file next to it, else the default policy — never
+//! none. Keys from elsewhere (env:, file:, a prompt) bring no policy: without --policy, the signer
+//! signs what the operator confirms, and says "no signing policy in force" with the review.
 use crate::cli::CustodyArgs;
 use crate::failure::Failure;
 use crate::guard::{self, Interfaces};
-use crate::keysource::Key;
+use crate::keysource::Planned;
 use airgap::account::AccountId;
+use airgap::context::AccountContext;
+use airgap::files::GuardedReadError;
 use airgap::network::Network;
 use airgap::policy::{self, Policy};
 use airgap::weights::{self, SignerSet};
 use std::path::{Path, PathBuf};
 use stellar_xdr::TransactionEnvelope;
 
+/// One policy in force: where it came from, in words, and the file to change.
+struct InForce {
+    origin: String,
+    path: Option<PathBuf>,
+    policy: Policy,
+}
+
 pub struct Custody {
-    /// Each policy in force with the file it came from; every one must allow what is signed.
-    policies: Vec<(PathBuf, Policy)>,
+    /// Every policy in force; every one must allow what is signed.
+    policies: Vec<InForce>,
     signer_sets: Vec<SignerSet>,
+    /// Account flags known from an account context.
+    flags: Vec<(AccountId, u32)>,
     require_offline: bool,
+    /// Said with the policies (a keystore that binds no policy, …).
+    notes: Vec<String>,
 }
 
-/// Read a small text file that is not secret but must not be forged: refuse one that other users
-/// could have written.
-fn read_guarded(path: &Path, what: &str) -> Result<String, Failure> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Failure::new(format!("cannot read the {what} {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o022 != 0 {
-            return Err(Failure::new(format!(
-                "the {what} {} can be changed by other users (mode {mode:04o}), so it cannot be trusted",
-                path.display()
-            ))
-            .remedy(format!("check its contents, then run `chmod go-w {}`", path.display())));
-        }
+fn guarded_failure(path: &Path, e: GuardedReadError) -> Failure {
+    match e {
+        GuardedReadError::Writable { mode } => Failure::new(format!(
+            "the policy file {} can be changed by other users (mode {mode:04o}), so it cannot be trusted",
+            path.display()
+        ))
+        .remedy(format!("check its contents, then run `chmod go-w {}`", path.display())),
+        GuardedReadError::Owner { uid } => Failure::new(format!(
+            "the policy file {} belongs to another user (uid {uid}), who could change it, so it cannot be trusted",
+            path.display()
+        ))
+        .remedy(format!(
+            "check its contents, then make it yours: `chown \"$(id -u)\" {}`",
+            path.display()
+        )),
+        e => Failure::new(format!("cannot read the policy file {}: {e}", path.display())),
     }
-    #[cfg(not(unix))]
-    let _ = meta;
-    let mut text = String::new();
-    use std::io::Read;
-    std::fs::File::open(path)
-        .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
-        .map_err(|e| Failure::new(format!("cannot read the {what} {}: {e}", path.display())))?;
-    Ok(text)
 }
 
-fn load_policy(path: &Path) -> Result<Policy, Failure> {
-    let text = read_guarded(path, "policy file")?;
-    policy::parse(&text).map_err(|e| {
+/// The text of a policy file and the policy, or why it cannot be used (another user could have
+/// written it; it does not parse).
+pub fn load_policy(path: &Path) -> Result<(String, Policy), Failure> {
+    let text = airgap::files::read_guarded(path).map_err(|e| guarded_failure(path, e))?;
+    let p = policy::parse(&text).map_err(|e| {
         Failure::new(format!(
             "the policy file {} cannot be used: {e}",
             path.display()
         ))
         .remedy("fix it (docs/policy.md describes the format); nothing was signed")
-    })
+    })?;
+    Ok((text, p))
 }
 
-/// Read `--signers` files (one account each).
-pub fn load_signer_sets(paths: &[PathBuf]) -> Result<Vec<SignerSet>, Failure> {
-    let mut sets = Vec::new();
-    for p in paths {
-        let text = read_guarded(p, "signers file")?;
-        let set = weights::parse_signers(&text).map_err(|e| {
-            Failure::new(format!("the signers file {}: {e}", p.display())).remedy(
-                "save the output of `airgap-relay account G… --json` (docs/signers.md) and carry it over",
-            )
-        })?;
-        sets.push(set);
+/// The policy bound to a version 2 keystore: the file next to it, whose SHA-256 must be the one
+/// sealed into the keystore.
+pub fn bound_policy(keystore: &Path, bound: &[u8; 32]) -> Result<(PathBuf, Policy), Failure> {
+    let path = policy::default_path_for(keystore);
+    let rebind = format!(
+        "if the change is yours, check the policy, then bind it again: `airgap-signer policy bind --keystore {}` (it asks for the keystore's passphrase)",
+        keystore.display()
+    );
+    if !path.exists() {
+        return Err(Failure::new(format!(
+            "nothing was signed: the keystore {} is bound to the signing policy {}, which is missing",
+            keystore.display(),
+            path.display()
+        ))
+        .remedy(format!(
+            "put the policy back (a keystore bound to a policy signs nothing without it); {rebind}"
+        )));
     }
-    weights::check_distinct(&sets).map_err(|e| Failure::new(e.to_string()))?;
-    Ok(sets)
+    let (text, p) = load_policy(&path)?;
+    let digest = policy::digest(text.as_bytes());
+    if digest != *bound {
+        return Err(Failure::new(format!(
+            "nothing was signed: the signing policy {} is not the one bound to the keystore {} (its SHA-256 is {}, the keystore's is {})",
+            path.display(),
+            keystore.display(),
+            hex_short(&digest),
+            hex_short(bound)
+        ))
+        .remedy(format!("it was edited or swapped; {rebind}")));
+    }
+    Ok((path, p))
+}
+
+/// The first 8 bytes of a digest in hex, enough to tell two apart.
+fn hex_short(d: &[u8; 32]) -> String {
+    let h: String = d.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("{h}…")
 }
 
 impl Custody {
-    /// The policies (`--policy`, else each keystore key's default policy file that exists), the
-    /// signer sets, and whether the machine must be offline.
-    pub fn load(args: &CustodyArgs, keys: &[Key]) -> Result<Custody, Failure> {
-        let mut policies = Vec::new();
-        match &args.policy {
-            Some(p) => policies.push((p.clone(), load_policy(p)?)),
-            None => {
-                for ks in keys.iter().filter_map(|k| k.keystore.as_deref()) {
-                    let p = policy::default_path_for(ks);
-                    if p.exists() && !policies.iter().any(|(q, _)| *q == p) {
-                        let pol = load_policy(&p)?;
-                        policies.push((p, pol));
-                    }
+    /// The policies in force: `--policy`, and each keystore key's own (the policy bound to it; for
+    /// a version 1 keystore, the file next to it, else the default policy); the signer sets of
+    /// `--signers` and the account context; whether the machine must be offline.
+    pub fn load(
+        args: &CustodyArgs,
+        keys: &[Planned],
+        context: Option<&AccountContext>,
+    ) -> Result<Custody, Failure> {
+        let mut policies: Vec<InForce> = Vec::new();
+        let mut notes = Vec::new();
+        if let Some(p) = &args.policy {
+            let (_, pol) = load_policy(p)?;
+            policies.push(InForce {
+                origin: format!("Policy file {} (--policy)", p.display()),
+                path: Some(p.clone()),
+                policy: pol,
+            });
+        }
+        for ks in keys.iter().filter_map(Planned::keystore) {
+            let path = policy::default_path_for(&ks.path);
+            if policies.iter().any(|f| f.path.as_deref() == Some(&path)) {
+                continue;
+            }
+            match &ks.info.policy_sha256 {
+                Some(bound) => {
+                    let (path, pol) = bound_policy(&ks.path, bound)?;
+                    policies.push(InForce {
+                        origin: format!(
+                            "Policy file {} (bound to the keystore {})",
+                            path.display(),
+                            ks.path.display()
+                        ),
+                        path: Some(path),
+                        policy: pol,
+                    });
+                }
+                None if path.exists() => {
+                    let (_, pol) = load_policy(&path)?;
+                    notes.push(format!(
+                        "!  warning: the keystore {} (version 1) does not bind its policy: editing or deleting {} changes what it may sign. Bind it: `airgap-signer policy bind --keystore {}`.",
+                        ks.path.display(),
+                        path.display(),
+                        ks.path.display()
+                    ));
+                    policies.push(InForce {
+                        origin: format!("Policy file {}", path.display()),
+                        path: Some(path),
+                        policy: pol,
+                    });
+                }
+                None => {
+                    notes.push(format!(
+                        "!  warning: the keystore {} has no policy file ({}): the default policy of a new keystore is in force (docs/policy.md).",
+                        ks.path.display(),
+                        path.display()
+                    ));
+                    policies.push(InForce {
+                        origin: format!(
+                            "The default policy (the keystore {} has no policy file)",
+                            ks.path.display()
+                        ),
+                        path: Some(path),
+                        policy: policy::default_for_new_keystore(),
+                    });
                 }
             }
         }
         let require_offline =
-            args.require_offline || policies.iter().any(|(_, p)| p.require_offline());
+            args.require_offline || policies.iter().any(|f| f.policy.require_offline());
+        let mut signer_sets = weights::load_signer_sets(&args.signers)?;
+        let mut flags = Vec::new();
+        if let Some(c) = context {
+            if signer_sets.iter().any(|s| s.account == c.account) {
+                return Err(Failure::new(format!(
+                    "the account {} is described twice, by --account and by --signers",
+                    c.account
+                ))
+                .remedy("pass it once: --account carries its signers"));
+            }
+            signer_sets.push(c.signers.clone());
+            flags.push((c.account, c.flags));
+        }
         Ok(Custody {
             policies,
-            signer_sets: load_signer_sets(&args.signers)?,
+            signer_sets,
+            flags,
             require_offline,
+            notes,
         })
+    }
+
+    /// What the review should know: the strictest fee and validity limits of the policies in
+    /// force, and the signer sets and flags known.
+    pub fn review_options(&self) -> airgap::review::Options<'_> {
+        airgap::review::Options {
+            max_fee: self.policies.iter().map(|f| f.policy.max_fee()).min(),
+            max_validity: self.policies.iter().map(|f| f.policy.max_validity()).min(),
+            signer_sets: &self.signer_sets,
+            flags: &self.flags,
+        }
     }
 
     /// The keys of the signer sets, to name who made each signature.
     pub fn known_keys(&self) -> Vec<AccountId> {
-        self.signer_sets
-            .iter()
-            .flat_map(|s| s.signers.iter().map(|(k, _)| *k))
-            .collect()
+        weights::signer_keys(&self.signer_sets)
     }
 
     /// The weight table, when signer sets were given.
@@ -118,34 +226,55 @@ impl Custody {
 
     /// The policies in force, in words, or that there is none.
     pub fn describe(&self) -> String {
+        let mut s: String = self.notes.iter().map(|n| format!("{n}\n")).collect();
         if self.policies.is_empty() {
-            return "Signing policy: none in force (no --policy, and no policy file next to a keystore key); only your confirmation stands before signing.\n".into();
+            s.push_str("Signing policy: none in force (no --policy, and no keystore key); only your confirmation stands before signing.\n");
+            return s;
         }
-        self.policies
-            .iter()
-            .map(|(path, p)| format!("Policy file {}\n{}", path.display(), p.describe()))
-            .collect()
+        for f in &self.policies {
+            s.push_str(&format!("{}\n{}", f.origin, f.policy.describe()));
+        }
+        s
     }
 
-    fn refused(&self, v: policy::Violation, path: &Path) -> Failure {
-        Failure::new(format!("nothing was signed: {v}")).remedy(format!(
-            "if this is intended, change the policy file {} on this machine (docs/policy.md)",
-            path.display()
-        ))
+    fn refused(&self, v: policy::Violation, f: &InForce) -> Failure {
+        let fix = match &f.path {
+            Some(p) => format!(
+                "if this is intended, change the policy file {} on this machine (docs/policy.md)",
+                p.display()
+            ),
+            None => {
+                "if this is intended, change the policy on this machine (docs/policy.md)".into()
+            }
+        };
+        Failure::new(format!("nothing was signed: {v}")).remedy(fix)
     }
 
-    /// Check one transaction against every policy in force.
-    pub fn check(&self, env: &TransactionEnvelope, network: &Network) -> Result<(), Failure> {
-        for (path, p) in &self.policies {
-            p.check(env, network).map_err(|v| self.refused(v, path))?;
+    /// Check one transaction, signed at `now`, against every policy in force.
+    pub fn check(
+        &self,
+        env: &TransactionEnvelope,
+        network: &Network,
+        now: u64,
+    ) -> Result<(), Failure> {
+        for f in &self.policies {
+            f.policy
+                .check(env, network, now)
+                .map_err(|v| self.refused(v, f))?;
         }
         Ok(())
     }
 
     /// Check a batch as a whole against every policy in force.
-    pub fn check_batch(&self, envs: &[(TransactionEnvelope, Network)]) -> Result<(), Failure> {
-        for (path, p) in &self.policies {
-            p.check_batch(envs).map_err(|v| self.refused(v, path))?;
+    pub fn check_batch(
+        &self,
+        envs: &[(TransactionEnvelope, Network)],
+        now: u64,
+    ) -> Result<(), Failure> {
+        for f in &self.policies {
+            f.policy
+                .check_batch(envs, now)
+                .map_err(|v| self.refused(v, f))?;
         }
         Ok(())
     }
@@ -153,7 +282,7 @@ impl Custody {
     /// Look at the network interfaces: warn when the machine is online; refuse when it must be
     /// offline and is not (or cannot be told to be).
     pub fn guard(&self) -> Result<(), Failure> {
-        let why = if self.policies.iter().any(|(_, p)| p.require_offline()) {
+        let why = if self.policies.iter().any(|f| f.policy.require_offline()) {
             "the signing policy requires an offline machine (require_offline)"
         } else {
             "--require-offline was given"

@@ -1,8 +1,14 @@
-//! The CLI edge: every failure becomes one sentence of what went wrong and one of what to do.
+//! The CLI edge: every failure becomes one sentence of what went wrong and one of what to do,
+//! printed as both binaries print them:
+//!
+//! ```text
+//! airgap-signer: <what failed>.
+//!   <what to do>
+//! ```
 use std::fmt;
 
-/// Exit codes (the same in both binaries where they mean the same thing):
-/// 0 success; 1 bad input, refused, or declined — nothing was signed or written.
+/// Exit codes (docs/exit-codes.md, the same table for both binaries): 0 done; 1 bad input, usage
+/// error, refused or declined — nothing was signed or written.
 pub const EXIT_REFUSED: i32 = 1;
 
 pub struct Failure {
@@ -32,7 +38,7 @@ impl fmt::Display for Failure {
         if !m.ends_with('.') {
             m.push('.');
         }
-        write!(f, "error: {m}")?;
+        write!(f, "airgap-signer: {m}")?;
         if let Some(r) = &self.remedy {
             write!(f, "\n  {r}")?;
         }
@@ -89,5 +95,28 @@ impl From<airgap::plan::PlanError> for Failure {
             PlanError::Json(_) => f.remedy("see docs/plan-format.md for the fields a plan may have"),
             _ => f,
         }
+    }
+}
+
+impl From<airgap::weights::SignersFileError> for Failure {
+    fn from(e: airgap::weights::SignersFileError) -> Failure {
+        use airgap::weights::SignersFileError;
+        let f = Failure::new(e.to_string());
+        match e {
+            SignersFileError::Parse { .. } => f.remedy(
+                "save the output of `airgap-relay account G… --json` (docs/signers.md) and carry it over",
+            ),
+            SignersFileError::Writable { path, .. } => f.remedy(format!(
+                "check its contents, then run `chmod go-w {}`",
+                path.display()
+            )),
+            _ => f,
+        }
+    }
+}
+
+impl From<airgap::files::FileError> for Failure {
+    fn from(e: airgap::files::FileError) -> Failure {
+        crate::output::file_failure(e)
     }
 }

@@ -25,6 +25,22 @@ pub fn harden() -> Vec<String> {
     failed
 }
 
+/// A panic's message can hold whatever the failing code was looking at, a secret included (a
+/// key source sliced at a byte that is not a character's boundary once printed all of it): show
+/// only where it happened. Exit code 101, as for any panic.
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "{}",
+            airgap::keys::source::panic_notice(
+                "airgap-signer",
+                "nothing more was signed or written",
+                info.location()
+            )
+        );
+    }));
+}
+
 /// What the network interfaces say about this machine.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Interfaces {

@@ -1,4 +1,4 @@
-"""`--fault`: run by relay/tests/sandbox_sdk.rs (`faults_look_like_horizon`) against
+"""`--fault`: run by tests/it/sandbox_sdk.rs (`faults_look_like_horizon`) against
 `airgap-relay sandbox --fault 504:0.3,429:0.15,503:0.15`. Skipped unless SANDBOX_PHASE=faults.
 
 Checks that injected answers have Horizon's real shapes (reference §2.7, §8.3, plain-text 503)

@@ -1,4 +1,4 @@
-"""`--state` durability: phases driven by relay/tests/sandbox_sdk.rs (`state_survives_kill_9`).
+"""`--state` durability: phases driven by tests/it/sandbox_sdk.rs (`state_survives_kill_9`).
 
 SANDBOX_PHASE=write   fund two accounts, one payment; remember them in SANDBOX_WORKDIR
 SANDBOX_PHASE=hammer  pay 1 XLM per transaction until the sandbox is killed (kill -9)

@@ -1,6 +1,6 @@
 """Stellar's Python SDK (unmodified) against a running `airgap-relay sandbox`.
 
-Run through relay/tests/sandbox_sdk.rs, which starts the real binary on a free loopback port and
+Run through tests/it/sandbox_sdk.rs, which starts the real binary on a free loopback port and
 sets HORIZON_URL. Every expectation here is Horizon's documented behaviour (result-code strings,
 status codes, resource fields), not output captured from the sandbox.
 """

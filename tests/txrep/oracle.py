@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Python stellar-sdk oracle for tests/txrep_sdk.rs (SEP-11 txrep).
+"""Python stellar-sdk oracle for tests/it/txrep_sdk.rs (SEP-11 txrep).
 
   oracle.py cases   Builds every test envelope with the SDK and prints a JSON list of
                     {"name", "xdr", "txrep", "sdk_self_roundtrip", "sdk_self_error",

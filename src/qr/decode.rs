@@ -24,14 +24,10 @@ use image::{AnimationDecoder, GrayImage, ImageError, ImageFormat, ImageReader};
 use super::detect::{self, push_distinct};
 use super::prep;
 
-/// Largest width or height accepted, in pixels (a 100-megapixel photo is 12,000 wide).
-pub const MAX_DIMENSION: u32 = 12_000;
-/// Most bytes the image decoder may allocate for one image or frame.
+pub use super::limits::{MAX_DECODED_BYTES, MAX_DIMENSION, MAX_FRAMES, MAX_PIXELS};
+/// Most bytes the image decoder may allocate for one image or frame (a second guard behind the
+/// header checks of [`super::limits`]: 64 megapixels of 16-bit RGBA).
 pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
-/// Most frames read from one animated GIF.
-pub const MAX_FRAMES: usize = 4096;
-/// Most pixels decoded across all frames of one animated GIF.
-pub const MAX_ANIMATION_PIXELS: u64 = 1 << 30;
 /// How long one picture may take by default (file decoding included).
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(2);
 /// An animated GIF may take this many times the budget in all (each frame at most the budget):
@@ -128,6 +124,7 @@ pub fn decode_animation(bytes: &[u8]) -> Result<Vec<Vec<u8>>, QrDecodeError> {
 /// the budget ran out first).
 pub fn read_image(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, QrDecodeError> {
     let start = Instant::now();
+    super::limits::check(bytes)?;
     if image::guess_format(bytes).ok() != Some(ImageFormat::Gif) {
         let gray = load_still(bytes)?;
         let run = decode_gray(&gray, options, start + working(options.budget));
@@ -138,7 +135,7 @@ pub fn read_image(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, QrDe
     image::ImageDecoder::set_limits(&mut decoder, limits()).map_err(image_error)?;
     let end = start + working(options.budget.saturating_mul(ANIMATION_BUDGETS));
     let mut decoded = Decoded::default();
-    let mut pixels: u64 = 0;
+    let mut decoded_bytes: u64 = 0;
     for (index, frame) in decoder.into_frames().enumerate() {
         if index >= MAX_FRAMES {
             return Err(QrDecodeError::TooLarge(format!(
@@ -152,10 +149,11 @@ pub fn read_image(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, QrDe
         }
         let frame = frame.map_err(image_error)?;
         let buffer = frame.into_buffer();
-        pixels = pixels.saturating_add(u64::from(buffer.width()) * u64::from(buffer.height()));
-        if pixels > MAX_ANIMATION_PIXELS {
+        decoded_bytes = decoded_bytes.saturating_add(buffer.as_raw().len() as u64);
+        if decoded_bytes > MAX_DECODED_BYTES {
             return Err(QrDecodeError::TooLarge(format!(
-                "the animation's frames hold more than {MAX_ANIMATION_PIXELS} pixels in all"
+                "the animation's frames decode to more than {} MiB in all",
+                MAX_DECODED_BYTES >> 20
             )));
         }
         let gray = image::DynamicImage::ImageRgba8(buffer).into_luma8();
@@ -196,6 +194,7 @@ fn limits() -> image::Limits {
 }
 
 fn load_still(bytes: &[u8]) -> Result<GrayImage, QrDecodeError> {
+    super::limits::check(bytes)?;
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| QrDecodeError::Corrupt(e.to_string()))?;

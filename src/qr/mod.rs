@@ -2,5 +2,6 @@
 pub mod decode;
 mod detect;
 pub mod encode;
+pub mod limits;
 mod prep;
 mod sample;

@@ -25,6 +25,11 @@ pub const MAX_INPUT_LEN: u64 = 32 << 20;
 /// The most files a frames directory may hold.
 pub const MAX_FRAMES_FILES: usize = 4096;
 
+/// The longest a frames directory may take to read in all (each picture has the QR decoder's
+/// own budget): the frames `--qr` writes read in tens of milliseconds each, and a directory of
+/// thousands of pictures that hold no code still ends.
+pub const MAX_DIRECTORY_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ContextError {
@@ -43,6 +48,8 @@ pub enum ContextError {
         path: PathBuf,
         source: QrDecodeError,
     },
+    #[error("reading the frames in {} took longer than {} s; it holds too many pictures without a code of the context", path.display(), MAX_DIRECTORY_TIME.as_secs())]
+    TooSlow { path: PathBuf },
     #[error("the account context's QR frames: {0}")]
     Frames(#[from] FramesError),
     #[error("the account context's QR frames are incomplete ({resolved} of {total} parts); carry or photograph the rest")]
@@ -262,7 +269,13 @@ pub fn load(path: &Path) -> Result<AccountContext, ContextError> {
             .collect();
         files.sort();
         files.truncate(MAX_FRAMES_FILES);
+        let start = std::time::Instant::now();
         for f in files {
+            if start.elapsed() > MAX_DIRECTORY_TIME {
+                return Err(ContextError::TooSlow {
+                    path: path.to_path_buf(),
+                });
+            }
             let bytes = read(&f)?;
             gather.bytes(&f, &bytes)?;
             if gather.json.is_some() || gather.frames.progress().complete {

@@ -48,6 +48,8 @@ pub enum AppError {
     BadMaxFee,
     #[error("--jobs must be at least 1")]
     BadJobs,
+    #[error("--decode-budget {0:?} is not a duration")]
+    BadDecodeBudget(String),
     #[error(transparent)]
     Watch(#[from] airgap_relay::watch::WatchError),
     #[error(transparent)]
@@ -105,6 +107,7 @@ impl AppError {
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
             AppError::BadJobs => "Pass --jobs 1 (the default) or more.".into(),
+            AppError::BadDecodeBudget(_) => "Write --decode-budget as 2s, 10s or 1m.".into(),
             AppError::Merge(crate::merge::MergeCmdError::Merge(
                 airgap::merge::MergeError::Unattributed(_),
             )) => "Pass --horizon URL so the relay reads the accounts' signer sets (or --signers FILE, from `airgap-relay account G… --json`), or leave out the copy that carries it; nothing was written.".into(),
@@ -232,7 +235,23 @@ fn connect(shared: &Shared, deadline: Instant) -> Result<online::Online, AppErro
     Ok(online::connect(&url, net.as_ref(), deadline)?)
 }
 
+/// `--decode-budget`, for every input read from now on.
+fn decode_budget(images: &crate::cli::ImageArgs) -> Result<(), AppError> {
+    let seconds = airgap::build::parse_duration(&images.decode_budget)
+        .map_err(|_| AppError::BadDecodeBudget(images.decode_budget.clone()))?
+        .max(1);
+    inputs::set_decode_budget(Duration::from_secs(seconds));
+    Ok(())
+}
+
 pub fn run(command: Command) -> Result<u8, AppError> {
+    match &command {
+        Command::Inspect(a) => decode_budget(&a.images)?,
+        Command::Submit(a) => decode_budget(&a.images)?,
+        Command::Merge(a) => decode_budget(&a.images)?,
+        Command::Decode(a) => decode_budget(&a.images)?,
+        _ => {}
+    }
     match command {
         Command::Account(a) => run_account(a),
         Command::Inspect(a) => run_inspect(a),

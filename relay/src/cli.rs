@@ -181,6 +181,15 @@ pub struct Shared {
     pub timeout: String,
 }
 
+/// How photos and scans of QR codes are read (every command that reads blobs).
+#[derive(Debug, Args, Clone)]
+pub struct ImageArgs {
+    /// How long to spend reading the QR codes of one picture (one GIF frame) before giving up,
+    /// e.g. 2s, 10s. The likeliest ways of reading it are tried first.
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub decode_budget: String,
+}
+
 #[derive(Debug, Args)]
 pub struct AccountArgs {
     /// The account (G…).
@@ -207,6 +216,8 @@ pub struct InspectArgs {
     pub expect: Expect,
     #[command(flatten)]
     pub shared: Shared,
+    #[command(flatten)]
+    pub images: ImageArgs,
 }
 
 /// `--expect-hash`, for every command that reads blobs.
@@ -248,6 +259,8 @@ pub struct SubmitArgs {
     pub expect: Expect,
     #[command(flatten)]
     pub shared: Shared,
+    #[command(flatten)]
+    pub images: ImageArgs,
 }
 
 #[derive(Debug, Args)]
@@ -341,6 +354,8 @@ pub struct MergeArgs {
     /// Replace an existing --out file.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub images: ImageArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -356,6 +371,8 @@ pub struct DecodeArgs {
     /// One JSON object per envelope: input, envelope, hash, network.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub images: ImageArgs,
     #[command(flatten)]
     pub expect: Expect,
 }

@@ -8,6 +8,8 @@ use airgap::envelope::{self, EnvelopeError, MAX_BASE64_LEN};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use stellar_xdr::TransactionEnvelope;
 
 /// Sub-directories of a blob directory where finished blobs are moved.
@@ -62,6 +64,22 @@ pub struct Inputs {
     pub blobs: Vec<Blob>,
 }
 
+/// Time allowed for reading the QR codes of one picture, in milliseconds: set once by the command
+/// line (`--decode-budget`) before any input is read, so that every way inputs are read (each
+/// command, a directory or a list of files) uses it without passing it down.
+static DECODE_BUDGET_MS: AtomicU64 =
+    AtomicU64::new(airgap::qr::decode::DEFAULT_BUDGET.as_millis() as u64);
+
+pub fn set_decode_budget(budget: Duration) {
+    DECODE_BUDGET_MS.store(budget.as_millis() as u64, Ordering::Relaxed);
+}
+
+fn read_options() -> carry::ReadOptions {
+    carry::ReadOptions {
+        decode_budget: Duration::from_millis(DECODE_BUDGET_MS.load(Ordering::Relaxed)),
+    }
+}
+
 /// The most bytes read from one input: photos are large; envelopes are not.
 const MAX_IMAGE_BYTES: u64 = 64 << 20;
 
@@ -104,21 +122,33 @@ fn collect(
     if is_json_lines(bytes) {
         return json_lines(&input, bytes, out);
     }
-    let pieces = match carry::pieces(bytes) {
-        Ok(p) => p,
+    let carried = match carry::read(bytes, &read_options()) {
+        Ok(c) => c,
         Err(e) => return out(failed(input, path, e)),
     };
-    let envelopes = pieces
+    // Other codes in the same picture (a web address, a Wi-Fi login) are named, not fatal.
+    for other in &carried.ignored {
+        eprintln!("airgap-relay: {input}: also saw a QR code holding {other}, ignored.");
+    }
+    let envelopes = carried
+        .pieces
         .iter()
         .filter(|p| matches!(p, Piece::Envelope { .. }))
         .count();
-    for piece in pieces {
+    let mut nth = 0;
+    for piece in carried.pieces {
         match piece {
             Piece::Envelope {
                 base64,
                 sep7_passphrase,
             } => out(Blob {
-                input: input.clone(),
+                // Each envelope of a picture holding several is a blob of its own.
+                input: if envelopes == 1 {
+                    input.clone()
+                } else {
+                    nth += 1;
+                    format!("{input} (envelope {nth} of {envelopes})")
+                },
                 // Only a file that is one blob is moved to done/ or failed/ after its run.
                 path: if envelopes == 1 { path.clone() } else { None },
                 envelope: envelope::decode(&base64).map_err(CarryError::from),

@@ -1,36 +1,39 @@
 //! Reading QR codes out of photos: PNG, JPEG and GIF stills, and every frame of an animated GIF.
 //!
-//! A photo of a screen or of paper is rarely clean: it is blurred, noisy, dim, tilted, seen at an
-//! angle, inverted, mirrored, small, or surrounded by clutter. [`decode_image`] therefore runs a
-//! fixed list of attempts in order of cost and stops at the first that yields a payload:
-//!
-//! 1. the grey image as it is, through rxing's port of the zxing-cpp QR detector (local
-//!    binarisation, any rotation, mirrored symbols);
-//! 2. the image inverted (light modules on a dark ground);
-//! 3. the image as it is through rqrr, a second detector that fits strong perspective better;
-//! 4. then prepared copies: halved (averages noise away), sharpened (unsharp mask against blur),
-//!    smoothed (against noise), contrast-stretched (dim or low-contrast photos), doubled (codes
-//!    only a pixel or two per module), and a few of these on the inverted image.
+//! A photo of a screen or of paper is rarely clean: it is blurred, noisy, dim, tilted, seen at a
+//! steep angle, bent, inverted, mirrored, small, printed as halftone dots or on a thermal
+//! receipt, scanned to 1 bit, faxed, or shares the picture with other codes. [`read_image`]
+//! therefore runs a list of attempts — a preparation of the picture and a detector — most
+//! promising per unit of time first, within a time budget, and stops at the first attempt that
+//! yields a payload the caller wants (by default: any payload). Every code an attempt reads is
+//! kept, so a picture holding several codes yields all of them.
 //!
 //! `docs/qr-decoder.md` records what each step gains on the corpora, and how fast it is.
 //!
 //! Untrusted input is bounded: image dimensions, decoder allocations and GIF frame counts are
-//! limited, so a small file cannot make the decoder allocate gigabytes.
+//! limited, so a small file cannot make the decoder allocate gigabytes, and the time budget is
+//! checked before every attempt (and inside the detector, between candidate codes), every
+//! attempt working on a copy of bounded size.
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
 
-use image::{imageops, AnimationDecoder, GrayImage, ImageError, ImageFormat, ImageReader, Luma};
-use rxing::multi::MultipleBarcodeReader;
+use image::{AnimationDecoder, GrayImage, ImageError, ImageFormat, ImageReader};
 
-/// Largest width or height accepted, in pixels (a 100-megapixel photo is 12,000 wide).
-pub const MAX_DIMENSION: u32 = 12_000;
-/// Most bytes the image decoder may allocate for one image or frame.
+use super::detect::{self, push_distinct};
+use super::prep;
+
+pub use super::limits::{MAX_DECODED_BYTES, MAX_DIMENSION, MAX_FRAMES, MAX_PIXELS};
+/// Most bytes the image decoder may allocate for one image or frame (a second guard behind the
+/// header checks of [`super::limits`]: 64 megapixels of 16-bit RGBA).
 pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
-/// Most frames read from one animated GIF.
-pub const MAX_FRAMES: usize = 4096;
-/// Most pixels decoded across all frames of one animated GIF.
-pub const MAX_ANIMATION_PIXELS: u64 = 1 << 30;
+/// How long one picture may take by default (file decoding included).
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(2);
+/// An animated GIF may take this many times the budget in all (each frame at most the budget):
+/// a loop of a few hundred clean frames reads in a second or two, and a GIF of thousands of
+/// unreadable frames still ends.
+pub const ANIMATION_BUDGETS: u32 = 8;
 
 /// Why no payload could be read from an image.
 #[derive(Debug, thiserror::Error)]
@@ -45,23 +48,67 @@ pub enum QrDecodeError {
     /// The image, or the animation as a whole, exceeds the decoder's limits.
     #[error("The image is too large to decode safely: {0}.")]
     TooLarge(String),
-    /// The image decoded, but no attempt found a readable QR code in it.
+    /// The image decoded, and every attempt ran, but none found a readable QR code.
     #[error("No readable QR code was found in the image.")]
     NoQrCode,
+    /// The time budget ran out before every attempt had run, and none so far found a code.
+    #[error("No QR code was read within the decode budget of {}; a longer budget tries more ways of reading it.", seconds(*budget))]
+    OutOfTime { budget: Duration },
 }
 
-/// Every distinct QR payload found in one still image (PNG, JPEG, or anything `image` reads), as bytes.
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1.0 && (s - s.round()).abs() < 1e-9 {
+        format!("{} s", s.round())
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+/// A test of a payload: is it what the caller is looking for?
+pub type Wanted = dyn Fn(&[u8]) -> bool;
+
+/// How [`read_image`] spends its time.
+#[derive(Clone, Copy)]
+pub struct DecodeOptions<'a> {
+    /// Wall-clock time for one picture, file decoding included (for an animated GIF: for each
+    /// frame, and [`ANIMATION_BUDGETS`] times this for the whole animation).
+    pub budget: Duration,
+    /// Stop as soon as an attempt has read a payload this accepts; codes it does not accept are
+    /// still returned, but the search goes on for one it does. `None` accepts any payload.
+    pub wanted: Option<&'a Wanted>,
+}
+
+impl Default for DecodeOptions<'_> {
+    fn default() -> Self {
+        DecodeOptions {
+            budget: DEFAULT_BUDGET,
+            wanted: None,
+        }
+    }
+}
+
+/// What [`read_image`] found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// Every distinct payload read, in the order found (frame by frame for an animation).
+    pub payloads: Vec<Vec<u8>>,
+    /// The budget ran out before a wanted payload was found and before every attempt had run:
+    /// a longer budget might read more.
+    pub out_of_time: bool,
+}
+
+/// Every distinct QR payload found in one still image (PNG, JPEG, or anything `image` reads), as
+/// bytes, within [`DEFAULT_BUDGET`].
 ///
 /// For an animated GIF this reads the first frame only; use [`decode_animation`] for all frames.
 /// Payloads are in the order found; a code seen twice is reported once.
 pub fn decode_image(bytes: &[u8]) -> Result<Vec<Vec<u8>>, QrDecodeError> {
+    let start = Instant::now();
+    let options = DecodeOptions::default();
     let gray = load_still(bytes)?;
-    let found = decode_gray(&gray);
-    if found.is_empty() {
-        Err(QrDecodeError::NoQrCode)
-    } else {
-        Ok(found)
-    }
+    let run = decode_gray(&gray, &options, start + working(options.budget));
+    finish(run.into_decoded(), &options).map(|d| d.payloads)
 }
 
 /// Each frame of an animated GIF (or a still image): payloads found across all frames, de-duplicated, first-seen order.
@@ -69,38 +116,73 @@ pub fn decode_image(bytes: &[u8]) -> Result<Vec<Vec<u8>>, QrDecodeError> {
 /// Frames without a readable code are skipped; the call fails with [`QrDecodeError::NoQrCode`]
 /// only when no frame yields one.
 pub fn decode_animation(bytes: &[u8]) -> Result<Vec<Vec<u8>>, QrDecodeError> {
+    read_image(bytes, &DecodeOptions::default()).map(|d| d.payloads)
+}
+
+/// The payloads of every QR code read from a still image or from every frame of an animated
+/// GIF, within `options.budget`; fails when none is read ([`QrDecodeError::OutOfTime`] when
+/// the budget ran out first).
+pub fn read_image(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, QrDecodeError> {
+    let start = Instant::now();
+    super::limits::check(bytes)?;
     if image::guess_format(bytes).ok() != Some(ImageFormat::Gif) {
-        return decode_image(bytes);
+        let gray = load_still(bytes)?;
+        let run = decode_gray(&gray, options, start + working(options.budget));
+        return finish(run.into_decoded(), options);
     }
     let mut decoder =
         image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
     image::ImageDecoder::set_limits(&mut decoder, limits()).map_err(image_error)?;
-    let mut found: Vec<Vec<u8>> = Vec::new();
-    let mut pixels: u64 = 0;
+    let end = start + working(options.budget.saturating_mul(ANIMATION_BUDGETS));
+    let mut decoded = Decoded::default();
+    let mut decoded_bytes: u64 = 0;
     for (index, frame) in decoder.into_frames().enumerate() {
         if index >= MAX_FRAMES {
             return Err(QrDecodeError::TooLarge(format!(
                 "the animation has more than {MAX_FRAMES} frames"
             )));
         }
+        let now = Instant::now();
+        if now >= end {
+            decoded.out_of_time = true;
+            break;
+        }
         let frame = frame.map_err(image_error)?;
         let buffer = frame.into_buffer();
-        pixels = pixels.saturating_add(u64::from(buffer.width()) * u64::from(buffer.height()));
-        if pixels > MAX_ANIMATION_PIXELS {
+        decoded_bytes = decoded_bytes.saturating_add(buffer.as_raw().len() as u64);
+        if decoded_bytes > MAX_DECODED_BYTES {
             return Err(QrDecodeError::TooLarge(format!(
-                "the animation's frames hold more than {MAX_ANIMATION_PIXELS} pixels in all"
+                "the animation's frames decode to more than {} MiB in all",
+                MAX_DECODED_BYTES >> 20
             )));
         }
         let gray = image::DynamicImage::ImageRgba8(buffer).into_luma8();
-        for payload in decode_gray(&gray) {
-            push_distinct(&mut found, payload);
+        let run = decode_gray(&gray, options, (now + working(options.budget)).min(end));
+        decoded.out_of_time |= run.out_of_time;
+        for payload in run.payloads {
+            push_distinct(&mut decoded.payloads, payload);
         }
     }
-    if found.is_empty() {
-        Err(QrDecodeError::NoQrCode)
-    } else {
-        Ok(found)
+    finish(decoded, options)
+}
+
+/// The part of a budget the attempts may use: an attempt checks the clock only between steps
+/// (between candidate codes inside the detector), so it may end a little after the deadline;
+/// a tenth of the budget (at most 200 ms) is kept for that, and for the caller's own work.
+fn working(budget: Duration) -> Duration {
+    budget.saturating_sub((budget / 10).min(Duration::from_millis(200)))
+}
+
+fn finish(decoded: Decoded, options: &DecodeOptions) -> Result<Decoded, QrDecodeError> {
+    if !decoded.payloads.is_empty() {
+        return Ok(decoded);
     }
+    if decoded.out_of_time {
+        return Err(QrDecodeError::OutOfTime {
+            budget: options.budget,
+        });
+    }
+    Err(QrDecodeError::NoQrCode)
 }
 
 fn limits() -> image::Limits {
@@ -112,6 +194,7 @@ fn limits() -> image::Limits {
 }
 
 fn load_still(bytes: &[u8]) -> Result<GrayImage, QrDecodeError> {
+    super::limits::check(bytes)?;
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| QrDecodeError::Corrupt(e.to_string()))?;
@@ -138,82 +221,91 @@ enum Prep {
     Invert,
     /// Halve both sides, averaging (box/triangle filter): removes pixel noise, shrinks big photos.
     Half,
-    /// Double both sides (Catmull-Rom): gives the detector more pixels per module on tiny codes.
+    /// Double both sides (Catmull-Rom would ring; triangle): more pixels per module on tiny codes.
     Double,
-
     /// Unsharp mask: `x + amount · (x − gaussian(x, sigma))`, against blur.
     Sharpen {
         sigma: f32,
         amount: f32,
     },
-    /// Gaussian smoothing, against noise.
+    /// Gaussian smoothing, against noise and halftone dots.
     Smooth {
         sigma: f32,
     },
     /// Map the 1st..99th percentile of grey to 0..255, for dim or low-contrast photos.
     Stretch,
+    /// Shrink by an integer factor, each pixel the mean of a k × k block (halftone screens).
+    Shrink(u32),
+    /// 3 × 3 minimum: dark modules swallow thin light gaps (dead printer dots, dropped lines).
+    Erode,
+    /// 3 × 3 maximum: light modules swallow thin dark specks.
+    Dilate,
+    /// Local contrast normalisation over squares of this radius (faded prints).
+    Normalise(u32),
+    /// Stretch vertically by this factor (faxes' tall pixels), or horizontally when below 1
+    /// (by its inverse).
+    Aspect(f32),
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Engine {
     /// rxing's port of the zxing-cpp QR reader: finds several codes, mirrored codes, any rotation.
     Rxing,
-    /// rqrr (a quirc port): a different finder and a perspective fit that reads some steep angles rxing misses.
-    Rqrr,
+    /// rxing, and when it reads nothing (or leaves finders over): groupings of finders it refuses
+    /// and the picture stretched back along the squash its finders show (steep views, faxes).
+    Steep,
+    /// rxing, then the grid of the likeliest finders read again module by module (bent paper).
+    Bent,
 }
 
-/// The attempts, cheapest and most often useful first. Each is (preparations applied in order, detector).
+const SHARPEN: Prep = Prep::Sharpen {
+    sigma: 2.0,
+    amount: 2.0,
+};
+const SHARPEN_MORE: Prep = Prep::Sharpen {
+    sigma: 3.0,
+    amount: 3.0,
+};
+
+/// The attempts, most promising per unit of time first (docs/qr-decoder.md has the numbers).
+/// Each is (preparations applied in order, detector).
 const ATTEMPTS: &[(&[Prep], Engine)] = &[
     (&[Prep::Identity], Engine::Rxing),
-    (&[Prep::Invert], Engine::Rxing),
-    (&[Prep::Identity], Engine::Rqrr),
     (&[Prep::Half], Engine::Rxing),
+    (&[Prep::Identity], Engine::Steep),
+    (&[Prep::Smooth { sigma: 1.0 }], Engine::Bent),
+    (&[Prep::Invert], Engine::Rxing),
+    (&[SHARPEN], Engine::Rxing),
     (
-        &[Prep::Sharpen {
-            sigma: 2.0,
-            amount: 2.0,
-        }],
+        &[Prep::Smooth { sigma: 1.0 }, Prep::Normalise(12)],
         Engine::Rxing,
     ),
-    (&[Prep::Smooth { sigma: 1.0 }], Engine::Rxing),
+    (&[Prep::Identity], Engine::Bent),
+    (&[Prep::Shrink(3)], Engine::Rxing),
+    (&[SHARPEN_MORE], Engine::Rxing),
+    (&[Prep::Smooth { sigma: 1.5 }], Engine::Steep),
+    (&[Prep::Dilate], Engine::Rxing),
+    (&[Prep::Half, Prep::Normalise(10)], Engine::Rxing),
+    (&[Prep::Half], Engine::Steep),
+    (&[Prep::Double], Engine::Rxing),
+    (&[Prep::Erode], Engine::Rxing),
+    (&[Prep::Smooth { sigma: 2.0 }], Engine::Rxing),
+    (&[Prep::Invert, Prep::Half], Engine::Rxing),
+    (&[Prep::Invert, SHARPEN], Engine::Rxing),
+    (&[Prep::Invert, Prep::Smooth { sigma: 1.0 }], Engine::Rxing),
+    (&[Prep::Shrink(4)], Engine::Rxing),
     (&[Prep::Stretch], Engine::Rxing),
     (
-        &[Prep::Sharpen {
-            sigma: 3.0,
-            amount: 3.0,
-        }],
-        Engine::Rxing,
+        &[Prep::Smooth { sigma: 1.0 }, Prep::Normalise(12)],
+        Engine::Steep,
     ),
-    (&[Prep::Smooth { sigma: 1.0 }], Engine::Rqrr),
-    (&[Prep::Half], Engine::Rqrr),
-    (
-        &[Prep::Sharpen {
-            sigma: 3.0,
-            amount: 3.0,
-        }],
-        Engine::Rqrr,
-    ),
-    (&[Prep::Double], Engine::Rxing),
-    (&[Prep::Invert, Prep::Half], Engine::Rxing),
-    (
-        &[
-            Prep::Invert,
-            Prep::Sharpen {
-                sigma: 2.0,
-                amount: 2.0,
-            },
-        ],
-        Engine::Rxing,
-    ),
-    (&[Prep::Invert, Prep::Smooth { sigma: 1.0 }], Engine::Rxing),
+    (&[Prep::Half], Engine::Bent),
+    (&[Prep::Aspect(2.0)], Engine::Rxing),
+    (&[Prep::Aspect(0.5)], Engine::Rxing),
 ];
 
 /// Doubling is skipped above this many pixels: codes in larger photos have pixels enough.
 const DOUBLE_MAX_PIXELS: u64 = 1_000_000;
-/// rqrr's run time explodes on large busy images (minutes on 4 megapixels of noise, seconds on
-/// enlarged noise): it never sees more pixels than this, larger images are scaled down for it,
-/// and it is never given an enlarged image.
-const RQRR_MAX_PIXELS: u64 = 1_600_000;
 /// The first attempt works on the photo scaled down to at most this many pixels (a 16-megapixel
 /// phone photo is read at full size; a 100-megapixel one would take seconds per attempt).
 const FIRST_MAX_PIXELS: u64 = 16_000_000;
@@ -223,58 +315,175 @@ const WORK_MAX_PIXELS: u64 = 4_000_000;
 /// Halving is skipped when the result would be narrower than this.
 const HALF_MIN_SIDE: u32 = 64;
 
-fn decode_gray(gray: &GrayImage) -> Vec<Vec<u8>> {
-    if gray.width() == 0 || gray.height() == 0 {
-        return Vec::new();
+/// What the attempts on one picture found.
+struct Run {
+    payloads: Vec<Vec<u8>>,
+    out_of_time: bool,
+}
+
+impl Run {
+    fn into_decoded(self) -> Decoded {
+        Decoded {
+            payloads: self.payloads,
+            out_of_time: self.out_of_time,
+        }
     }
-    // The first attempt sees every pixel of any ordinary photo (up to FIRST_MAX_PIXELS); the rest
-    // work on a copy of at most WORK_MAX_PIXELS, which bounds the time spent on a large photo
-    // that holds no readable code.
-    let first = fit(gray, FIRST_MAX_PIXELS);
+}
+
+/// Time per pixel assumed for an attempt before one has been measured on this picture (a
+/// deliberately slow machine's figure).
+const PRIOR_NANOS_PER_PIXEL: f64 = 40.0;
+
+fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> Run {
+    let mut run = Run {
+        payloads: Vec::new(),
+        out_of_time: false,
+    };
+    if gray.width() == 0 || gray.height() == 0 {
+        return run;
+    }
+    let wanted = |p: &[u8]| options.wanted.is_none_or(|w| w(p));
+    // The first attempt sees every pixel of any ordinary photo (up to FIRST_MAX_PIXELS, less
+    // when the budget is short); the rest work on a copy of at most WORK_MAX_PIXELS.
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let affordable = (remaining.as_nanos() as f64 / 2.0 / PRIOR_NANOS_PER_PIXEL) as u64;
+    let first = prep::fit(
+        gray,
+        FIRST_MAX_PIXELS.min(affordable.max(WORK_MAX_PIXELS / 16)),
+    );
     let mut reduced: Option<GrayImage> = None;
+    let mut nanos_per_pixel = PRIOR_NANOS_PER_PIXEL;
+    // how far the estimates have fallen short so far on this picture (never below 1)
+    let mut shortfall = 1.0f64;
+    let mut found_before = false;
     for (index, (preps, engine)) in ATTEMPTS.iter().enumerate() {
+        let now = Instant::now();
+        if now >= deadline {
+            run.out_of_time = true;
+            break;
+        }
+        if found_before && *engine != Engine::Steep {
+            continue;
+        }
         let source = if index == 0 {
             &first
         } else {
-            reduced.get_or_insert_with(|| fit(&first, WORK_MAX_PIXELS))
+            reduced.get_or_insert_with(|| prep::fit(&first, WORK_MAX_PIXELS))
         };
-        let Some(prepared) = prepare(source, preps) else {
+        let cost = estimate(source, preps, *engine, nanos_per_pixel).mul_f64(shortfall);
+        if now + cost > deadline {
+            // Too slow for what is left; a cheaper attempt further down may still fit.
+            run.out_of_time = true;
             continue;
-        };
-        let found = detect(&prepared, *engine);
-        if !found.is_empty() {
-            return found;
+        }
+        let found = attempt(source, preps, *engine, deadline);
+        let spent = now.elapsed();
+        if index == 0 {
+            let nanos = spent.as_nanos() as f64;
+            nanos_per_pixel = (nanos / prep::pixels(source).max(1) as f64).max(5.0);
+        } else if !cost.is_zero() {
+            // a machine under load, or a picture that makes an attempt slow, makes the next
+            // estimates as much longer
+            let ratio = spent.as_secs_f64() / cost.as_secs_f64() * shortfall;
+            shortfall = shortfall.max(ratio).min(20.0);
+        }
+        run.out_of_time |= found.stopped;
+        let mut done = false;
+        let leftover = found.leftover;
+        for payload in found.payloads {
+            done |= wanted(&payload);
+            push_distinct(&mut run.payloads, payload);
+        }
+        // Two finders or more left over, as large as those of the codes read: perhaps another
+        // code, which the next steep attempt may read (one more, no more: stray finders are
+        // common).
+        if found_before || (done && leftover < 2) {
+            run.out_of_time &= !(done || found_before);
+            break;
+        }
+        found_before = done;
+    }
+    run
+}
+
+/// A generous guess of how long an attempt takes, from the time per pixel of the first.
+fn estimate(source: &GrayImage, preps: &[Prep], engine: Engine, nanos_per_pixel: f64) -> Duration {
+    let mut pixels = prep::pixels(source) as f64;
+    let mut work = 0.0;
+    for p in preps {
+        match p {
+            Prep::Identity => {}
+            Prep::Invert | Prep::Stretch | Prep::Shrink(_) => work += 0.2 * pixels,
+            Prep::Half => {
+                work += 0.5 * pixels;
+                pixels /= 4.0;
+            }
+            Prep::Double => {
+                pixels *= 4.0;
+                work += 0.5 * pixels;
+            }
+            Prep::Sharpen { sigma, .. } | Prep::Smooth { sigma } => {
+                work += (0.5 + 0.3 * f64::from(*sigma)) * pixels
+            }
+            Prep::Erode | Prep::Dilate => work += 0.3 * pixels,
+            Prep::Normalise(_) => work += 0.8 * pixels,
+            Prep::Aspect(f) => {
+                pixels *= f64::from(f.max(1.0 / f));
+                work += 0.5 * pixels;
+            }
+        }
+        if let Prep::Shrink(k) = p {
+            pixels /= f64::from(k * k);
         }
     }
-    Vec::new()
+    let detector = match engine {
+        Engine::Rxing => pixels,
+        Engine::Steep => pixels + 2.0 * detect::RECTIFY_MAX_PIXELS.min(pixels as u64 * 3) as f64,
+        Engine::Bent => pixels * 2.0,
+    };
+    Duration::from_nanos(((work + detector) * nanos_per_pixel) as u64)
 }
 
-/// The image scaled down (box/triangle filter) to at most `max_pixels`, or a copy if it is smaller.
-fn fit(image: &GrayImage, max_pixels: u64) -> GrayImage {
-    let pixels = u64::from(image.width()) * u64::from(image.height());
-    if pixels <= max_pixels {
-        return image.clone();
-    }
-    let factor = (max_pixels as f64 / pixels as f64).sqrt();
-    resize_by(image, factor, imageops::FilterType::Triangle)
+fn attempt(source: &GrayImage, preps: &[Prep], engine: Engine, deadline: Instant) -> detect::Scan {
+    let Some(prepared) = prepare(source, preps) else {
+        return detect::Scan::default();
+    };
+    // The detectors are ports of C/C++ code; a panic on a pathological image must not reach the caller.
+    let mode = match engine {
+        Engine::Rxing => detect::Mode::default(),
+        Engine::Steep => detect::Mode {
+            relaxed: true,
+            unsquash: true,
+            resample: false,
+        },
+        Engine::Bent => detect::Mode {
+            relaxed: true,
+            unsquash: false,
+            resample: true,
+        },
+    };
+    catch_unwind(AssertUnwindSafe(|| {
+        detect::rxing(&prepared, deadline, mode)
+    }))
+    .unwrap_or_default()
 }
 
-/// Runs the attempt numbered `index` of the pipeline alone (for measuring each step's gain).
+/// Runs the attempt numbered `index` of the pipeline alone, without a deadline (for measuring
+/// each step's gain).
 #[doc(hidden)]
 pub fn decode_step(bytes: &[u8], index: usize) -> Result<Vec<Vec<u8>>, QrDecodeError> {
     let gray = load_still(bytes)?;
     let Some((preps, engine)) = ATTEMPTS.get(index) else {
         return Err(QrDecodeError::NoQrCode);
     };
-    let first = fit(&gray, FIRST_MAX_PIXELS);
+    let first = prep::fit(&gray, FIRST_MAX_PIXELS);
     let source = if index == 0 {
         first
     } else {
-        fit(&first, WORK_MAX_PIXELS)
+        prep::fit(&first, WORK_MAX_PIXELS)
     };
-    let found = prepare(&source, preps)
-        .map(|p| detect(&p, *engine))
-        .unwrap_or_default();
+    let far = Instant::now() + Duration::from_secs(3600);
+    let found = attempt(&source, preps, *engine, far).payloads;
     if found.is_empty() {
         Err(QrDecodeError::NoQrCode)
     } else {
@@ -296,127 +505,39 @@ fn prepare(gray: &GrayImage, preps: &[Prep]) -> Option<GrayImage> {
     for prep in preps {
         image = match *prep {
             Prep::Identity => image,
-            Prep::Invert => {
-                imageops::invert(&mut image);
-                image
-            }
+            Prep::Invert => prep::invert(&image),
             Prep::Half => {
                 let (w, h) = (image.width() / 2, image.height() / 2);
                 if w < HALF_MIN_SIDE || h < HALF_MIN_SIDE {
                     return None;
                 }
-                imageops::resize(&image, w, h, imageops::FilterType::Triangle)
+                prep::box_shrink(&image, 2)?
             }
             Prep::Double => {
-                if u64::from(image.width()) * u64::from(image.height()) > DOUBLE_MAX_PIXELS {
+                if prep::pixels(&image) > DOUBLE_MAX_PIXELS {
                     return None;
                 }
-                let (w, h) = (image.width() * 2, image.height() * 2);
-                imageops::resize(&image, w, h, imageops::FilterType::CatmullRom)
+                prep::scale(&image, 2.0, 2.0)
             }
-            Prep::Sharpen { sigma, amount } => sharpen(&image, sigma, amount),
-            Prep::Smooth { sigma } => imageops::blur(&image, sigma),
-            Prep::Stretch => stretch(&image)?,
+            Prep::Sharpen { sigma, amount } => prep::sharpen(&image, sigma, amount),
+            Prep::Smooth { sigma } => prep::smooth(&image, sigma),
+            Prep::Stretch => prep::stretch(&image)?,
+            Prep::Shrink(k) => prep::box_shrink(&image, k)?,
+            Prep::Erode => prep::min_filter3(&image, true),
+            Prep::Normalise(r) => prep::normalise(&image, r),
+            Prep::Dilate => prep::min_filter3(&image, false),
+            Prep::Aspect(f) => {
+                let f = f64::from(f);
+                let (fx, fy) = if f >= 1.0 { (1.0, f) } else { (1.0 / f, 1.0) };
+                if prep::pixels(&image) as f64 * fx * fy > WORK_MAX_PIXELS as f64 {
+                    let g =
+                        (WORK_MAX_PIXELS as f64 / (prep::pixels(&image) as f64 * fx * fy)).sqrt();
+                    prep::scale(&image, fx * g, fy * g)
+                } else {
+                    prep::scale(&image, fx, fy)
+                }
+            }
         };
     }
     Some(image)
-}
-
-fn resize_by(image: &GrayImage, factor: f64, filter: imageops::FilterType) -> GrayImage {
-    let w = ((f64::from(image.width()) * factor) as u32).max(1);
-    let h = ((f64::from(image.height()) * factor) as u32).max(1);
-    imageops::resize(image, w, h, filter)
-}
-
-fn sharpen(image: &GrayImage, sigma: f32, amount: f32) -> GrayImage {
-    let blurred = imageops::blur(image, sigma);
-    let mut out = image.clone();
-    for (o, b) in out.pixels_mut().zip(blurred.pixels()) {
-        let x = f32::from(o[0]);
-        let v = x + amount * (x - f32::from(b[0]));
-        *o = Luma([v.clamp(0.0, 255.0) as u8]);
-    }
-    out
-}
-
-/// Linear map of the 1st..99th percentile to 0..255; `None` when the image is flat or already spans the range.
-fn stretch(image: &GrayImage) -> Option<GrayImage> {
-    let mut histogram = [0usize; 256];
-    for p in image.pixels() {
-        histogram[usize::from(p[0])] += 1;
-    }
-    let cut = image.as_raw().len() / 100;
-    let percentile = |order: &mut dyn Iterator<Item = usize>| {
-        let mut seen = 0usize;
-        for level in order {
-            seen += histogram[level];
-            if seen > cut {
-                return level;
-            }
-        }
-        0
-    };
-    let lo = percentile(&mut (0..256));
-    let hi = percentile(&mut (0..256).rev());
-    if hi <= lo + 8 || (lo == 0 && hi == 255) {
-        return None;
-    }
-    let scale = 255.0 / (hi - lo) as f32;
-    let mut out = image.clone();
-    for p in out.pixels_mut() {
-        let v = (f32::from(p[0]) - lo as f32) * scale;
-        *p = Luma([v.clamp(0.0, 255.0) as u8]);
-    }
-    Some(out)
-}
-
-fn detect(image: &GrayImage, engine: Engine) -> Vec<Vec<u8>> {
-    // The detectors are ports of C/C++ code; a panic on a pathological image must not reach the caller.
-    catch_unwind(AssertUnwindSafe(|| match engine {
-        Engine::Rxing => detect_rxing(image),
-        Engine::Rqrr => detect_rqrr(image),
-    }))
-    .unwrap_or_default()
-}
-
-fn detect_rxing(image: &GrayImage) -> Vec<Vec<u8>> {
-    let Ok(source) =
-        rxing::Luma8LuminanceSource::new(image.as_raw().clone(), image.width(), image.height())
-    else {
-        return Vec::new();
-    };
-    let mut bitmap = rxing::BinaryBitmap::new(rxing::common::HybridBinarizer::new(source));
-    let hints = rxing::DecodeHints {
-        TryHarder: Some(true),
-        PossibleFormats: Some([rxing::BarcodeFormat::QR_CODE].into_iter().collect()),
-        ..Default::default()
-    };
-    let mut found = Vec::new();
-    if let Ok(results) =
-        rxing::qrcode::cpp_port::QrReader.decode_multiple_with_hints(&mut bitmap, &hints)
-    {
-        for result in results {
-            // The zxing-cpp port's raw bytes are the decoded content, byte for byte.
-            push_distinct(&mut found, result.getRawBytes().to_vec());
-        }
-    }
-    found
-}
-
-fn detect_rqrr(image: &GrayImage) -> Vec<Vec<u8>> {
-    let mut prepared = rqrr::PreparedImage::prepare(fit(image, RQRR_MAX_PIXELS));
-    let mut found = Vec::new();
-    for grid in prepared.detect_grids() {
-        let mut payload = Vec::new();
-        if grid.decode_to(&mut payload).is_ok() {
-            push_distinct(&mut found, payload);
-        }
-    }
-    found
-}
-
-fn push_distinct(found: &mut Vec<Vec<u8>>, payload: Vec<u8>) {
-    if !payload.is_empty() && !found.contains(&payload) {
-        found.push(payload);
-    }
 }

@@ -1,3 +1,7 @@
 //! QR codes: writing an envelope as one code (PNG, SVG, terminal), and reading codes back out of photos.
 pub mod decode;
+mod detect;
 pub mod encode;
+pub mod limits;
+mod prep;
+mod sample;

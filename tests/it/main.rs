@@ -38,6 +38,7 @@ mod blobs;
 mod custody;
 mod fuzz_corpus;
 mod hostile;
+mod hostile_images;
 mod keys_sdk;
 mod multisig;
 mod operator;

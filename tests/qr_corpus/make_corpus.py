@@ -1,16 +1,31 @@
 #!/usr/bin/env python3
-"""Make a fresh corpus of damaged QR photos, of the same kinds as /work/shared/qr-corpus.
+"""Make a fresh corpus of damaged QR photos.
 
-usage: make_corpus.py --seed N --out DIR [--manifest SHARED_MANIFEST]
+usage: make_corpus.py --seed N --out DIR [--set v0|dev|heldout] [--kinds K,K] [--ops 1,4,8]
+                      [--variants V] [--manifest SHARED_MANIFEST]
 
-Takes the envelopes (the "xdr" of each file) from the shared corpus manifest, writes each as a
-QR code the way the shared corpus does (segno, byte mode, error level M, 6 px per module, 4-module
-quiet zone, black on white), applies one kind of damage with parameters drawn from the seed,
-and writes DIR/<damage>_<ops>ops_v<seed>.png (.jpg for jpeg15 and phone) and DIR/manifest.json
-in the shared format: {file: {"xdr", "damage", "ops", "bytes"}}.
+Takes the envelopes (the "xdr" of each file) from the shared corpus manifest and writes pictures
+of them, with one kind of damage each, drawn from the seed:
+
+  --set v0       (default) the 26 kinds of /work/shared/qr-corpus (issue 4): each envelope as a QR
+                 code the way the shared corpus does (segno, byte mode, error level M, 6 px per
+                 module, 4-module quiet zone, black on white), then the damage
+  --set dev      issue 14's development kinds (kinds_dev.py): steep tilt, bent paper, halftone,
+                 thermal, 1-bit scans and faxes, two codes in one photo, dark noisy photos
+  --set heldout  issue 14's held-out kinds (kinds_heldout.py): scored only by bench/qr.py, never
+                 used while developing the decoder
+
+DIR/<damage>_<ops>ops_v<seed>[_<variant>].<png|jpg> and DIR/manifest.json in the shared format,
+{file: {"xdr", "damage", "ops", "bytes"}}, plus for the issue-14 sets "expect" (every envelope the
+picture holds: a decoder must return all of them) and "others" (the texts of other codes in it,
+which a decoder should name and ignore). `--kinds` keeps only the named kinds, `--ops` only the
+named envelopes (1, 4 or 8 operations); `--variants` makes that many pictures per kind and
+envelope (issue-14 sets; default 2). Each picture has its own random generator, seeded by
+(seed, kind, envelope, variant), so a subset is made of the same pictures as the whole set.
 
 Score decoders on it with:
   python3 /work/shared/tools/qr_score.py DIR zxing "cmd:/work/target/release/examples/qr_decode {}"
+  python3 bench/qr.py ...
 
 Needs: pip install numpy pillow segno
 """
@@ -226,19 +241,78 @@ def damage(kind, im, rng):
     raise ValueError(kind)
 
 
+def save(a, fmt, path):
+    """Write a picture: "png" (8-bit grey), "png1" (1-bit) or ("jpg", quality)."""
+    if isinstance(fmt, tuple):
+        img(a).save(path, "JPEG", quality=fmt[1])
+    elif fmt == "png1":
+        img(a).convert("1", dither=Image.NONE).save(path)
+    else:
+        img(a).save(path)
+
+
+def make_issue14(args, envelopes, kinds_module, manifest):
+    rng = np.random.default_rng(args.seed)
+    kinds = kinds_module.KINDS
+    if args.kinds:
+        wanted = args.kinds.split(",")
+        unknown = [k for k in wanted if k not in kinds]
+        if unknown:
+            sys.exit("unknown kinds for --set %s: %s (known: %s)" % (args.set, ",".join(unknown), ",".join(kinds)))
+        kinds = wanted
+    ops_list = sorted(envelopes)
+    only_ops = {int(o) for o in args.ops.split(",") if o}
+    for kind in kinds:
+        for oi, ops in enumerate(ops_list):
+            if only_ops and ops not in only_ops:
+                continue
+            for variant in range(args.variants):
+                # one generator per picture, so --kinds picks the same pictures as a full run
+                prng = np.random.default_rng([args.seed, kinds_module.KINDS.index(kind), ops, variant])
+                other = envelopes[ops_list[(oi + 1) % len(ops_list)]]
+                texts = kinds_module.codes_for(kind, envelopes[ops], other, prng, None)
+                codes = [(t, matrix_of(t)) for t, _ in texts]
+                a, fmt = kinds_module.make(kind, codes, prng)
+                ext = "jpg" if isinstance(fmt, tuple) else "png"
+                name = "%s_%dops_v%d_%d.%s" % (kind, ops, args.seed, variant, ext)
+                save(a, fmt, os.path.join(args.out, name))
+                expect = [t for t, e in texts if e]
+                manifest[name] = {"xdr": expect[0], "damage": kind, "ops": ops, "bytes": len(expect[0]),
+                                  "expect": expect, "others": [t for t, e in texts if not e]}
+    del rng
+
+
+def matrix_of(text):
+    """The module matrix of `text` as segno writes it (byte mode for envelopes, level M)."""
+    q = segno.make(text, error="m", boost_error=False, micro=False)
+    return np.array(q.matrix, dtype=np.uint8)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--manifest", default=DEFAULT_MANIFEST, help="shared corpus manifest to take envelopes from")
+    ap.add_argument("--set", default="v0", choices=["v0", "dev", "heldout"])
+    ap.add_argument("--kinds", default="", help="comma-separated kinds to make (issue-14 sets)")
+    ap.add_argument("--variants", type=int, default=2, help="pictures per kind and envelope (issue-14 sets)")
+    ap.add_argument("--ops", default="", help="comma-separated envelope sizes to use (1,4,8; issue-14 sets)")
     args = ap.parse_args()
     shared = json.load(open(args.manifest))
     envelopes = {}
     for m in shared.values():
         envelopes.setdefault(m["ops"], m["xdr"])
     os.makedirs(args.out, exist_ok=True)
-    rng = np.random.default_rng(args.seed)
     manifest = {}
+    if args.set != "v0":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        kinds_module = __import__("kinds_dev" if args.set == "dev" else "kinds_heldout")
+        make_issue14(args, envelopes, kinds_module, manifest)
+        with open(os.path.join(args.out, "manifest.json"), "w") as f:
+            json.dump(manifest, f, indent=1, sort_keys=True)
+        print("wrote %d images to %s" % (len(manifest), args.out))
+        return
+    rng = np.random.default_rng(args.seed)
     for kind in KINDS:
         for ops, xdr in sorted(envelopes.items()):
             im = damage(kind, render(xdr), rng)

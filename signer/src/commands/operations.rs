@@ -306,7 +306,16 @@ pub(super) fn context_failure(e: airgap::context::ContextError) -> Failure {
             "check the file, then run `chmod go-w {}` and make it yours",
             path.display()
         )),
-        ContextError::Incomplete { .. } | ContextError::Qr { .. } | ContextError::Empty { .. } => f
+        ContextError::Qr {
+            source: airgap::qr::decode::QrDecodeError::TooLarge(_),
+            ..
+        } => f.remedy(
+            "carry the PNG or GIF `airgap-relay account G… --qr` wrote, or its JSON (`--json`); no photo of a code needs that much",
+        ),
+        ContextError::Incomplete { .. }
+        | ContextError::Qr { .. }
+        | ContextError::Empty { .. }
+        | ContextError::TooSlow { .. } => f
             .remedy("photograph the account QR code again (all of its frames), or carry the JSON of `airgap-relay account G… --json`"),
         _ => f.remedy("carry what `airgap-relay account G… --json` (or --qr) wrote, unchanged"),
     }

@@ -284,7 +284,12 @@ impl AccountContext {
                 Ok(())
             } else {
                 Err(ContextError::NetworkMismatch {
-                    found: format!("the network \"{}\"", escape_bytes(p.as_bytes())),
+                    found: match Network::from_passphrase(p) {
+                        Network::Custom(_) => {
+                            format!("the network \"{}\"", escape_bytes(p.as_bytes()))
+                        }
+                        known => known.name().to_string(),
+                    },
                     expected: network_words(network),
                 })
             };
@@ -396,5 +401,32 @@ mod tests {
         assert!(c.is_stale(1_767_225_600 + 3601));
         let old = REPORT.replace(r#","read_at":"2026-01-01T00:00:00Z""#, "");
         assert!(parse(&old).unwrap().is_stale(0), "unknown age is stale");
+    }
+
+    #[test]
+    fn a_custom_network_is_matched_by_its_passphrase() {
+        let named = REPORT.replace(r#""network":"testnet""#, r#""network":"custom network""#);
+        assert!(matches!(
+            parse(&named)
+                .unwrap()
+                .check_network(&Network::Custom("Ours ; 2026".into())),
+            Err(ContextError::CustomNetwork)
+        ));
+        let with_passphrase = named.replace(
+            r#""sequence""#,
+            r#""network_passphrase":"Ours ; 2026","sequence""#,
+        );
+        let c = parse(&with_passphrase).unwrap();
+        assert!(c
+            .check_network(&Network::Custom("Ours ; 2026".into()))
+            .is_ok());
+        assert!(matches!(
+            c.check_network(&Network::Custom("Theirs ; 2026".into())),
+            Err(ContextError::NetworkMismatch { .. })
+        ));
+        assert!(matches!(
+            c.check_network(&Network::Testnet),
+            Err(ContextError::NetworkMismatch { .. })
+        ));
     }
 }

@@ -22,6 +22,9 @@ pub enum AccountError {
 pub struct AccountReport {
     pub account_id: String,
     pub network: String,
+    /// The passphrase itself, so that a context read on a custom network can be matched with the
+    /// signer's `--network` too (the name alone says only "custom network").
+    pub network_passphrase: String,
     pub sequence: String,
     /// What the signer's `--sequence` wants for the next transaction: sequence + 1.
     pub next_sequence: String,
@@ -106,6 +109,7 @@ pub fn report(
     Ok(AccountReport {
         account_id: id.to_string(),
         network: online.network.name().to_string(),
+        network_passphrase: online.network.passphrase().to_string(),
         sequence: seq.to_string(),
         next_sequence: seq.saturating_add(1).to_string(),
         thresholds: acct.thresholds,

@@ -48,6 +48,17 @@ pub enum AppError {
     BadMaxFee,
     #[error("--jobs must be at least 1")]
     BadJobs,
+    #[error(transparent)]
+    Watch(#[from] airgap_relay::watch::WatchError),
+    #[error(transparent)]
+    Db(#[from] airgap_relay::db::DbError),
+    #[error("--asset {given}: {source}")]
+    Asset {
+        given: String,
+        source: airgap::asset::AssetError,
+    },
+    #[error("cannot catch SIGINT and SIGTERM: {0}")]
+    Signals(std::io::Error),
 }
 
 impl AppError {
@@ -117,6 +128,19 @@ impl AppError {
             AppError::Rehearse(_) => {
                 "This is a bug or a broken install: please report it with the output above.".into()
             }
+            AppError::Watch(e) => watch_remedy(e),
+            AppError::Db(airgap_relay::db::DbError::TooNew { .. }) => {
+                "Run the newer airgap-relay that migrated this database.".into()
+            }
+            AppError::Db(airgap_relay::db::DbError::BadTarget(_)) => {
+                "Pass --db with a file path (SQLite) or a postgres:// URL (or set DATABASE_URL)."
+                    .into()
+            }
+            AppError::Db(_) => {
+                "Check that the database is up and the URL or path is right, then run the same command again; nothing was recorded.".into()
+            }
+            AppError::Asset { .. } => "Write --asset as CODE:ISSUER or native.".into(),
+            AppError::Signals(_) => "This is a bug or a broken install: please report it.".into(),
         }
     }
 
@@ -148,8 +172,33 @@ impl AppError {
             {
                 3
             }
+            AppError::Db(
+                airgap_relay::db::DbError::Open { .. } | airgap_relay::db::DbError::Backend { .. },
+            ) => 3,
+            AppError::Watch(airgap_relay::watch::WatchError::Db(
+                airgap_relay::db::DbError::Open { .. } | airgap_relay::db::DbError::Backend { .. },
+            )) => 3,
             _ => 1,
         }
+    }
+}
+
+fn watch_remedy(e: &airgap_relay::watch::WatchError) -> String {
+    use airgap_relay::watch::WatchError;
+    match e {
+        WatchError::Gap { from, to, .. } => format!(
+            "Point --horizon or --rpc at a server that still has ledgers {from}..={to} (a full-history Horizon), or pass --accept-gap to record the gap as a row of its own and go on (then reconcile those ledgers from another source); nothing was recorded."
+        ),
+        WatchError::NetworkMismatch { .. } => {
+            "Point the watcher at a server of the intended network, or correct --network; nothing was recorded.".into()
+        }
+        WatchError::Db(_) => {
+            "Check that the database is up, then run the same command again: it resumes from the stored cursor.".into()
+        }
+        WatchError::Server(_) => {
+            "Check that --horizon or --rpc points at a Horizon or Stellar RPC server; the stored cursor is where it was, so running again loses nothing.".into()
+        }
+        _ => "Run the same command again: it resumes from the stored cursor.".into(),
     }
 }
 
@@ -193,6 +242,64 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Rehearse(a) => Ok(rehearse::run(&a.dir)?),
         Command::Merge(a) => Ok(crate::merge::run(&a)?),
         Command::Decode(a) => run_decode(a),
+        Command::Watch(a) => run_watch(a),
+    }
+}
+
+/// `watch`: record until a signal (exit 0) or a refusal (exit 1).
+fn run_watch(a: crate::cli::WatchArgs) -> Result<u8, AppError> {
+    use airgap_relay::watch;
+    let network: Option<Network> = a.network.as_deref().map(str::parse).transpose()?;
+    let mut accounts: Vec<AccountId> = Vec::new();
+    for text in &a.accounts {
+        let id: AccountId = text.parse()?;
+        if !accounts.contains(&id) {
+            accounts.push(id);
+        }
+    }
+    let mut assets: Vec<airgap::asset::Asset> = Vec::new();
+    for text in &a.assets {
+        let asset = text.parse().map_err(|source| AppError::Asset {
+            given: airgap::text::escape_bytes(text.as_bytes()),
+            source,
+        })?;
+        if !assets.contains(&asset) {
+            assets.push(asset);
+        }
+    }
+    let target = airgap_relay::db::Target::parse(&a.db)?;
+    let backend = match (a.horizon, a.rpc) {
+        (Some(h), _) => watch::Backend::Horizon(h),
+        (None, Some(r)) => watch::Backend::Rpc(r),
+        (None, None) => unreachable!("clap requires --horizon or --rpc"),
+    };
+    let opts = watch::Options {
+        rules: watch::classify::Rules::new(&accounts, &assets),
+        accounts,
+        assets,
+        from: if a.from == "oldest" {
+            watch::From::Oldest
+        } else {
+            watch::From::Now
+        },
+        accept_gap: a.accept_gap,
+        network,
+    };
+    let stop = watch::stop_on_signals().map_err(AppError::Signals)?;
+    let json = a.json;
+    let mut stdout = std::io::stdout();
+    let result = watch::run(&backend, &target, &opts, stop, |r| {
+        let line = if json {
+            serde_json::to_string(r).unwrap_or_default()
+        } else {
+            watch::row_line(r)
+        };
+        // A closed stdout must not stop the recording: the database is the interface.
+        let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+    });
+    match result {
+        Ok(()) | Err(watch::WatchError::Stopped) => Ok(0),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -58,6 +58,77 @@ pub enum Command {
     /// of the transaction, of a --signers file or of the signer sets --horizon reports is refused
     /// (docs/signers.md).
     Merge(MergeArgs),
+    /// Record every payment to the watched accounts, exactly once, in a database (SQLite or
+    /// PostgreSQL), until stopped.
+    #[command(long_about = WATCH_ABOUT, after_long_help = WATCH_EXIT_CODES)]
+    Watch(WatchArgs),
+}
+
+const WATCH_ABOUT: &str = "\
+Record every payment to the watched accounts, exactly once, in a database (SQLite or PostgreSQL), \
+until stopped.
+
+Over Horizon (--horizon) it reads each account's payments stream from the cursor stored in the \
+database (never from `now` once it has one); over Stellar RPC (--rpc) it reads CAP-67 events. \
+Each credit becomes a row of stellar_deposits: `deposit` (an accepted asset with a customer: \
+the muxed ID of an M... destination, else the memo), `unattributed` (no memo or muxed ID), \
+`unaccepted` (an asset not given with --asset: refund it), `internal` (from a watched account or \
+an accepted asset's issuer). Rows and the cursor move in one transaction, so a crash at any \
+moment loses nothing and repeats nothing (docs/watch.md).
+
+If the stored cursor is older than the history the server keeps, it stops with exit 1 before \
+recording anything; --accept-gap records the gap as a row of its own and goes on.
+
+SIGINT or SIGTERM finishes the current transaction and exits 0.";
+
+pub const WATCH_EXIT_CODES: &str = "\
+Exit codes:
+  0  stopped by SIGINT or SIGTERM (the last transaction finished)
+  1  refused: bad options, the wrong network, a gap in the server's history (without
+     --accept-gap), a database of a newer airgap-relay, an answer the server should not give
+  3  the database could not be opened: safe to run the same command again";
+
+/// Command-line arguments of `airgap-relay watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Read a Horizon server's payments streams.
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "rpc",
+        conflicts_with = "rpc"
+    )]
+    pub horizon: Option<String>,
+    /// Read a Stellar RPC server's CAP-67 events.
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
+    /// A watched account (G...): the base account, the issuing account, any other the anchor
+    /// receives on. Repeatable.
+    #[arg(long = "account", value_name = "G...", required = true)]
+    pub accounts: Vec<String>,
+    /// An accepted asset, CODE:ISSUER or native. Repeatable. Any other asset is recorded as
+    /// `unaccepted`.
+    #[arg(long = "asset", value_name = "ASSET")]
+    pub assets: Vec<String>,
+    /// The database: a file (SQLite) or a postgres:// URL (keep a password out of the command
+    /// line: use DATABASE_URL).
+    #[arg(long, env = "DATABASE_URL", value_name = "DB", hide_env_values = true)]
+    pub db: String,
+    /// One JSON object per recorded row on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Where a stream with no stored cursor starts: now (after the latest ledger) or oldest
+    /// (the oldest ledger the server holds). Ignored for a stream that has a cursor.
+    #[arg(long, value_name = "now|oldest", default_value = "now", value_parser = ["now", "oldest"])]
+    pub from: String,
+    /// When the server no longer has the ledgers after the stored cursor, record the gap as a
+    /// row of its own and go on (without it: exit 1, nothing recorded).
+    #[arg(long)]
+    pub accept_gap: bool,
+    /// Network: testnet, pubnet, futurenet, standalone, or a passphrase. Checked against the
+    /// server's.
+    #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
+    pub network: Option<String>,
 }
 
 const INSPECT_ABOUT: &str = "\

@@ -286,6 +286,39 @@ impl Horizon {
         }
     }
 
+    /// `GET path` as Server-Sent Events (`Accept: text/event-stream`, and `Last-Event-ID` when
+    /// resuming): the body as it comes, for `watch::sse`. A read that waits longer than `idle`
+    /// fails, so a connection that died without closing is noticed (Horizon closes a quiet
+    /// stream itself after 55 s). Any status but 200 is an error.
+    pub fn stream(
+        &self,
+        path: &str,
+        last_event_id: Option<&str>,
+        idle: Duration,
+    ) -> Result<Box<dyn Read + Send>, HorizonError> {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(10))
+            .timeout_read(idle)
+            .redirects(0)
+            .user_agent(concat!("airgap-relay/", env!("CARGO_PKG_VERSION")))
+            .build();
+        let mut req = agent
+            .get(&format!("{}{path}", self.base))
+            .set("Accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            req = req.set("Last-Event-ID", id);
+        }
+        let resp = match req.call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => {
+                let reply = read_reply(r).map_err(|e| self.unreachable(e))?;
+                return Err(status_error(&format!("GET {path}"), &reply));
+            }
+            Err(ureq::Error::Transport(t)) => return Err(self.unreachable(t)),
+        };
+        Ok(Box::new(resp.into_reader()))
+    }
+
     /// `POST /transactions` with the form field `tx`. Transport failures are errors (the outcome
     /// is unknown); every HTTP answer is sorted into a [`Submission`].
     pub fn submit(

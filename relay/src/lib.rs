@@ -26,8 +26,10 @@ pub mod online;
 pub mod preflight;
 pub mod progress;
 pub mod rehearse;
+pub mod rpc;
 pub mod sigcheck;
 pub mod submit;
+pub mod watch;
 
 /// The body of the `horizon` fuzz target, shared with `tests/horizon_corpus.rs`.
 #[doc(hidden)]

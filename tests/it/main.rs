@@ -60,3 +60,4 @@ mod secret_leaks;
 mod signer_sdk;
 mod testnet;
 mod txrep_sdk;
+mod watch;

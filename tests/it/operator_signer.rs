@@ -117,6 +117,10 @@ fn account_context_by_qr_photo_json_gif_and_frames() {
         report["read_at"].is_string(),
         "the relay stamps when it read the account"
     );
+    assert_eq!(
+        report["network_passphrase"], "Standalone Network ; February 2017",
+        "the report names the network by its passphrase, which a custom network needs"
+    );
     let next: i64 = report["next_sequence"].as_str().unwrap().parse().unwrap();
     let secret = issuer.to_strkey();
     let env = [("K", secret.as_str())];

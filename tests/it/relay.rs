@@ -661,8 +661,10 @@ print(json.dumps({"inner_xdr": inner.to_xdr(), "fee_source": fb.transaction.fee_
 
 #[test]
 fn directory_run_killed_and_resumed_loses_nothing_and_reports_once() {
-    // 429s with Retry-After: 1 make the run slow enough to be killed in the middle.
-    let sb = Sandbox::start(&["--fault", "429:0.4"]);
+    // One transaction per account per ledger, with a ledger every 500 ms, makes the run take at
+    // least 4 s, so it is always killed in the middle (with 429s alone it sometimes ran to the end
+    // within the 300 ms below); the 429s with Retry-After: 1 are its faults.
+    let sb = Sandbox::start(&["--fault", "429:0.4", "--close-every", "500ms"]);
     let issuer = seed();
     sb.fund(&issuer.public_key());
     let seq = sb.next_sequence(&issuer.public_key());

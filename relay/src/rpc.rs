@@ -398,4 +398,108 @@ mod tests {
             Err(RpcError::BadBody { .. })
         ));
     }
+
+    /// The client against the sandbox's RPC with 1 s ledgers (the sends of one ledger fit well inside it): every `sendTransaction` status
+    /// the relay acts on, produced by the sandbox's queue (stellar-core's admission rules), and
+    /// the reads `pay` and the preflight need.
+    #[test]
+    fn against_the_sandbox_every_send_status_and_the_reads() {
+        use airgap::amount::Amount;
+        use airgap::build::{self, OpBody, OpSpec, TimeWindow, TxSpec};
+        use airgap::keys::SecretSeed;
+        use airgap::network::Network;
+        use airgap::rpc::TxStatus;
+        use std::time::Instant;
+
+        let mut config = airgap_sandbox::SandboxConfig::ephemeral();
+        config.close_every = Duration::from_secs(1);
+        let sandbox = airgap_sandbox::start(config).unwrap();
+        let rpc = Rpc::new(&sandbox.rpc_url()).unwrap();
+        assert_eq!(
+            rpc.network().unwrap().passphrase,
+            airgap_sandbox::PASSPHRASE
+        );
+        assert_eq!(rpc.health().unwrap().status, "healthy");
+
+        let key = SecretSeed::generate().unwrap();
+        let id = key.public_key();
+        assert_eq!(rpc.account(&id.to_xdr()).unwrap(), None);
+        ureq::get(&format!("{}/friendbot?addr={id}", sandbox.url()))
+            .call()
+            .unwrap();
+        let seq = rpc.account(&id.to_xdr()).unwrap().unwrap().seq_num.0;
+        let usdc = TrustLineAsset::CreditAlphanum4(stellar_xdr::AlphaNum4 {
+            asset_code: stellar_xdr::AssetCode4(*b"USDC"),
+            issuer: id.to_xdr(),
+        });
+        assert_eq!(rpc.trustline(&id.to_xdr(), usdc).unwrap(), None);
+
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let tx = |sequence: i64| {
+            let spec = TxSpec {
+                network: Network::Standalone,
+                source: id,
+                sequence,
+                base_fee: build::DEFAULT_BASE_FEE,
+                time: TimeWindow {
+                    min: 0,
+                    max: now + 3600,
+                },
+                memo: Default::default(),
+                operations: vec![OpSpec::new(OpBody::CreateAccount {
+                    destination: SecretSeed::generate().unwrap().public_key(),
+                    starting_balance: Amount::from_stroops(10_000_000).unwrap(),
+                })],
+            };
+            let mut env = build::envelope(build::build(&spec).unwrap());
+            airgap::envelope::sign(&mut env, &Network::Standalone, &key).unwrap();
+            airgap::envelope::encode(&env)
+        };
+        let (first, second) = (tx(seq + 1), tx(seq + 2));
+        let Sent::Pending { hash } = rpc.send(&first).unwrap() else {
+            panic!("the first transaction was not admitted")
+        };
+        assert_eq!(
+            rpc.send(&first).unwrap(),
+            Sent::Duplicate { hash: hash.clone() }
+        );
+        let Sent::TryAgainLater { latest_ledger } = rpc.send(&second).unwrap() else {
+            panic!("a second transaction of the account in the same ledger was admitted")
+        };
+
+        let applied = |hash: &str| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let t = rpc.transaction(hash).unwrap();
+                if t.details.status != TxStatus::NotFound || Instant::now() > deadline {
+                    return t;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        let t = applied(&hash);
+        assert_eq!(t.details.status, TxStatus::Success);
+        assert!(t.details.ledger.unwrap() > latest_ledger);
+        assert!(rpc.latest_ledger().unwrap().sequence >= t.details.ledger.unwrap());
+        // with nothing of the account queued: a sequence gap is refused at admission
+        match rpc.send(&tx(seq + 5)).unwrap() {
+            Sent::Error { codes, .. } => assert_eq!(codes.transaction, "tx_bad_seq"),
+            other => panic!("a sequence gap was not refused: {other:?}"),
+        }
+        // the same bytes, sent again after the ledger closed, are admitted and applied
+        let Sent::Pending { hash } = rpc.send(&second).unwrap() else {
+            panic!("the second transaction was not admitted after the close")
+        };
+        assert_eq!(applied(&hash).details.status, TxStatus::Success);
+        assert_eq!(
+            rpc.account(&id.to_xdr()).unwrap().unwrap().seq_num.0,
+            seq + 2
+        );
+        let missing = rpc.transaction(&"00".repeat(32)).unwrap();
+        assert_eq!(missing.details.status, TxStatus::NotFound);
+        sandbox.shutdown();
+    }
 }

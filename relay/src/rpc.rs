@@ -399,9 +399,9 @@ mod tests {
         ));
     }
 
-    /// The client against the sandbox's RPC with 1 s ledgers (the sends of one ledger fit well inside it): every `sendTransaction` status
-    /// the relay acts on, produced by the sandbox's queue (stellar-core's admission rules), and
-    /// the reads `pay` and the preflight need.
+    /// The client against the sandbox's RPC with 1 s ledgers (the sends of one ledger fit well
+    /// inside one): every `sendTransaction` status the relay acts on, produced by the sandbox's
+    /// queue (stellar-core's admission rules), and the reads `pay` and the preflight need.
     #[test]
     fn against_the_sandbox_every_send_status_and_the_reads() {
         use airgap::amount::Amount;

@@ -24,6 +24,7 @@ pub mod policy;
 pub mod pool;
 pub mod qr;
 pub mod review;
+pub mod rpc;
 pub mod sac;
 pub mod sep7;
 pub mod text;

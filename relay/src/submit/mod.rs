@@ -33,6 +33,7 @@
 mod check;
 pub mod filing;
 mod lanes;
+pub mod rpc;
 mod send;
 
 use crate::expect::ExpectedHash;

@@ -585,22 +585,26 @@ impl Calls for crate::rpc::Rpc {
         filters: &serde_json::Value,
         limit: u32,
     ) -> Result<EventsPage, String> {
+        let filters: Vec<airgap::rpc::EventFilter> =
+            serde_json::from_value(filters.clone()).map_err(|e| format!("filters: {e}"))?;
         let page = match start {
-            Start::Ledger(l) => crate::rpc::Rpc::events(self, Some(l), None, filters, limit),
-            Start::After(c) => crate::rpc::Rpc::events(self, None, Some(c), filters, limit),
+            Start::Ledger(l) => crate::rpc::Rpc::events(self, Some(l), None, &filters, limit),
+            Start::After(c) => crate::rpc::Rpc::events(self, None, Some(c), &filters, limit),
         }
         .map_err(|e| e.to_string())?;
         let events = page
             .events
             .into_iter()
             .map(|e| {
+                let value = e.value.as_deref().ok_or("an event without its value")?;
                 Ok(Event {
                     topics: e
                         .topic
                         .iter()
+                        .flatten()
                         .map(|t| xdr::<ScVal>("an event topic", t))
                         .collect::<Result<_, String>>()?,
-                    value: xdr("an event value", &e.value)?,
+                    value: xdr("an event value", value)?,
                     id: e.id,
                     ledger: e.ledger,
                     ledger_closed_at: e.ledger_closed_at,
@@ -619,8 +623,11 @@ impl Calls for crate::rpc::Rpc {
 
     fn transaction(&self, hash: &str) -> Result<Option<TransactionEnvelope>, String> {
         let t = crate::rpc::Rpc::transaction(self, hash).map_err(|e| e.to_string())?;
-        match (t.status.as_str(), t.envelope_xdr) {
-            ("SUCCESS" | "FAILED", Some(env)) => Ok(Some(xdr("an envelope", &env)?)),
+        use airgap::rpc::TxStatus;
+        match (t.details.status, t.details.envelope_xdr) {
+            (TxStatus::Success | TxStatus::Failed, Some(env)) => {
+                Ok(Some(xdr("an envelope", &env)?))
+            }
             _ => Ok(None),
         }
     }

@@ -9,12 +9,13 @@
 //! (`LedgerScanLimit`); its `cursor` is the last event's ID when the page is full, else the end
 //! of the ledgers scanned, so paging goes on through empty pages.
 
-use serde_json::{json, Map, Value};
+use airgap::rpc::{EventFilter, EventInfo, GetEventsParams, GetEventsResult, XdrFormat};
+use serde_json::Value;
 use stellar_xdr::{ContractEvent, ContractEventBody, ContractEventType, ScVal, TransactionEvent};
 
 use super::methods::range;
-use super::xdr::{self, Format};
-use super::{code, Result, RpcError};
+use super::xdr;
+use super::{code, params_as, Result, RpcError};
 use crate::history::{parse_toid, toid};
 use crate::resources::rfc3339;
 use crate::server::Shared;
@@ -80,10 +81,10 @@ struct Filter {
     topics: Vec<Vec<Segment>>,
 }
 
-fn parse_filter(v: &Value, n: usize) -> Result<Filter> {
+fn parse_filter(v: &EventFilter, n: usize) -> Result<Filter> {
     let bad = |m: String| RpcError::params(format!("filter {n} invalid: {m}"));
     let mut f = Filter::default();
-    if let Some(t) = v.get("type").and_then(Value::as_str) {
+    if let Some(t) = v.kind.as_deref() {
         for kind in t.split(',').filter(|k| !k.is_empty()) {
             f.types.push(match kind {
                 "contract" => ContractEventType::Contract,
@@ -97,10 +98,7 @@ fn parse_filter(v: &Value, n: usize) -> Result<Filter> {
             });
         }
     }
-    let ids: Vec<String> = match v.get("contractIds") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(ids) => serde_json::from_value(ids.clone()).map_err(|e| bad(e.to_string()))?,
-    };
+    let ids: &[String] = v.contract_ids.as_deref().unwrap_or_default();
     if ids.len() > MAX_CONTRACT_IDS {
         return Err(bad("maximum 5 contract IDs per filter".into()));
     }
@@ -109,10 +107,7 @@ fn parse_filter(v: &Value, n: usize) -> Result<Filter> {
             .map_err(|_| bad(format!("contract ID {} invalid", i + 1)))?;
         f.contracts.push(c.0);
     }
-    let topics: Vec<Vec<String>> = match v.get("topics") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(t) => serde_json::from_value(t.clone()).map_err(|e| bad(e.to_string()))?,
-    };
+    let topics: &[Vec<String>] = v.topics.as_deref().unwrap_or_default();
     if topics.len() > MAX_TOPICS {
         return Err(bad("maximum 5 topics per filter".into()));
     }
@@ -191,74 +186,65 @@ struct Found {
     event: ContractEvent,
 }
 
-fn info(f: &Found, fmt: Format) -> Result<Value> {
+fn info(f: &Found, fmt: XdrFormat) -> Result<EventInfo> {
     let ContractEventBody::V0(body) = &f.event.body;
     let kind = match f.event.type_ {
         ContractEventType::System => "system",
         ContractEventType::Contract => "contract",
         ContractEventType::Diagnostic => "diagnostic",
     };
-    let mut out = Map::new();
-    out.insert("type".into(), json!(kind));
-    out.insert("ledger".into(), json!(f.cursor.ledger));
-    out.insert("ledgerClosedAt".into(), json!(rfc3339(f.close_time)));
-    out.insert(
-        "contractId".into(),
-        json!(f
+    let mut out = EventInfo {
+        kind: kind.into(),
+        ledger: f.cursor.ledger,
+        ledger_closed_at: rfc3339(f.close_time),
+        contract_id: f
             .event
             .contract_id
             .as_ref()
             .map(|c| stellar_strkey::Contract(c.0 .0).to_string().to_string())
-            .unwrap_or_default()),
-    );
-    out.insert("id".into(), json!(f.cursor.id()));
-    out.insert("operationIndex".into(), json!(f.cursor.op));
-    out.insert("transactionIndex".into(), json!(f.cursor.tx));
-    out.insert("txHash".into(), json!(hex::encode(f.tx_hash)));
+            .unwrap_or_default(),
+        id: f.cursor.id(),
+        operation_index: f.cursor.op,
+        transaction_index: f.cursor.tx,
+        tx_hash: hex::encode(f.tx_hash),
+        ..Default::default()
+    };
     match fmt {
-        Format::Base64 => {
+        XdrFormat::Base64 => {
             let topics = body
                 .topics
                 .iter()
                 .map(xdr::encode)
                 .collect::<Result<Vec<_>>>()?;
-            out.insert("topic".into(), json!(topics));
-            out.insert("value".into(), json!(xdr::encode(&body.data)?));
+            out.topic = Some(topics);
+            out.value = Some(xdr::encode(&body.data)?);
         }
-        Format::Json => {
+        XdrFormat::Json => {
             let topics = body
                 .topics
                 .iter()
                 .map(xdr::to_json)
                 .collect::<Result<Vec<_>>>()?;
-            out.insert("topicJson".into(), json!(topics));
-            out.insert("valueJson".into(), xdr::to_json(&body.data)?);
+            out.topic_json = Some(topics);
+            out.value_json = Some(xdr::to_json(&body.data)?);
         }
     }
-    Ok(Value::Object(out))
+    Ok(out)
 }
 
-pub(super) fn get_events(shared: &Shared, params: &Value) -> Result<Value> {
-    let fmt = xdr::format(params)?;
-    let start_ledger = params
-        .get("startLedger")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let end_ledger = params.get("endLedger").and_then(Value::as_u64).unwrap_or(0);
-    let pagination = params.get("pagination").cloned().unwrap_or(Value::Null);
-    let cursor = match pagination.get("cursor") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(
+pub(super) fn get_events(shared: &Shared, params: &Value) -> Result<GetEventsResult> {
+    let p: GetEventsParams = params_as(params)?;
+    let fmt = xdr::format(p.xdr_format.as_deref())?;
+    let start_ledger = p.start_ledger.unwrap_or(0);
+    let end_ledger = p.end_ledger.unwrap_or(0);
+    let pagination = p.pagination.unwrap_or_default();
+    let cursor = match pagination.cursor.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
             Cursor::parse(s).ok_or_else(|| RpcError::params(format!("invalid event id {s}")))?,
         ),
-        Some(_) => return Err(RpcError::params("invalid cursor")),
     };
-    let limit = pagination
-        .get("limit")
-        .and_then(Value::as_u64)
-        .filter(|l| *l > 0)
-        .unwrap_or(DEFAULT_LIMIT);
+    let limit = pagination.limit.filter(|l| *l > 0).unwrap_or(DEFAULT_LIMIT);
     if cursor.is_some() {
         if start_ledger != 0 || end_ledger != 0 {
             return Err(RpcError::params(
@@ -273,11 +259,7 @@ pub(super) fn get_events(shared: &Shared, params: &Value) -> Result<Value> {
             "limit must not exceed {MAX_LIMIT}"
         )));
     }
-    let filters: Vec<Value> = match params.get("filters") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(f) => serde_json::from_value(f.clone())
-            .map_err(|e| RpcError::params(format!("invalid filters: {e}")))?,
-    };
+    let filters = p.filters.unwrap_or_default();
     if filters.len() > MAX_FILTERS {
         return Err(RpcError::params("maximum 5 filters per request"));
     }
@@ -296,7 +278,7 @@ pub(super) fn get_events(shared: &Shared, params: &Value) -> Result<Value> {
             ..c
         },
         None => Cursor {
-            ledger: u32::try_from(start_ledger).unwrap_or(u32::MAX),
+            ledger: start_ledger,
             tx: 0,
             op: 0,
             event: 0,
@@ -307,7 +289,7 @@ pub(super) fn get_events(shared: &Shared, params: &Value) -> Result<Value> {
         .saturating_add(LEDGER_SCAN_LIMIT)
         .min(r.latest.saturating_add(1));
     if end_ledger != 0 {
-        end = end.min(u32::try_from(end_ledger).unwrap_or(u32::MAX));
+        end = end.min(end_ledger);
     }
     if start.ledger < r.oldest || start.ledger > r.latest {
         return Err(RpcError::new(
@@ -386,14 +368,14 @@ pub(super) fn get_events(shared: &Shared, params: &Value) -> Result<Value> {
         .iter()
         .map(|f| info(f, fmt))
         .collect::<Result<Vec<_>>>()?;
-    Ok(json!({
-        "events": events,
-        "cursor": cursor,
-        "latestLedger": r.latest,
-        "oldestLedger": r.oldest,
-        "latestLedgerCloseTime": r.latest_close.to_string(),
-        "oldestLedgerCloseTime": r.oldest_close.to_string(),
-    }))
+    Ok(GetEventsResult {
+        events,
+        cursor,
+        latest_ledger: r.latest,
+        oldest_ledger: r.oldest,
+        latest_ledger_close_time: r.latest_close,
+        oldest_ledger_close_time: r.oldest_close,
+    })
 }
 
 #[cfg(test)]

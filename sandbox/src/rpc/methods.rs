@@ -3,14 +3,21 @@
 //! `get_latest_ledger.go`, `get_fee_stats.go` with `feewindow/feewindow.go`,
 //! `get_ledger_entries.go`, `send_transaction.go`, `get_transaction.go`, `get_transactions.go`).
 
-use serde_json::{json, Map, Value};
+use airgap::rpc::{
+    FeeDistribution, GetFeeStatsResult, GetHealthResult, GetLatestLedgerResult,
+    GetLedgerEntriesParams, GetLedgerEntriesResult, GetNetworkResult, GetTransactionParams,
+    GetTransactionResult, GetTransactionsParams, GetTransactionsResult, GetVersionInfoResult,
+    LedgerEntryResult, SendStatus, SendTransactionParams, SendTransactionResult,
+    TransactionDetails, TransactionEvents, TransactionInfo, TxStatus, XdrFormat,
+};
+use serde_json::Value;
 use stellar_xdr::{
     LedgerEntryData, LedgerEntryExt, LedgerKey, TransactionEnvelope, TransactionEvent,
     TransactionMeta, TransactionResult,
 };
 
-use super::xdr::{self, Format};
-use super::{code, ledger_meta, param, Result, RpcError};
+use super::xdr;
+use super::{code, ledger_meta, params_as, Result, RpcError};
 use crate::history::{parse_toid, toid};
 use crate::ledger::{AssetKey, LedgerRecord, StoredTx, PROTOCOL_VERSION};
 use crate::meta;
@@ -46,37 +53,37 @@ pub(super) fn range(inner: &Inner) -> Range {
     }
 }
 
-pub(super) fn get_health(shared: &Shared) -> Result<Value> {
+pub(super) fn get_health(shared: &Shared) -> Result<GetHealthResult> {
     let inner = shared.lock();
     let r = range(&inner);
-    Ok(json!({
-        "status": "healthy",
-        "latestLedger": r.latest,
-        "latestLedgerCloseTime": r.latest_close,
-        "oldestLedger": r.oldest,
-        "ledgerRetentionWindow": inner.history.retain().unwrap_or(DEFAULT_RETENTION_WINDOW),
-    }))
+    Ok(GetHealthResult {
+        status: "healthy".into(),
+        latest_ledger: r.latest,
+        latest_ledger_close_time: r.latest_close,
+        oldest_ledger: r.oldest,
+        ledger_retention_window: inner.history.retain().unwrap_or(DEFAULT_RETENTION_WINDOW),
+    })
 }
 
-pub(super) fn get_network(shared: &Shared) -> Result<Value> {
-    Ok(json!({
-        "friendbotUrl": format!("{}/friendbot", shared.base),
-        "passphrase": PASSPHRASE,
-        "protocolVersion": PROTOCOL_VERSION,
-    }))
+pub(super) fn get_network(shared: &Shared) -> Result<GetNetworkResult> {
+    Ok(GetNetworkResult {
+        friendbot_url: Some(format!("{}/friendbot", shared.base)),
+        passphrase: PASSPHRASE.into(),
+        protocol_version: PROTOCOL_VERSION,
+    })
 }
 
-pub(super) fn get_version_info() -> Result<Value> {
-    Ok(json!({
-        "version": concat!("airgap-sandbox-", env!("CARGO_PKG_VERSION")),
-        "commitHash": "",
-        "buildTimestamp": "",
-        "captiveCoreVersion": "none (stellar-airgap rehearsal ledger, not stellar-core)",
-        "protocolVersion": PROTOCOL_VERSION,
-    }))
+pub(super) fn get_version_info() -> Result<GetVersionInfoResult> {
+    Ok(GetVersionInfoResult {
+        version: concat!("airgap-sandbox-", env!("CARGO_PKG_VERSION")).into(),
+        commit_hash: String::new(),
+        build_timestamp: String::new(),
+        captive_core_version: "none (stellar-airgap rehearsal ledger, not stellar-core)".into(),
+        protocol_version: PROTOCOL_VERSION,
+    })
 }
 
-pub(super) fn get_latest_ledger(shared: &Shared) -> Result<Value> {
+pub(super) fn get_latest_ledger(shared: &Shared) -> Result<GetLatestLedgerResult> {
     let inner = shared.lock();
     let header = &inner.ledger.header;
     let record = inner
@@ -84,24 +91,41 @@ pub(super) fn get_latest_ledger(shared: &Shared) -> Result<Value> {
         .latest()
         .ok_or_else(|| RpcError::internal("could not get latest ledger"))?;
     let (header_xdr, meta_xdr) = ledger_meta::header_and_meta(&inner, record)?;
-    Ok(json!({
-        "id": hex::encode(header.hash),
-        "protocolVersion": PROTOCOL_VERSION,
-        "sequence": header.ledger_seq,
-        "closeTime": header.close_time.to_string(),
-        "headerXdr": header_xdr,
-        "metadataXdr": meta_xdr,
-    }))
+    Ok(GetLatestLedgerResult {
+        id: hex::encode(header.hash),
+        protocol_version: PROTOCOL_VERSION,
+        sequence: header.ledger_seq,
+        close_time: Some(header.close_time),
+        header_xdr: Some(header_xdr),
+        header_json: None,
+        metadata_xdr: Some(meta_xdr),
+        metadata_json: None,
+    })
 }
 
 /// `computeFeeDistribution`: nearest-rank percentiles of the fees charged per operation.
-fn distribution(mut fees: Vec<u64>, ledger_count: usize) -> Value {
+fn distribution(mut fees: Vec<u64>, ledger_count: usize) -> FeeDistribution {
     let ledger_count = u32::try_from(ledger_count).unwrap_or(u32::MAX);
     if fees.is_empty() {
-        let z = "0";
-        return json!({"max": z, "min": z, "mode": z, "p10": z, "p20": z, "p30": z, "p40": z,
-            "p50": z, "p60": z, "p70": z, "p80": z, "p90": z, "p95": z, "p99": z,
-            "transactionCount": z, "ledgerCount": 0});
+        let z = || "0".to_string();
+        return FeeDistribution {
+            max: z(),
+            min: z(),
+            mode: z(),
+            p10: z(),
+            p20: z(),
+            p30: z(),
+            p40: z(),
+            p50: z(),
+            p60: z(),
+            p70: z(),
+            p80: z(),
+            p90: z(),
+            p95: z(),
+            p99: z(),
+            transaction_count: z(),
+            ledger_count: 0,
+        };
     }
     fees.sort_unstable();
     let n = fees.len() as u64;
@@ -126,19 +150,27 @@ fn distribution(mut fees: Vec<u64>, ledger_count: usize) -> Value {
             run = 0;
         }
     }
-    json!({
-        "max": fees[fees.len() - 1].to_string(),
-        "min": fees[0].to_string(),
-        "mode": mode.to_string(),
-        "p10": pct(10), "p20": pct(20), "p30": pct(30), "p40": pct(40), "p50": pct(50),
-        "p60": pct(60), "p70": pct(70), "p80": pct(80), "p90": pct(90), "p95": pct(95),
-        "p99": pct(99),
-        "transactionCount": fees.len().to_string(),
-        "ledgerCount": ledger_count,
-    })
+    FeeDistribution {
+        max: fees[fees.len() - 1].to_string(),
+        min: fees[0].to_string(),
+        mode: mode.to_string(),
+        p10: pct(10),
+        p20: pct(20),
+        p30: pct(30),
+        p40: pct(40),
+        p50: pct(50),
+        p60: pct(60),
+        p70: pct(70),
+        p80: pct(80),
+        p90: pct(90),
+        p95: pct(95),
+        p99: pct(99),
+        transaction_count: fees.len().to_string(),
+        ledger_count,
+    }
 }
 
-pub(super) fn get_fee_stats(shared: &Shared) -> Result<Value> {
+pub(super) fn get_fee_stats(shared: &Shared) -> Result<GetFeeStatsResult> {
     let inner = shared.lock();
     let ledgers = inner.history.ledgers();
     let window = &ledgers[ledgers.len().saturating_sub(FEE_WINDOW)..];
@@ -149,11 +181,11 @@ pub(super) fn get_fee_stats(shared: &Shared) -> Result<Value> {
             fees.push(u64::try_from(tx.fee_charged).unwrap_or(0) / ops);
         }
     }
-    Ok(json!({
-        "sorobanInclusionFee": distribution(Vec::new(), 0),
-        "inclusionFee": distribution(fees, window.len()),
-        "latestLedger": inner.ledger.header.ledger_seq,
-    }))
+    Ok(GetFeeStatsResult {
+        soroban_inclusion_fee: distribution(Vec::new(), 0),
+        inclusion_fee: distribution(fees, window.len()),
+        latest_ledger: inner.ledger.header.ledger_seq,
+    })
 }
 
 /// The entry a key names, as `(LedgerEntryData, last modified ledger)`: accounts, trustlines
@@ -203,9 +235,13 @@ fn trustline_key(asset: &stellar_xdr::TrustLineAsset) -> Option<AssetKey> {
     })
 }
 
-pub(super) fn get_ledger_entries(shared: &Shared, params: &Value) -> Result<Value> {
-    let fmt = xdr::format(params)?;
-    let keys: Vec<String> = param(params, "keys")?.unwrap_or_default();
+pub(super) fn get_ledger_entries(
+    shared: &Shared,
+    params: &Value,
+) -> Result<GetLedgerEntriesResult> {
+    let p: GetLedgerEntriesParams = params_as(params)?;
+    let fmt = xdr::format(p.xdr_format.as_deref())?;
+    let keys = p.keys;
     if keys.len() > MAX_LEDGER_KEYS {
         return Err(RpcError::params(format!(
             "key count ({}) exceeds maximum supported ({MAX_LEDGER_KEYS})",
@@ -230,34 +266,30 @@ pub(super) fn get_ledger_entries(shared: &Shared, params: &Value) -> Result<Valu
         let Some((data, modified)) = entry_for(&inner, key)? else {
             continue;
         };
-        let mut out = Map::new();
-        match fmt {
-            Format::Base64 => {
-                out.insert("key".into(), Value::String(xdr::encode(key)?));
-                out.insert("xdr".into(), Value::String(xdr::encode(&data)?));
-                out.insert(
-                    "extXdr".into(),
-                    Value::String(xdr::encode(&LedgerEntryExt::V0)?),
-                );
-            }
-            Format::Json => {
-                out.insert("keyJson".into(), xdr::to_json(key)?);
-                out.insert("dataJson".into(), xdr::to_json(&data)?);
-                out.insert("extJson".into(), xdr::to_json(&LedgerEntryExt::V0)?);
-            }
-        }
-        out.insert("lastModifiedLedgerSeq".into(), json!(modified));
-        entries.push(Value::Object(out));
+        let (key, key_json) = xdr::either(key, fmt)?;
+        let (data, data_json) = xdr::either(&data, fmt)?;
+        let (ext, ext_json) = xdr::either(&LedgerEntryExt::V0, fmt)?;
+        entries.push(LedgerEntryResult {
+            key,
+            key_json,
+            xdr: data,
+            data_json,
+            ext_xdr: ext,
+            ext_json,
+            last_modified_ledger_seq: modified,
+            live_until_ledger_seq: None,
+        });
     }
-    Ok(json!({
-        "entries": entries,
-        "latestLedger": inner.ledger.header.ledger_seq,
-    }))
+    Ok(GetLedgerEntriesResult {
+        entries,
+        latest_ledger: inner.ledger.header.ledger_seq,
+    })
 }
 
-pub(super) fn send_transaction(shared: &Shared, params: &Value) -> Result<Value> {
-    let fmt = xdr::format(params)?;
-    let raw: String = param(params, "transaction")?.unwrap_or_default();
+pub(super) fn send_transaction(shared: &Shared, params: &Value) -> Result<SendTransactionResult> {
+    let p: SendTransactionParams = params_as(params)?;
+    let fmt = xdr::format(p.xdr_format.as_deref())?;
+    let raw = p.transaction;
     let env = airgap::envelope::decode(&raw).map_err(|_| RpcError::params("invalid_xdr"))?;
     let hash = airgap::envelope::hash(&env, &airgap::network::Network::from_passphrase(PASSPHRASE));
     let close_every = shared.timing.close_every;
@@ -275,51 +307,46 @@ pub(super) fn send_transaction(shared: &Shared, params: &Value) -> Result<Value>
     }
     let admitted =
         admitted.map_err(|_| RpcError::internal("could not submit transaction to stellar-core"))?;
-    let mut out = Map::new();
-    out.insert("status".into(), json!(admitted.status()));
-    out.insert("hash".into(), json!(hex::encode(hash)));
-    out.insert("latestLedger".into(), json!(latest));
-    out.insert(
-        "latestLedgerCloseTime".into(),
-        json!(latest_close.to_string()),
-    );
-    if let Admission::Error(result) = &admitted {
-        match fmt {
-            Format::Base64 => {
-                out.insert("errorResultXdr".into(), json!(xdr::encode(result)?));
-            }
-            Format::Json => {
-                out.insert("errorResultJson".into(), xdr::to_json(result)?);
-            }
-        }
-    }
-    Ok(Value::Object(out))
+    let status = match &admitted {
+        Admission::Pending => SendStatus::Pending,
+        Admission::Duplicate => SendStatus::Duplicate,
+        Admission::TryAgainLater => SendStatus::TryAgainLater,
+        Admission::Error(_) => SendStatus::Error,
+    };
+    let (error_result_xdr, error_result_json) = match &admitted {
+        Admission::Error(result) => xdr::either(result, fmt)?,
+        _ => (None, None),
+    };
+    Ok(SendTransactionResult {
+        status,
+        hash: hex::encode(hash),
+        latest_ledger: latest,
+        latest_ledger_close_time: latest_close,
+        error_result_xdr,
+        error_result_json,
+        diagnostic_events_xdr: None,
+        diagnostic_events_json: None,
+    })
+}
+
+/// `Some` unless empty (RPC leaves out event lists a transaction does not have).
+fn nonempty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
 }
 
 /// The fields of a transaction found in the history (`TransactionDetails`).
-fn details(tx: &StoredTx, fmt: Format) -> Result<Map<String, Value>> {
-    let mut out = Map::new();
-    out.insert(
-        "status".into(),
-        json!(if tx.successful { "SUCCESS" } else { "FAILED" }),
-    );
-    out.insert("txHash".into(), json!(hex::encode(tx.hash)));
-    out.insert("applicationOrder".into(), json!(tx.order()));
-    out.insert("feeBump".into(), json!(tx.inner_hash.is_some()));
-    xdr::put::<TransactionEnvelope>(&mut out, "envelope", &tx.envelope_xdr, fmt)?;
-    xdr::put::<TransactionResult>(&mut out, "result", &tx.result_xdr, fmt)?;
-    xdr::put::<TransactionMeta>(&mut out, "resultMeta", &tx.result_meta_xdr, fmt)?;
-    let mut events = Map::new();
-    match fmt {
-        Format::Base64 => {
-            if !tx.tx_events.is_empty() {
-                events.insert("transactionEventsXdr".into(), json!(tx.tx_events));
-            }
-            if !tx.op_events.is_empty() {
-                events.insert("contractEventsXdr".into(), json!(tx.op_events));
-            }
-        }
-        Format::Json => {
+fn details(tx: &StoredTx, fmt: XdrFormat) -> Result<TransactionDetails> {
+    let (envelope_xdr, envelope_json) = xdr::stored::<TransactionEnvelope>(&tx.envelope_xdr, fmt)?;
+    let (result_xdr, result_json) = xdr::stored::<TransactionResult>(&tx.result_xdr, fmt)?;
+    let (result_meta_xdr, result_meta_json) =
+        xdr::stored::<TransactionMeta>(&tx.result_meta_xdr, fmt)?;
+    let events = match fmt {
+        XdrFormat::Base64 => TransactionEvents {
+            transaction_events_xdr: nonempty(tx.tx_events.clone()),
+            contract_events_xdr: nonempty(tx.op_events.clone()),
+            ..Default::default()
+        },
+        XdrFormat::Json => {
             let tx_events = tx
                 .tx_events
                 .iter()
@@ -337,22 +364,37 @@ fn details(tx: &StoredTx, fmt: Format) -> Result<Map<String, Value>> {
                         .collect::<Result<Vec<_>>>()
                 })
                 .collect::<Result<Vec<_>>>()?;
-            if !tx_events.is_empty() {
-                events.insert("transactionEventsJson".into(), json!(tx_events));
-            }
-            if !op_events.is_empty() {
-                events.insert("contractEventsJson".into(), json!(op_events));
+            TransactionEvents {
+                transaction_events_json: nonempty(tx_events),
+                contract_events_json: nonempty(op_events),
+                ..Default::default()
             }
         }
-    }
-    out.insert("events".into(), Value::Object(events));
-    out.insert("ledger".into(), json!(tx.ledger));
-    Ok(out)
+    };
+    Ok(TransactionDetails {
+        status: if tx.successful {
+            TxStatus::Success
+        } else {
+            TxStatus::Failed
+        },
+        tx_hash: hex::encode(tx.hash),
+        application_order: Some(tx.order()),
+        fee_bump: Some(tx.inner_hash.is_some()),
+        envelope_xdr,
+        envelope_json,
+        result_xdr,
+        result_json,
+        result_meta_xdr,
+        result_meta_json,
+        events: Some(events),
+        ledger: Some(tx.ledger),
+    })
 }
 
-pub(super) fn get_transaction(shared: &Shared, params: &Value) -> Result<Value> {
-    let fmt = xdr::format(params)?;
-    let hash: String = param(params, "hash")?.unwrap_or_default();
+pub(super) fn get_transaction(shared: &Shared, params: &Value) -> Result<GetTransactionResult> {
+    let p: GetTransactionParams = params_as(params)?;
+    let fmt = xdr::format(p.xdr_format.as_deref())?;
+    let hash = p.hash;
     if hash.len() != 64 {
         return Err(RpcError::params(format!(
             "unexpected hash length ({})",
@@ -364,40 +406,31 @@ pub(super) fn get_transaction(shared: &Shared, params: &Value) -> Result<Value> 
         .map_err(|e| RpcError::params(format!("incorrect hash: {e}")))?;
     let inner = shared.lock();
     let r = range(&inner);
-    let mut out = Map::new();
-    out.insert("latestLedger".into(), json!(r.latest));
-    out.insert(
-        "latestLedgerCloseTime".into(),
-        json!(r.latest_close.to_string()),
-    );
-    out.insert("oldestLedger".into(), json!(r.oldest));
-    out.insert(
-        "oldestLedgerCloseTime".into(),
-        json!(r.oldest_close.to_string()),
-    );
-    match inner.history.tx(&bytes) {
-        None => {
-            out.insert("status".into(), json!("NOT_FOUND"));
-            out.insert("txHash".into(), json!(hash));
-        }
+    let (details, created_at) = match inner.history.tx(&bytes) {
+        None => (TransactionDetails::not_found(hash), None),
         Some(tx) => {
-            out.extend(details(tx, fmt)?);
-            out.insert("txHash".into(), json!(hash));
-            out.insert("createdAt".into(), json!(tx.close_time.to_string()));
+            let mut d = details(tx, fmt)?;
+            d.tx_hash = hash;
+            (d, Some(tx.close_time))
         }
-    }
-    Ok(Value::Object(out))
+    };
+    Ok(GetTransactionResult {
+        latest_ledger: r.latest,
+        latest_ledger_close_time: r.latest_close,
+        oldest_ledger: r.oldest,
+        oldest_ledger_close_time: r.oldest_close,
+        details,
+        created_at,
+    })
 }
 
-pub(super) fn get_transactions(shared: &Shared, params: &Value) -> Result<Value> {
-    let fmt = xdr::format(params)?;
-    let start_ledger: u32 = param(params, "startLedger")?.unwrap_or(0);
-    let pagination: Value = param(params, "pagination")?.unwrap_or(Value::Null);
-    let cursor = pagination
-        .get("cursor")
-        .and_then(Value::as_str)
-        .filter(|c| !c.is_empty());
-    let limit = match pagination.get("limit").and_then(Value::as_u64) {
+pub(super) fn get_transactions(shared: &Shared, params: &Value) -> Result<GetTransactionsResult> {
+    let p: GetTransactionsParams = params_as(params)?;
+    let fmt = xdr::format(p.xdr_format.as_deref())?;
+    let start_ledger = p.start_ledger.unwrap_or(0);
+    let pagination = p.pagination.unwrap_or_default();
+    let cursor = pagination.cursor.as_deref().filter(|c| !c.is_empty());
+    let limit = match pagination.limit {
         None | Some(0) => DEFAULT_TRANSACTIONS_LIMIT,
         Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
     };
@@ -439,9 +472,10 @@ pub(super) fn get_transactions(shared: &Shared, params: &Value) -> Result<Value>
         .history
         .txs_after(toid(first_ledger, first_order, 0) - 1)
     {
-        let mut info = details(tx, fmt)?;
-        info.insert("createdAt".into(), json!(tx.close_time));
-        txs.push(Value::Object(info));
+        txs.push(TransactionInfo {
+            details: details(tx, fmt)?,
+            created_at: tx.close_time,
+        });
         last = (tx.ledger, tx.order());
         if txs.len() >= limit {
             break;
@@ -458,12 +492,12 @@ pub(super) fn get_transactions(shared: &Shared, params: &Value) -> Result<Value>
             .map_or(0, |t| t.order());
         last = (r.latest, in_latest);
     }
-    Ok(json!({
-        "transactions": txs,
-        "latestLedger": r.latest,
-        "latestLedgerCloseTimestamp": r.latest_close,
-        "oldestLedger": r.oldest,
-        "oldestLedgerCloseTimestamp": r.oldest_close,
-        "cursor": toid(last.0, last.1, 1).to_string(),
-    }))
+    Ok(GetTransactionsResult {
+        transactions: txs,
+        latest_ledger: r.latest,
+        latest_ledger_close_timestamp: r.latest_close,
+        oldest_ledger: r.oldest,
+        oldest_ledger_close_timestamp: r.oldest_close,
+        cursor: toid(last.0, last.1, 1).to_string(),
+    })
 }

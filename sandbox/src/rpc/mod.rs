@@ -2,6 +2,9 @@
 //! `cmd/stellar-rpc/internal/methods/*.go` and the request and response types of
 //! `protocols/rpc`, read for field names and shapes).
 //!
+//! The messages are the library's types (`airgap::rpc`: the envelope, each method's parameters and
+//! result), written here and read by the relay's RPC client.
+//!
 //! This file: the JSON-RPC envelope (single calls and batches, stellar-rpc's error codes from
 //! jrpc2) and the method table. `methods`: network, ledgers, entries, fees, submission and
 //! transactions; `events`: `getEvents` with CAP-67 classic events; `xdr`: base64 or SEP-51 JSON
@@ -9,7 +12,9 @@
 
 use std::io::Read;
 
-use serde_json::{json, Value};
+use airgap::rpc::{code, method, ErrorObject, Response};
+use serde::Serialize;
+use serde_json::Value;
 use tiny_http::Request;
 
 use crate::server::{Reply, Shared};
@@ -22,38 +27,8 @@ mod xdr;
 /// The largest request body read (stellar-rpc's HTTP server limits requests too).
 const MAX_BODY: u64 = 512 * 1024;
 
-/// jrpc2's error codes, as stellar-rpc answers them.
-pub mod code {
-    pub const PARSE_ERROR: i64 = -32700;
-    pub const INVALID_REQUEST: i64 = -32600;
-    pub const METHOD_NOT_FOUND: i64 = -32601;
-    pub const INVALID_PARAMS: i64 = -32602;
-    pub const INTERNAL_ERROR: i64 = -32603;
-}
-
-/// A JSON-RPC error.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RpcError {
-    pub code: i64,
-    pub message: String,
-}
-
-impl RpcError {
-    pub fn new(code: i64, message: impl Into<String>) -> RpcError {
-        RpcError {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn params(message: impl Into<String>) -> RpcError {
-        RpcError::new(code::INVALID_PARAMS, message)
-    }
-
-    pub fn internal(message: impl Into<String>) -> RpcError {
-        RpcError::new(code::INTERNAL_ERROR, message)
-    }
-}
+/// A JSON-RPC error (the library's type, `airgap::rpc`).
+pub type RpcError = ErrorObject;
 
 type Result<T> = std::result::Result<T, RpcError>;
 
@@ -66,7 +41,7 @@ pub(crate) fn handle(shared: &Shared, req: &mut Request) -> Reply {
             413,
             &failure(
                 Value::Null,
-                &RpcError::new(code::INVALID_REQUEST, "request too large"),
+                RpcError::new(code::INVALID_REQUEST, "request too large"),
             ),
         );
     }
@@ -74,7 +49,7 @@ pub(crate) fn handle(shared: &Shared, req: &mut Request) -> Reply {
         Ok(v) => v,
         Err(e) => {
             let err = RpcError::new(code::PARSE_ERROR, format!("invalid JSON: {e}"));
-            return Reply::json(200, &failure(Value::Null, &err));
+            return Reply::json(200, &failure(Value::Null, err));
         }
     };
     match parsed {
@@ -82,11 +57,12 @@ pub(crate) fn handle(shared: &Shared, req: &mut Request) -> Reply {
             200,
             &failure(
                 Value::Null,
-                &RpcError::new(code::INVALID_REQUEST, "empty request batch"),
+                RpcError::new(code::INVALID_REQUEST, "empty request batch"),
             ),
         ),
         Value::Array(calls) => {
-            let answers: Vec<Value> = calls.iter().filter_map(|c| call(shared, c)).collect();
+            let answers: Vec<Response<Value>> =
+                calls.iter().filter_map(|c| call(shared, c)).collect();
             Reply::json(200, &answers)
         }
         one => match call(shared, &one) {
@@ -102,16 +78,17 @@ pub(crate) fn method_not_allowed() -> Reply {
     Reply::text(405, "Method Not Allowed").with_header("Allow", "POST".into())
 }
 
-fn failure(id: Value, err: &RpcError) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": err.code, "message": err.message}})
+fn failure(id: Value, err: RpcError) -> Response<Value> {
+    Response::failure(id, err)
 }
 
-/// One call: its answer, or `None` for a notification.
-fn call(shared: &Shared, request: &Value) -> Option<Value> {
+/// One call: its answer, or `None` for a notification. The envelope is checked field by field
+/// (not read as `airgap::rpc::Request`) so that a bad call still gets its own `id` back.
+fn call(shared: &Shared, request: &Value) -> Option<Response<Value>> {
     let Some(obj) = request.as_object() else {
         return Some(failure(
             Value::Null,
-            &RpcError::new(code::INVALID_REQUEST, "invalid request"),
+            RpcError::new(code::INVALID_REQUEST, "invalid request"),
         ));
     };
     let id = obj.get("id").cloned();
@@ -124,7 +101,7 @@ fn call(shared: &Shared, request: &Value) -> Option<Value> {
     let (Some(method), true, true) = (method, version_ok, valid_id) else {
         return Some(failure(
             id.unwrap_or(Value::Null),
-            &RpcError::new(code::INVALID_REQUEST, "invalid request"),
+            RpcError::new(code::INVALID_REQUEST, "invalid request"),
         ));
     };
     let params = match obj.get("params") {
@@ -136,7 +113,7 @@ fn call(shared: &Shared, request: &Value) -> Option<Value> {
             return id.map(|id| {
                 failure(
                     id,
-                    &RpcError::params("parameters must be an object of named parameters"),
+                    RpcError::params("parameters must be an object of named parameters"),
                 )
             })
         }
@@ -144,41 +121,42 @@ fn call(shared: &Shared, request: &Value) -> Option<Value> {
     let result = dispatch(shared, method, &params);
     let id = id?;
     Some(match result {
-        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
-        Err(err) => failure(id, &err),
+        Ok(result) => Response::success(id, result),
+        Err(err) => failure(id, err),
     })
 }
 
-fn dispatch(shared: &Shared, method: &str, params: &Value) -> Result<Value> {
-    match method {
-        "getHealth" => methods::get_health(shared),
-        "getNetwork" => methods::get_network(shared),
-        "getVersionInfo" => methods::get_version_info(),
-        "getLatestLedger" => methods::get_latest_ledger(shared),
-        "getFeeStats" => methods::get_fee_stats(shared),
-        "getLedgerEntries" => methods::get_ledger_entries(shared, params),
-        "sendTransaction" => methods::send_transaction(shared, params),
-        "getTransaction" => methods::get_transaction(shared, params),
-        "getTransactions" => methods::get_transactions(shared, params),
-        "getEvents" => events::get_events(shared, params),
-        "simulateTransaction" => Err(RpcError::new(
+/// A typed result as the JSON it is answered with.
+fn value(result: Result<impl Serialize>) -> Result<Value> {
+    serde_json::to_value(result?).map_err(|e| RpcError::internal(format!("answer: {e}")))
+}
+
+fn dispatch(shared: &Shared, name: &str, params: &Value) -> Result<Value> {
+    match name {
+        method::GET_HEALTH => value(methods::get_health(shared)),
+        method::GET_NETWORK => value(methods::get_network(shared)),
+        method::GET_VERSION_INFO => value(methods::get_version_info()),
+        method::GET_LATEST_LEDGER => value(methods::get_latest_ledger(shared)),
+        method::GET_FEE_STATS => value(methods::get_fee_stats(shared)),
+        method::GET_LEDGER_ENTRIES => value(methods::get_ledger_entries(shared, params)),
+        method::SEND_TRANSACTION => value(methods::send_transaction(shared, params)),
+        method::GET_TRANSACTION => value(methods::get_transaction(shared, params)),
+        method::GET_TRANSACTIONS => value(methods::get_transactions(shared, params)),
+        method::GET_EVENTS => value(events::get_events(shared, params)),
+        method::SIMULATE_TRANSACTION => Err(RpcError::new(
             code::INVALID_REQUEST,
             "simulateTransaction is not available: this rehearsal ledger has no Soroban (no \
              contracts to simulate); classic transactions need no simulation",
         )),
         _ => Err(RpcError::new(
             code::METHOD_NOT_FOUND,
-            format!("method not found: {method:?}"),
+            format!("method not found: {name:?}"),
         )),
     }
 }
 
-/// A parameter by name, deserialized; absent is `None`.
-fn param<T: serde::de::DeserializeOwned>(params: &Value, name: &str) -> Result<Option<T>> {
-    match params.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => serde_json::from_value(v.clone())
-            .map(Some)
-            .map_err(|e| RpcError::params(format!("invalid {name}: {e}"))),
-    }
+/// The named parameters as the method's parameter type (`airgap::rpc`).
+fn params_as<T: serde::de::DeserializeOwned>(params: &Value) -> Result<T> {
+    serde_json::from_value(params.clone())
+        .map_err(|e| RpcError::params(format!("invalid parameters: {e}")))
 }

@@ -1,27 +1,15 @@
 //! `xdrFormat`: XDR fields as base64 (`fooXdr`), or with `"json"` as SEP-51 JSON (`fooJson`),
 //! the `stellar-xdr` crate's serde form (what stellar-cli prints), as stellar-rpc's `xdr2json`.
 
-use serde_json::{Map, Value};
+use airgap::rpc::XdrFormat;
+use serde_json::Value;
 use stellar_xdr::{Limits, ReadXdr, WriteXdr};
 
 use super::{Result, RpcError};
 
-/// How XDR fields are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Base64,
-    Json,
-}
-
 /// `xdrFormat` from the parameters (`IsValidFormat`).
-pub fn format(params: &Value) -> Result<Format> {
-    match params.get("xdrFormat").and_then(Value::as_str) {
-        None | Some("") | Some("base64") => Ok(Format::Base64),
-        Some("json") => Ok(Format::Json),
-        Some(other) => Err(RpcError::params(format!(
-            "got '{other}': expected base64, json for optional 'xdrFormat'"
-        ))),
-    }
+pub fn format(given: Option<&str>) -> Result<XdrFormat> {
+    XdrFormat::parse(given).map_err(RpcError::params)
 }
 
 /// An XDR value as SEP-51 JSON.
@@ -42,23 +30,26 @@ pub fn encode<T: WriteXdr>(value: &T) -> Result<String> {
         .map_err(|e| RpcError::internal(format!("XDR encoding: {e}")))
 }
 
-/// Put a stored base64 field into `out` as `{name}Xdr`, or decoded as `{name}Json`.
-pub fn put<T: ReadXdr + serde::Serialize>(
-    out: &mut Map<String, Value>,
-    name: &str,
+/// A value as its format asks: `(Some(base64), None)` or `(None, Some(json))`.
+pub fn either<T: WriteXdr + serde::Serialize>(
+    value: &T,
+    fmt: XdrFormat,
+) -> Result<(Option<String>, Option<Value>)> {
+    Ok(match fmt {
+        XdrFormat::Base64 => (Some(encode(value)?), None),
+        XdrFormat::Json => (None, Some(to_json(value)?)),
+    })
+}
+
+/// A stored base64 field as its format asks: kept as it is, or decoded into SEP-51 JSON.
+pub fn stored<T: ReadXdr + serde::Serialize>(
     base64: &str,
-    fmt: Format,
-) -> Result<()> {
-    match fmt {
-        Format::Base64 => {
-            out.insert(format!("{name}Xdr"), Value::String(base64.to_string()));
-        }
-        Format::Json => {
-            let value: T = decode(base64)?;
-            out.insert(format!("{name}Json"), to_json(&value)?);
-        }
-    }
-    Ok(())
+    fmt: XdrFormat,
+) -> Result<(Option<String>, Option<Value>)> {
+    Ok(match fmt {
+        XdrFormat::Base64 => (Some(base64.to_string()), None),
+        XdrFormat::Json => (None, Some(to_json(&decode::<T>(base64)?)?)),
+    })
 }
 
 /// Decode base64 XDR from a request, with bounded length and depth.

@@ -1,0 +1,211 @@
+//! Submitting one envelope over Stellar RPC with submit's guarantees (`sendTransaction`, then
+//! `getTransaction` by hash):
+//! - `TRY_AGAIN_LATER` (one transaction per source account per ledger) is waited out: the same
+//!   bytes are sent again once a later ledger closed; never reported as a failure;
+//! - `DUPLICATE` is polled, never sent again as new;
+//! - `ERROR` is read from `errorResultXdr` (codes through `airgap::horizon::codes`), but only
+//!   after `getTransaction` says the hash is in no ledger: an earlier send whose answer was lost
+//!   may have applied it (a resend then reads `tx_bad_seq`);
+//! - `NOT_FOUND` is final only when the transaction's max time is before the latest ledger's
+//!   close time (no later ledger can take it); before that, a transaction the queue dropped is
+//!   sent again, same bytes, once per ledger;
+//! - a server that does not answer is retried until the deadline, which leaves it `Pending`
+//!   (safe to run again: the hash is polled before anything is resent).
+use std::time::{Duration, Instant};
+
+use airgap::horizon::codes::ResultCodes;
+use airgap::rpc::TxStatus;
+
+use super::Status;
+use crate::rpc::{Rpc, RpcError, Sent};
+
+/// How often `getTransaction` and `getLatestLedger` are polled: small against a 5 s ledger, so
+/// an account's next transaction goes out right after its previous one's ledger closed.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// How one envelope ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// In a ledger; `successful` or failed (fee charged, sequence used).
+    Applied {
+        ledger: u32,
+        successful: bool,
+        result_xdr: Option<String>,
+    },
+    /// Refused at admission, in no ledger: never applied, no fee.
+    Refused { codes: ResultCodes },
+    /// Not found after its max time passed the latest ledger's close time: it can never apply.
+    Expired { max_time: u64, latest_close: u64 },
+    /// Not decided before the deadline (the server did not answer, or the ledger did not take it
+    /// yet): run again.
+    Pending { reason: String },
+}
+
+impl Outcome {
+    /// The submit status (and so the exit code) this outcome is.
+    pub fn status(&self) -> Status {
+        match self {
+            Outcome::Applied {
+                successful: true, ..
+            } => Status::Success,
+            Outcome::Applied { .. } => Status::Failed,
+            Outcome::Refused { .. } | Outcome::Expired { .. } => Status::Error,
+            Outcome::Pending { .. } => Status::Pending,
+        }
+    }
+}
+
+/// The transaction by hash, if RPC holds it in a ledger: `Ok(None)` for `NOT_FOUND`, with the
+/// latest ledger's sequence and close time.
+fn lookup(rpc: &Rpc, hash: &str) -> Result<(Option<Outcome>, u32, u64), RpcError> {
+    let t = rpc.transaction(hash)?;
+    let found = match t.details.status {
+        TxStatus::Success | TxStatus::Failed => Some(Outcome::Applied {
+            ledger: t.details.ledger.unwrap_or(0),
+            successful: t.details.status == TxStatus::Success,
+            result_xdr: t.details.result_xdr,
+        }),
+        TxStatus::NotFound | TxStatus::Unknown => None,
+    };
+    Ok((found, t.latest_ledger, t.latest_ledger_close_time))
+}
+
+/// Send `envelope_b64` (whose hash is `hash`, hex) and follow it until it is decided or
+/// `deadline` passes. `max_time` is the transaction's upper time bound (0 or `None`: none).
+pub fn submit(
+    rpc: &Rpc,
+    envelope_b64: &str,
+    hash: &str,
+    max_time: Option<u64>,
+    deadline: Instant,
+) -> Outcome {
+    let max_time = max_time.filter(|t| *t != 0);
+    let mut last_error = String::from("no answer yet");
+    // the ledger after which the bytes are sent (again); 0: send now
+    let mut send_after: u32 = 0;
+    loop {
+        if Instant::now() > deadline {
+            return Outcome::Pending { reason: last_error };
+        }
+        // Idempotent: ask by hash before every send, so nothing is reported twice or misread.
+        let latest = match lookup(rpc, hash) {
+            Ok((Some(done), _, _)) => return done,
+            Ok((None, latest, close)) => {
+                if let Some(max) = max_time {
+                    if max < close {
+                        return Outcome::Expired {
+                            max_time: max,
+                            latest_close: close,
+                        };
+                    }
+                }
+                latest
+            }
+            Err(e) => {
+                last_error = e.to_string();
+                std::thread::sleep(POLL);
+                continue;
+            }
+        };
+        if latest <= send_after {
+            std::thread::sleep(POLL);
+            continue;
+        }
+        match rpc.send(envelope_b64) {
+            // queued: poll until a later ledger, then look again (and resend if it was dropped)
+            Ok(Sent::Pending { .. }) | Ok(Sent::Duplicate { .. }) => send_after = latest,
+            Ok(Sent::TryAgainLater { latest_ledger }) => {
+                send_after = latest_ledger;
+                last_error = "the account's one transaction per ledger was taken".into();
+            }
+            Ok(Sent::Error { codes, .. }) => {
+                // an earlier send may have applied it: only the hash's absence makes it final
+                match lookup(rpc, hash) {
+                    Ok((Some(done), _, _)) => return done,
+                    Ok((None, _, _)) => return Outcome::Refused { codes },
+                    Err(e) => last_error = e.to_string(),
+                }
+            }
+            Err(e) => last_error = e.to_string(),
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use airgap::amount::Amount;
+    use airgap::build::{self, OpBody, OpSpec, TimeWindow, TxSpec};
+    use airgap::keys::SecretSeed;
+    use airgap::network::Network;
+
+    /// Over the sandbox's RPC with 300 ms ledgers: a second transaction of one account is held by
+    /// TRY_AGAIN_LATER and still lands; a resend of an applied one is reported applied (not
+    /// tx_bad_seq); a stale sequence is refused with its code; each lands exactly once.
+    #[test]
+    fn guarantees_over_the_sandbox() {
+        let mut config = airgap_sandbox::SandboxConfig::ephemeral();
+        config.close_every = Duration::from_millis(300);
+        let sandbox = airgap_sandbox::start(config).unwrap();
+        let rpc = Rpc::new(&sandbox.rpc_url()).unwrap();
+        let key = SecretSeed::generate().unwrap();
+        let id = key.public_key();
+        ureq::get(&format!("{}/friendbot?addr={id}", sandbox.url()))
+            .call()
+            .unwrap();
+        let seq = rpc.account(&id.to_xdr()).unwrap().unwrap().seq_num.0;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let network = Network::Standalone;
+        let tx = |sequence: i64| {
+            let spec = TxSpec {
+                network: network.clone(),
+                source: id,
+                sequence,
+                base_fee: build::DEFAULT_BASE_FEE,
+                time: TimeWindow {
+                    min: 0,
+                    max: now + 3600,
+                },
+                memo: Default::default(),
+                operations: vec![OpSpec::new(OpBody::CreateAccount {
+                    destination: SecretSeed::generate().unwrap().public_key(),
+                    starting_balance: Amount::from_stroops(10_000_000).unwrap(),
+                })],
+            };
+            let mut env = build::envelope(build::build(&spec).unwrap());
+            airgap::envelope::sign(&mut env, &network, &key).unwrap();
+            let hash = hex::encode(airgap::envelope::hash(&env, &network));
+            (airgap::envelope::encode(&env), hash)
+        };
+        let deadline = || Instant::now() + Duration::from_secs(20);
+        let (first, second) = (tx(seq + 1), tx(seq + 2));
+        assert!(matches!(rpc.send(&first.0).unwrap(), Sent::Pending { .. }));
+        // the first holds the account's place in this ledger
+        let two = submit(&rpc, &second.0, &second.1, Some(now + 3600), deadline());
+        assert_eq!(two.status(), Status::Success, "{two:?}");
+        let one = submit(&rpc, &first.0, &first.1, Some(now + 3600), deadline());
+        assert_eq!(one.status(), Status::Success, "{one:?}");
+        let (Outcome::Applied { ledger: l1, .. }, Outcome::Applied { ledger: l2, .. }) =
+            (&one, &two)
+        else {
+            unreachable!()
+        };
+        assert!(l1 < l2, "one transaction per account per ledger");
+        // sent again after it applied: still the applied outcome, not a refusal
+        assert_eq!(submit(&rpc, &first.0, &first.1, None, deadline()), one);
+        let stale = tx(seq + 1);
+        match submit(&rpc, &stale.0, &stale.1, None, deadline()) {
+            Outcome::Refused { codes } => assert_eq!(codes.transaction, "tx_bad_seq"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            rpc.account(&id.to_xdr()).unwrap().unwrap().seq_num.0,
+            seq + 2
+        );
+        sandbox.shutdown();
+    }
+}

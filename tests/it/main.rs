@@ -43,6 +43,7 @@ mod multisig;
 mod operator;
 mod operator_exits;
 mod operator_signer;
+mod pay;
 mod policy;
 mod preflight_props;
 mod properties;

@@ -106,7 +106,9 @@ struct Ctx<'a> {
     out: &'a (dyn Fn(&Payment) + Sync),
     summary: Mutex<Summary>,
     /// Claims happen one at a time in this process, so the float sees every claim before it.
-    claiming: Mutex<HashSet<String>>,
+    claiming: Mutex<()>,
+    /// Rows the float holds back that were already mentioned.
+    said_float: Mutex<HashSet<String>>,
 }
 
 /// Run until the queue is drained (`--once`) or `stop` is set. `out` sees each row this run
@@ -158,7 +160,8 @@ pub fn run(
         stop: &stop,
         out,
         summary: Mutex::new(Summary::default()),
-        claiming: Mutex::new(HashSet::new()),
+        claiming: Mutex::new(()),
+        said_float: Mutex::new(HashSet::new()),
     };
     let results: Vec<Result<(), PayError>> = std::thread::scope(|s| {
         let handles: Vec<_> = lanes
@@ -208,13 +211,12 @@ fn lane_loop(ctx: &Ctx<'_>, lane: &Channel, inherited: Vec<Payment>) -> Result<(
         }
         drive(ctx, &mut db, lane, &mut seq, p)?;
     }
-    let mut said_float: HashSet<String> = HashSet::new();
     let mut idle_attempt = 0u32;
     loop {
         if ctx.stop.load(Ordering::SeqCst) {
             return Ok(());
         }
-        match claim(ctx, &mut db, lane, &mut seq, &mut said_float) {
+        match claim(ctx, &mut db, lane, &mut seq) {
             Ok(Took::Send(p)) => {
                 idle_attempt = 0;
                 drive(ctx, &mut db, lane, &mut seq, *p)?;
@@ -256,7 +258,6 @@ fn claim(
     db: &mut Db,
     lane: &Channel,
     seq: &mut Option<i64>,
-    said_float: &mut HashSet<String>,
 ) -> Result<Took, String> {
     let _one_claim_at_a_time = ctx.claiming.lock().unwrap_or_else(|e| e.into_inner());
     let next_seq = match *seq {
@@ -298,13 +299,18 @@ fn claim(
                 Ok(x) => x,
                 Err(why) => return Ok(Claim::Fail(why)),
             };
+            let dest = ctx.net.account(&payout.destination.account)?;
+            if let Err(why) = row::precheck(&payout, dest.as_ref()) {
+                return Ok(Claim::Fail(why));
+            }
             if let Some(room) = &before.room {
                 let left = room
                     .get(&row::asset_text(&payout.asset))
                     .copied()
                     .unwrap_or(0);
                 if i128::from(payout.amount.stroops()) > left {
-                    if said_float.insert(p.request.id.clone()) {
+                    let mut said = ctx.said_float.lock().unwrap_or_else(|e| e.into_inner());
+                    if said.insert(p.request.id.clone()) {
                         say(format!(
                             "{} waits: paying {} {} would take the base account below --float-min",
                             p.request.id,
@@ -314,10 +320,6 @@ fn claim(
                     }
                     return Ok(Claim::Leave);
                 }
-            }
-            let dest = ctx.net.account(&payout.destination.account)?;
-            if let Err(why) = row::precheck(&payout, dest.as_ref()) {
-                return Ok(Claim::Fail(why));
             }
             let signed = row::sign(
                 &signing,

@@ -365,8 +365,16 @@ fn killed_and_faulted(pg: bool) {
     }
     assert_eq!(code, 2, "the invalid rows fail: {}", w.stderr("pay"));
     w.verify(&sandbox.url, &chans);
+    let spoiled = std::fs::read_to_string(w.dir.join("proxy.err"))
+        .unwrap_or_default()
+        .lines()
+        .count();
+    let err = w.stderr("pay");
+    let rebuilt = err.matches("expired unused").count();
+    let unknown = err.matches("looking it up").count();
+    assert!(spoiled > 0, "the proxy spoiled nothing");
     eprintln!(
-        "pay kill test ({}): {n} rows, {kills} SIGKILLs, {:?}",
+        "pay kill test ({}): {n} rows, {kills} SIGKILLs, {spoiled} exchanges spoiled, {unknown} outcomes looked up, {rebuilt} envelopes rebuilt, {:?}",
         if pg { "postgres" } else { "sqlite" },
         started.elapsed()
     );

@@ -555,3 +555,52 @@ fn the_float_round_trip() {
         .map(|b| b.parse::<Amount>().unwrap());
     assert_eq!(usd_balance, Some("3".parse().unwrap()), "{acct}");
 }
+
+/// A `sending` row whose envelope can never land (a sequence number its channel will not
+/// reach) is sent again, unchanged, until a closed ledger passes its upper time bound; only then
+/// does it get a new envelope, which pays it once.
+#[test]
+fn an_envelope_that_cannot_land_is_rebuilt_only_after_its_time_bound() {
+    use airgap_relay::db::Claim;
+    use airgap_relay::pay::row;
+    let sandbox = Sandbox::start(&["--close-every", "200ms"]);
+    let w = World::new(&sandbox, 1, 1, "1000000", false);
+    let network = airgap::network::Network::Standalone;
+    let base =
+        airgap::keys::SecretSeed::from_strkey(w.state["base_seed"].as_str().unwrap()).unwrap();
+    let chan_seed = w.state["channels"][0].as_str().unwrap();
+    let channel = row::Channel {
+        seed: airgap::keys::SecretSeed::from_strkey(chan_seed).unwrap(),
+        id: w.state["channel_ids"][0].as_str().unwrap().parse().unwrap(),
+    };
+    let seq = sandbox.next_sequence(&channel.id);
+    let max_time = crate::relay_support::now() + 4;
+    let mut db = Db::open(&w.target).unwrap();
+    let signing = row::Signing {
+        network: &network,
+        base: &base,
+        fee: 100,
+    };
+    // As a run that died would leave it: `sending`, on an envelope 5 sequence numbers ahead.
+    let claimed = db
+        .claim_and_mark(1, "dead-run", |p| {
+            let payout = row::parse(p).map_err(|e| e.to_string())?;
+            Ok::<_, String>(Claim::Send(
+                row::sign(&signing, &payout, &channel, seq + 5, max_time).unwrap(),
+            ))
+        })
+        .unwrap();
+    let first = claimed[0].payment.clone();
+    assert_eq!(first.state, PaymentState::Sending);
+    let code = w.pay_once(&sandbox.url, &[0], "p", &[]);
+    assert_eq!(code, 2, "the invalid rows fail: {}", w.stderr("p"));
+    let after = w.rows_in_db()[&first.request.id].clone();
+    assert_eq!(after.state, PaymentState::Done, "{}", w.stderr("p"));
+    assert_eq!(after.attempts, 2);
+    assert_ne!(after.tx_hash, first.tx_hash);
+    let err = w.stderr("p");
+    assert!(err.contains("tx_bad_seq"), "{err}");
+    assert!(err.contains("expired unused"), "{err}");
+    let chans = vec![channel.id.to_string()];
+    w.verify(&sandbox.url, &chans);
+}

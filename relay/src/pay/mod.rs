@@ -454,14 +454,38 @@ fn drive(
                 p.request.id
             )));
         };
+        // The last closed ledger's close time is read BEFORE the look-up: if it is past the
+        // bound and the look-up (which then sees every ledger up to it) does not find the
+        // envelope, the envelope can never land. Read the other way round, it could land in a
+        // ledger between the look-up and a later ledger that passed the bound.
+        let expired = matches!(ctx.net.last_close_time(), Ok(closed) if closed > max);
         // Already in a ledger (sent by a run that died, or by another worker)?
         let found = match ctx.net.outcome(&hash) {
             Ok(o) => o,
             Err(e) if e.is_permanent() => return Err(PayError::Server(e.to_string())),
-            Err(_) => None,
+            // Not known: neither send nor rebuild on a guess; ask again.
+            Err(e) => {
+                note(
+                    &mut said,
+                    format!("{}: {e}; looking it up again", p.request.id),
+                );
+                if sleep_unless_stopped(backoff(attempt).min(Duration::from_secs(5)), ctx.stop) {
+                    return Ok(());
+                }
+                attempt += 1;
+                continue;
+            }
         };
         let outcome = match found {
             Some(o) => Some(o),
+            None if expired => {
+                match rebuilt(ctx, db, lane, seq, &p)? {
+                    Some(next) => p = next,
+                    None => return Ok(()),
+                }
+                attempt = 0;
+                continue;
+            }
             None => match ctx.net.send(&env, &hash) {
                 Sent::Landed(o) => Some(o),
                 Sent::Rejected(code) => {
@@ -481,18 +505,6 @@ fn drive(
                 *seq = row::sequence_of(&env).or(*seq);
             }
             return settle(ctx, db, &p, &hash, &o);
-        }
-        // Not in a ledger. Can it still land?
-        match ctx.net.last_close_time() {
-            Ok(closed) if closed > max => {
-                match rebuilt(ctx, db, lane, seq, &p)? {
-                    Some(next) => p = next,
-                    None => return Ok(()),
-                }
-                attempt = 0;
-                continue;
-            }
-            _ => {}
         }
         if sleep_unless_stopped(
             backoff(attempt).clamp(Duration::from_millis(250), Duration::from_secs(5)),

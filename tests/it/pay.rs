@@ -604,3 +604,55 @@ fn an_envelope_that_cannot_land_is_rebuilt_only_after_its_time_bound() {
     let chans = vec![channel.id.to_string()];
     w.verify(&sandbox.url, &chans);
 }
+
+/// Without `--once`, `pay` runs until SIGTERM, finishes what it holds, and exits 0; rows queued
+/// while it runs are paid.
+#[test]
+fn continuous_pay_pays_rows_queued_later_and_stops_on_sigterm() {
+    let sandbox = Sandbox::start(&["--close-every", "200ms"]);
+    let w = World::new(&sandbox, 1, 0, "1000000", false);
+    let mut child = w.pay(&sandbox.url, &[0], "c", &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    let dest = w.state["dests"][0].as_str().unwrap();
+    let o = crate::util::run(
+        w.with_db(&mut relay()).args([
+            "pay",
+            "enqueue",
+            "--id",
+            "late-1",
+            "--destination",
+            dest,
+            "--asset",
+            "native",
+            "--amount",
+            "2.5",
+            "--memo-type",
+            "text",
+            "--memo",
+            "late",
+        ]),
+        None,
+    );
+    assert!(o.status.success(), "{}", show(&o));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while w.rows_in_db()["late-1"].state != PaymentState::Done {
+        assert!(Instant::now() < deadline, "not paid: {}", w.stderr("c"));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            assert_eq!(s.code(), Some(0), "{}", w.stderr("c"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let printed = std::fs::read_to_string(w.dir.join("c.out")).unwrap();
+    assert_eq!(printed.matches("\"late-1\"").count(), 1, "{printed}");
+}

@@ -64,6 +64,64 @@ impl fmt::Debug for AccountId {
     }
 }
 
+/// A payment's destination: an account (`G…`), or a muxed account (`M…`: the account and a
+/// 64-bit ID that the receiver uses to tell its customers apart, SEP-23).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Destination {
+    pub account: AccountId,
+    pub id: Option<u64>,
+}
+
+impl Destination {
+    pub fn to_muxed(&self) -> MuxedAccount {
+        match self.id {
+            None => self.account.to_muxed(),
+            Some(id) => MuxedAccount::MuxedEd25519(stellar_xdr::MuxedAccountMed25519 {
+                id,
+                ed25519: Uint256(self.account.0),
+            }),
+        }
+    }
+}
+
+impl FromStr for Destination {
+    type Err = AccountIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        if t.starts_with('M') {
+            return match stellar_strkey::ed25519::MuxedAccount::from_string(t) {
+                Ok(m) => Ok(Destination {
+                    account: AccountId(m.ed25519),
+                    id: Some(m.id),
+                }),
+                Err(_) => Err(AccountIdError::Invalid(t.to_string())),
+            };
+        }
+        Ok(Destination {
+            account: t.parse()?,
+            id: None,
+        })
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.id {
+            None => self.account.fmt(f),
+            Some(id) => write!(
+                f,
+                "{}",
+                stellar_strkey::ed25519::MuxedAccount {
+                    ed25519: self.account.0,
+                    id
+                }
+                .to_string()
+            ),
+        }
+    }
+}
+
 /// Whether `text` holds the shape of an `S…` secret key (56 characters of the strkey alphabet in a
 /// row, the first an `S`), however it is wrapped (“quotes”, blanks, other text): such text is
 /// never echoed in an error.
@@ -100,6 +158,27 @@ impl serde::Serialize for AccountId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn destinations() {
+        let g = "GBZXN7PIRZGNMHGA7MUUUF4GWPY5AYPV6LY4UV2GL6VJGIQRXFDNMADI";
+        let d: Destination = g.parse().unwrap();
+        assert_eq!((d.id, d.to_string()), (None, g.to_string()));
+        // SEP-23's G… account with ID 2^53 + 1 (the strkey from the Python SDK).
+        let m = "MA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJUABAAAAAAAAAAFCDM";
+        let d: Destination = m.parse().unwrap();
+        assert_eq!(d.id, Some(9_007_199_254_740_993));
+        assert_eq!(
+            d.account.to_string(),
+            "GA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJVSGZ"
+        );
+        assert_eq!(d.to_string(), m);
+        assert!(
+            "MA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJUABAAAAAAAAAAFCDN"
+                .parse::<Destination>()
+                .is_err()
+        );
+    }
 
     #[test]
     fn parse() {

@@ -61,6 +61,8 @@ pub enum AppError {
     },
     #[error("cannot catch SIGINT and SIGTERM: {0}")]
     Signals(std::io::Error),
+    #[error(transparent)]
+    Pay(#[from] crate::paycmd::PayCmdError),
 }
 
 impl AppError {
@@ -144,6 +146,7 @@ impl AppError {
             }
             AppError::Asset { .. } => "Write --asset as CODE:ISSUER or native.".into(),
             AppError::Signals(_) => "This is a bug or a broken install: please report it.".into(),
+            AppError::Pay(e) => e.remedy(),
         }
     }
 
@@ -181,6 +184,7 @@ impl AppError {
             AppError::Watch(airgap_relay::watch::WatchError::Db(
                 airgap_relay::db::DbError::Open { .. } | airgap_relay::db::DbError::Backend { .. },
             )) => 3,
+            AppError::Pay(e) => e.exit_code(),
             _ => 1,
         }
     }
@@ -262,6 +266,8 @@ pub fn run(command: Command) -> Result<u8, AppError> {
         Command::Merge(a) => Ok(crate::merge::run(&a)?),
         Command::Decode(a) => run_decode(a),
         Command::Watch(a) => run_watch(a),
+        Command::Pay(a) => Ok(crate::paycmd::run_pay(*a)?),
+        Command::Float(a) => Ok(crate::paycmd::run_float(a)?),
     }
 }
 

@@ -62,6 +62,179 @@ pub enum Command {
     /// PostgreSQL), until stopped.
     #[command(long_about = WATCH_ABOUT, after_long_help = WATCH_EXIT_CODES)]
     Watch(WatchArgs),
+    /// Pay the pending rows of stellar_payments from the base account, each exactly once
+    /// (`pay enqueue` queues rows).
+    #[command(long_about = PAY_ABOUT, after_long_help = PAY_EXIT_CODES)]
+    Pay(Box<PayArgs>),
+    /// Write the plan file (for airgap-signer) of the payment from the issuing account that tops
+    /// the base account up to --target plus what the queue still has to pay.
+    #[command(long_about = FLOAT_ABOUT)]
+    Float(FloatArgs),
+}
+
+const PAY_ABOUT: &str = "\
+Pay the pending rows of stellar_payments from the base account, each exactly once.
+
+Each row is checked (a malformed row, a destination that does not exist, has no trustline, is \
+not authorized or has no room under its limit is `failed` with the reason; nothing is spent), \
+then its payment is built (valid for --tx-timeout), signed, and stored with the row's move to \
+`sending` in one database transaction before it is submitted. A `sending` row is resolved by its \
+hash: in a ledger, it is `done` or `failed` with the ledger's result; not in a ledger and past \
+its time bound, it gets a new envelope; otherwise the same envelope is sent again. A crash at \
+any moment pays no row twice (docs/payouts.md).
+
+With --channel keys each transaction's source is a channel account (its sequence number and \
+fee) and the payment's source the base account: K channels land K payments per ledger.
+
+On SQLite one `pay` runs at a time; on PostgreSQL several workers share the queue.
+
+Without --once it runs until SIGINT or SIGTERM (the current payment is finished first).";
+
+pub const PAY_EXIT_CODES: &str = "\
+Exit codes (--once):
+  0  every row this run decided was paid, and none is left
+  1  refused: bad options, the wrong network, another pay running on this SQLite database
+  2  at least one row failed (a check refused it, or the network failed it)
+  3  rows are left pending (held back by --float-min) or sending, or the database could
+     not be opened: safe to run the same command again
+Without --once: 0 when stopped by SIGINT or SIGTERM.";
+
+/// Command-line arguments of `airgap-relay pay`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct PayArgs {
+    #[command(subcommand)]
+    pub sub: Option<PaySub>,
+    /// The database: a file (SQLite) or a postgres:// URL (keep a password out of the command
+    /// line: use DATABASE_URL).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DB",
+        hide_env_values = true,
+        required = true
+    )]
+    pub db: Option<String>,
+    /// Submit through this Horizon server.
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "rpc",
+        conflicts_with = "rpc"
+    )]
+    pub horizon: Option<String>,
+    /// Submit through this Stellar RPC server.
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
+    /// The base account's key: env:VARIABLE or file:PATH (never the key itself).
+    #[arg(long, value_name = "KEYSOURCE", required = true)]
+    pub source: Option<String>,
+    /// A channel account's key (env: or file:); repeatable. Each channel is the source (sequence
+    /// number and fee) of one transaction at a time.
+    #[arg(long = "channel", value_name = "KEYSOURCE")]
+    pub channels: Vec<String>,
+    /// Network: testnet, pubnet, futurenet, standalone, or a passphrase. Checked against the
+    /// server's.
+    #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
+    pub network: Option<String>,
+    /// The fee of each payment's transaction, in stroops.
+    #[arg(long, value_name = "STROOPS", default_value_t = 1000)]
+    pub max_fee: i64,
+    /// How long an envelope stays valid (its upper time bound); a row whose envelope expired
+    /// unused gets a new one.
+    #[arg(long, value_name = "DURATION", default_value = "2m")]
+    pub tx_timeout: String,
+    /// Pay every pending row, wait for the outcomes, exit (for cron).
+    #[arg(long)]
+    pub once: bool,
+    /// One JSON object per decided row on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Leave a row pending while paying it would take the base account's balance of its asset
+    /// below AMOUNT (one line on stderr); `airgap-relay float` writes the top-up.
+    #[arg(long, value_name = "AMOUNT")]
+    pub float_min: Option<String>,
+    /// How often an idle run looks at the queue again.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub poll: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaySub {
+    /// Queue payouts: one from the flags, or CSV on stdin (--csv). Queuing the same id again
+    /// with the same content changes nothing; with other content it is refused.
+    Enqueue(EnqueueArgs),
+}
+
+/// Command-line arguments of `airgap-relay pay enqueue`.
+#[derive(Debug, Args)]
+pub struct EnqueueArgs {
+    /// The database: a file (SQLite) or a postgres:// URL (or DATABASE_URL).
+    #[arg(long, env = "DATABASE_URL", value_name = "DB", hide_env_values = true)]
+    pub db: String,
+    /// Read payouts as CSV from stdin: a header row (id, destination, asset, amount; customer,
+    /// memo_type, memo optional), then one payout per row.
+    #[arg(long, conflicts_with_all = ["id", "destination", "asset", "amount", "customer", "memo_type", "memo"])]
+    pub csv: bool,
+    /// The anchor's ID of the payout.
+    #[arg(long, required_unless_present = "csv")]
+    pub id: Option<String>,
+    /// The anchor's customer.
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// G... or M...
+    #[arg(long, required_unless_present = "csv")]
+    pub destination: Option<String>,
+    /// CODE:ISSUER or native.
+    #[arg(long, required_unless_present = "csv")]
+    pub asset: Option<String>,
+    /// A decimal amount (at most 7 places).
+    #[arg(long, required_unless_present = "csv")]
+    pub amount: Option<String>,
+    /// none, id, text, hash or return.
+    #[arg(long, default_value = "none")]
+    pub memo_type: String,
+    #[arg(long)]
+    pub memo: Option<String>,
+}
+
+const FLOAT_ABOUT: &str = "\
+Write the plan file (for airgap-signer) of the payment from the issuing account that tops the \
+base account up to --target plus what the queue still has to pay.
+
+The amount is target + (pending and sending rows of the asset in --db) - the base account's \
+balance, the sequence number the issuer's next one (read from Horizon). Sign the plan offline \
+(`airgap-signer plan`), carry the envelope back and `airgap-relay submit` it: rows that \
+--float-min held back are then paid. Nothing is written when the base account already holds \
+enough.";
+
+/// Command-line arguments of `airgap-relay float`.
+#[derive(Debug, Args)]
+pub struct FloatArgs {
+    /// The base account (G...).
+    #[arg(long, value_name = "G...")]
+    pub account: String,
+    /// The asset, CODE:ISSUER (its issuer pays).
+    #[arg(long, value_name = "CODE:ISSUER")]
+    pub asset: String,
+    /// What the base account should hold once the queue is paid.
+    #[arg(long, value_name = "AMOUNT")]
+    pub target: String,
+    /// The queue (SQLite file or postgres:// URL); without it nothing queued is counted.
+    #[arg(long, env = "DATABASE_URL", value_name = "DB", hide_env_values = true)]
+    pub db: Option<String>,
+    #[arg(long, value_name = "URL", required = true)]
+    pub horizon: Option<String>,
+    /// Network: testnet, pubnet, futurenet, standalone, or a passphrase. Checked against the
+    /// server's.
+    #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
+    pub network: Option<String>,
+    /// The plan file to write (atomically).
+    #[arg(long, value_name = "PLAN")]
+    pub out: std::path::PathBuf,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 const WATCH_ABOUT: &str = "\

@@ -23,6 +23,7 @@ pub mod inputs;
 pub mod inspect;
 pub mod journal;
 pub mod online;
+pub mod pay;
 pub mod preflight;
 pub mod progress;
 pub mod rehearse;

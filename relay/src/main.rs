@@ -11,6 +11,7 @@ mod app;
 mod cli;
 mod keysource;
 mod merge;
+mod paycmd;
 
 fn main() -> ExitCode {
     // The relay holds secrets too (a fee-bump key): a panic's message is never printed.

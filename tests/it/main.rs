@@ -26,7 +26,8 @@
 //! | `AIRGAP_TEST_PYTHON` | `python3` | the Python that runs the oracles (stellar-sdk, pytest, zxing-cpp, segno, Pillow: `python3 -m pip install -r tests/requirements.txt`) |
 //! | `AIRGAP_SIGNER_BIN`, `AIRGAP_RELAY_BIN`, `AIRGAP_CHAOS_BIN` | next to this executable | test these binaries instead |
 //!
-//! plus the reliability tests' own (`reliability.rs`) and proptest's `PROPTEST_CASES` (also the
+//! plus the reliability tests' own (`reliability.rs`), the payout tests' (`pay.rs`: `AIRGAP_PAY_ROWS`,
+//! `AIRGAP_PAY_KILLS`) and proptest's `PROPTEST_CASES` (also the
 //! number of cases of `preflight_props.rs`, 16 by default).
 //! A missing SDK fails the test with the command that installs it: a byte-exact test that
 //! silently skips proves nothing.
@@ -44,6 +45,7 @@ mod multisig;
 mod operator;
 mod operator_exits;
 mod operator_signer;
+mod pay;
 mod policy;
 mod preflight_props;
 mod properties;

@@ -418,7 +418,10 @@ fn two_workers_on_one_postgres_database() {
         return;
     }
     let sandbox = Sandbox::start(&["--close-every", "200ms"]);
-    let w = World::new(&sandbox, 4, 60, "1000000", true);
+    // 160 rows: one worker alone needs at least 80 ledgers (16 s) for them, so the second,
+    // started once the first has claimed a row, always finds rows left however loaded the
+    // machine is (started together, a slow start let the first pay all of 60 rows).
+    let w = World::new(&sandbox, 4, 160, "1000000", true);
     let chans: Vec<String> = w.state["channel_ids"]
         .as_array()
         .unwrap()
@@ -426,6 +429,21 @@ fn two_workers_on_one_postgres_database() {
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
     let mut a = w.pay(&sandbox.url, &[0, 1], "a", &["--once"]);
+    let a_worker = format!("pay-{}", a.id());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !w
+        .rows_in_db()
+        .values()
+        .any(|p| p.worker.as_deref() == Some(a_worker.as_str()))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first worker claimed nothing: {}",
+            w.stderr("a")
+        );
+        assert!(a.try_wait().unwrap().is_none(), "{}", w.stderr("a"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let mut b = w.pay(&sandbox.url, &[2, 3], "b", &["--once"]);
     let (ca, cb) = (a.wait().unwrap().code(), b.wait().unwrap().code());
     assert!(

@@ -6,6 +6,7 @@ use airgap::network::{Network, NetworkError};
 use airgap_relay::inputs::{self, InputError};
 use airgap_relay::journal::{Journal, JournalError};
 use airgap_relay::online::{self, ConnectError};
+use airgap_relay::rpc::RpcError;
 use airgap_relay::{account, inspect, rehearse, submit};
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -94,6 +95,12 @@ impl AppError {
             AppError::Journal(_) => "Check the journal path and its permissions.".into(),
             AppError::Submit(submit::SubmitError::Input(_)) => {
                 "Check the paths; nothing was sent.".into()
+            }
+            AppError::Submit(submit::SubmitError::NetworkMismatch { .. }) => {
+                "Point --rpc at a server of the intended network, or correct --network; nothing was sent.".into()
+            }
+            AppError::Submit(submit::SubmitError::Rpc(_)) => {
+                "Check --rpc (a Stellar RPC URL such as http://HOST:8000/rpc) and your connection, then run the same command again; nothing was sent.".into()
             }
             AppError::Submit(_) => {
                 "Check stdout; the journal has every outcome recorded so far.".into()
@@ -185,6 +192,9 @@ impl AppError {
                 airgap_relay::db::DbError::Open { .. } | airgap_relay::db::DbError::Backend { .. },
             )) => 3,
             AppError::Pay(e) => e.exit_code(),
+            AppError::Submit(submit::SubmitError::Rpc(
+                RpcError::Unreachable { .. } | RpcError::Status { .. },
+            )) => 3,
             _ => 1,
         }
     }
@@ -532,10 +542,22 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
         .journal
         .clone()
         .or_else(|| directory.as_ref().map(|d| d.join(inputs::DIR_JOURNAL)));
-    let online = connect(&a.shared, Instant::now() + t)?;
+    let deadline = Instant::now() + t;
+    let (server, network) = match &a.rpc {
+        Some(url) => {
+            let (rpc, net) = submit::rpc::connect(url, network(&a.shared)?.as_ref(), deadline)?;
+            (submit::Server::Rpc(rpc), net)
+        }
+        None => {
+            let online = connect(&a.shared, deadline)?;
+            let net = online.network.clone();
+            (submit::Server::Horizon(online), net)
+        }
+    };
     let code = submit::run(
         submit::Options {
-            online,
+            server,
+            network,
             timeout: t,
             json: a.shared.json,
             fee_bump,

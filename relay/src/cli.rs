@@ -317,7 +317,8 @@ entry the engine does not model, Horizon not answering) it says `unknown` instea
 With --offline only the review, the signatures and the time bounds are checked.";
 
 const SUBMIT_ABOUT: &str = "\
-Submit signed blobs to Horizon and report, for certain, what became of each.
+Submit signed blobs to Horizon (or Stellar RPC with --rpc) and report, for certain, what became
+of each.
 
 INPUT is a file of base64 envelope text, - for stdin, or a directory (every blob in it, each
 source account's blobs in sequence order). Nothing is sent unless every input parses and every
@@ -334,7 +335,12 @@ preflight: inspect predicts; submit sends and reports what the network decided.
 
 A directory run keeps a journal (DIR/.airgap-journal.sqlite) and moves each blob to DIR/done/
 or DIR/failed/ once its outcome is durable; an interrupted run resumes from the journal, and a
-run on a directory whose every blob is decided exits with the journal's outcome.";
+run on a directory whose every blob is decided exits with the journal's outcome.
+
+With --rpc URL (or STELLAR_RPC_URL) the same run goes through Stellar RPC: the network is read
+with getNetwork, signers with getLedgerEntries, each blob is looked up with getTransaction before
+it is sent with sendTransaction; TRY_AGAIN_LATER is waited out and the same bytes sent again after
+the next ledger, DUPLICATE is polled, never sent as new.";
 
 /// Options every online command takes.
 #[derive(Debug, Args, Clone)]
@@ -428,6 +434,15 @@ pub struct SubmitArgs {
     /// instead of leaving it pending.
     #[arg(long)]
     pub wait: bool,
+    /// Submit through this Stellar RPC server instead of Horizon (sendTransaction,
+    /// getTransaction); the same run, journal and guarantees.
+    #[arg(
+        long,
+        env = "STELLAR_RPC_URL",
+        value_name = "URL",
+        conflicts_with = "horizon"
+    )]
+    pub rpc: Option<String>,
     #[command(flatten)]
     pub expect: Expect,
     #[command(flatten)]

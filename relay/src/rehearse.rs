@@ -272,7 +272,8 @@ impl Ceremony {
             .map_err(|e| carry(e.to_string()))?;
         let code = submit::run(
             submit::Options {
-                online,
+                network: online.network.clone(),
+                server: submit::Server::Horizon(online),
                 timeout: Duration::from_secs(60),
                 json: false,
                 fee_bump: None,

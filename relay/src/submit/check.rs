@@ -1,12 +1,11 @@
 //! The first pass of `submit`: read every input, one at a time, check it (it decodes, its
-//! signatures verify for the network Horizon serves, a fee bump can be made around it) and put it
+//! signatures verify for the network the server serves, a fee bump can be made around it) and put it
 //! in the run's index. If anything is refused, nothing is sent: every input is reported.
 
 use super::{fee_bump, note, print, Counts, Options, Record, Status, SubmitError};
 use crate::expect;
 use crate::index::{Index, IndexError, Item};
 use crate::inputs::{self, Blob, InputError};
-use crate::online;
 use crate::sigcheck;
 use airgap::account::AccountId;
 use airgap::carry;
@@ -19,7 +18,7 @@ use std::time::Instant;
 pub(super) struct Check<'a> {
     opts: &'a Options,
     deadline: Instant,
-    /// Each signing account's signers as Horizon knows them (one look-up per account).
+    /// Each signing account's signers as the server knows them (one look-up per account).
     signers_of: HashMap<AccountId, Vec<AccountId>>,
     pub(super) unreachable: Option<String>,
     pub(super) refused: usize,
@@ -40,7 +39,7 @@ impl Check<'_> {
     }
 
     fn item(&mut self, blob: Blob) -> Item {
-        let net = &self.opts.online.network;
+        let net = &self.opts.network;
         let claimed = inputs::claimed_hash_refusal(&blob, net);
         let mut item = Item {
             input: blob.input,
@@ -67,22 +66,16 @@ impl Check<'_> {
         item.hash = Some(hash);
         item.source = Some(envelope::source(env));
         item.sequence = envelope::sequence(env);
-        // Candidates: the accounts' own keys and their signers as Horizon knows them.
+        // Candidates: the accounts' own keys and their signers as the server knows them.
         let mut candidates = Vec::new();
         for acct in sigcheck::signing_accounts(env) {
             candidates.push(acct);
             let (opts, deadline, unreachable) = (self.opts, self.deadline, &mut self.unreachable);
             let keys = self.signers_of.entry(acct).or_insert_with(|| {
-                match online::retry(deadline, |t| opts.online.horizon.account(&acct, t)) {
-                    Ok(Some((a, _))) => a
-                        .signers
-                        .iter()
-                        .filter(|s| s.kind == "ed25519_public_key")
-                        .filter_map(|s| s.key.parse::<AccountId>().ok())
-                        .collect(),
-                    Ok(None) => Vec::new(),
+                match opts.server.signers(&acct, deadline) {
+                    Ok(keys) => keys.unwrap_or_default(),
                     Err(e) => {
-                        unreachable.get_or_insert(e.to_string());
+                        unreachable.get_or_insert(e);
                         Vec::new()
                     }
                 }

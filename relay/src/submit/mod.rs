@@ -1,4 +1,7 @@
-//! `submit`: send signed blobs to Horizon and find out, for certain, what became of each.
+//! `submit`: send signed blobs to Horizon or Stellar RPC and find out, for certain, what became
+//! of each. The run (checks, journal, lanes, fee bump, filing, exit codes) is one; only sending
+//! one blob and reading the server differ, behind [`Server`] (`send` for Horizon, `rpc` for
+//! Stellar RPC).
 //!
 //! Rules this module keeps:
 //! * Nothing is sent unless every input parses and every signature verifies for the network
@@ -48,6 +51,7 @@ use airgap::feebump;
 use airgap::horizon::codes::{self, ResultCodes};
 use airgap::horizon::Transaction as TxRecord;
 use airgap::keys::SecretSeed;
+use airgap::network::Network;
 use airgap::review::op_type_name;
 use check::{check_inputs, refuse_all, Check};
 use lanes::{lock, Run};
@@ -56,7 +60,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use stellar_xdr::TransactionEnvelope;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +74,57 @@ pub enum SubmitError {
     Index(#[from] IndexError),
     #[error("writing the results failed: {0}")]
     Output(std::io::Error),
+    #[error(transparent)]
+    Rpc(#[from] crate::rpc::RpcError),
+    #[error("--network says {given}, but Stellar RPC at {url} serves {served}")]
+    NetworkMismatch {
+        given: String,
+        served: String,
+        url: String,
+    },
+}
+
+/// The server a run submits through: the one place the two backends differ.
+pub enum Server {
+    /// Horizon: `POST /transactions`, `GET /transactions/{hash}`, `GET /accounts/{id}`.
+    Horizon(Online),
+    /// Stellar RPC: `sendTransaction`, `getTransaction`, `getLedgerEntries`.
+    Rpc(crate::rpc::Rpc),
+}
+
+impl Server {
+    /// The ed25519 signers of `account` (its own key not included); `Ok(None)` when the account
+    /// does not exist. Retries until `deadline`.
+    fn signers(&self, account: &AccountId, deadline: Instant) -> Result<Option<Vec<AccountId>>, String> {
+        match self {
+            Server::Horizon(online) => {
+                match crate::online::retry(deadline, |t| online.horizon.account(account, t)) {
+                    Ok(Some((a, _))) => Ok(Some(
+                        a.signers
+                            .iter()
+                            .filter(|s| s.kind == "ed25519_public_key")
+                            .filter_map(|s| s.key.parse::<AccountId>().ok())
+                            .collect(),
+                    )),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Server::Rpc(rpc) => {
+                let entry = rpc::retry(deadline, || rpc.account(&account.to_xdr()))
+                    .map_err(|e| e.to_string())?;
+                Ok(entry.map(|a| {
+                    a.signers
+                        .iter()
+                        .filter_map(|s| match &s.key {
+                            stellar_xdr::SignerKey::Ed25519(k) => Some(AccountId(k.0)),
+                            _ => None,
+                        })
+                        .collect()
+                }))
+            }
+        }
+    }
 }
 
 /// The outcome of one input.
@@ -132,7 +187,9 @@ pub struct FeeBump {
 }
 
 pub struct Options {
-    pub online: Online,
+    pub server: Server,
+    /// The network the server serves (checked against `--network` when connecting).
+    pub network: Network,
     pub timeout: Duration,
     pub json: bool,
     pub fee_bump: Option<FeeBump>,
@@ -200,7 +257,7 @@ fn fee_bump(opts: &Options, env: &TransactionEnvelope) -> Result<Option<(String,
     let Some(fb) = &opts.fee_bump else {
         return Ok(None);
     };
-    let net = &opts.online.network;
+    let net = &opts.network;
     let mut outer =
         feebump::wrap(env, fb.seed.public_key(), fb.max_fee).map_err(|e| e.to_string())?;
     envelope::sign(&mut outer, net, &fb.seed).map_err(|e| e.to_string())?;
@@ -393,14 +450,33 @@ fn op_types(env: &TransactionEnvelope) -> Vec<String> {
 
 /// What a transaction stored in a ledger says.
 fn from_ledger(r: &Ready, rec: &TxRecord, fee_bump_hash: Option<String>, how: &str) -> Record {
-    let codes = codes::from_result_xdr(&rec.result_xdr);
-    let (status, message, explanations) = if rec.successful {
-        let message = format!("in ledger {}{how}", rec.ledger);
+    in_ledger(
+        r,
+        rec.ledger,
+        rec.successful,
+        Some(&rec.result_xdr),
+        fee_bump_hash,
+        how,
+    )
+}
+
+/// The record of a transaction in ledger `ledger` (from Horizon's record or RPC's
+/// `getTransaction`): the same line and JSON whichever server said it.
+fn in_ledger(
+    r: &Ready,
+    ledger: u32,
+    successful: bool,
+    result_xdr: Option<&str>,
+    fee_bump_hash: Option<String>,
+    how: &str,
+) -> Record {
+    let codes = result_xdr.and_then(codes::from_result_xdr);
+    let (status, message, explanations) = if successful {
+        let message = format!("in ledger {ledger}{how}");
         (Status::Success, message, Vec::new())
     } else {
         let message = format!(
-            "failed in ledger {}{how}; the fee was charged and the sequence number used",
-            rec.ledger
+            "failed in ledger {ledger}{how}; the fee was charged and the sequence number used"
         );
         let explanations = codes
             .as_ref()
@@ -409,7 +485,7 @@ fn from_ledger(r: &Ready, rec: &TxRecord, fee_bump_hash: Option<String>, how: &s
         (Status::Failed, message, explanations)
     };
     Record {
-        ledger: Some(u64::from(rec.ledger)),
+        ledger: Some(u64::from(ledger)),
         result_codes: codes,
         fee_bump_hash,
         explanations,

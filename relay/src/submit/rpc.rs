@@ -11,13 +11,201 @@
 //!   sent again, same bytes, once per ledger;
 //! - a server that does not answer is retried until the deadline, which leaves it `Pending`
 //!   (safe to run again: the hash is polled before anything is resent).
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use airgap::horizon::codes::ResultCodes;
+use airgap::network::Network;
 use airgap::rpc::TxStatus;
 
-use super::Status;
+use super::lanes::Run;
+use super::send::{not_valid_yet, short, valid_from, wait_until_valid};
+use super::{in_ledger, note, op_types, unsent, Ready, Record, Status, SubmitError};
+use crate::online;
 use crate::rpc::{Rpc, RpcError, Sent};
+
+/// Ask Stellar RPC which network it serves (`getNetwork`, retried until `deadline`); refuse when
+/// `--network` disagrees.
+pub fn connect(
+    url: &str,
+    expected: Option<&Network>,
+    deadline: Instant,
+) -> Result<(Rpc, Network), SubmitError> {
+    let rpc = Rpc::new(url)?;
+    let served = retry(deadline, || rpc.network())?;
+    let network = Network::from_passphrase(&served.passphrase);
+    if let Some(exp) = expected {
+        if exp.passphrase() != network.passphrase() {
+            return Err(SubmitError::NetworkMismatch {
+                given: exp.to_string(),
+                served: network.to_string(),
+                url: rpc.url().to_string(),
+            });
+        }
+    }
+    Ok((rpc, network))
+}
+
+/// A read, retried with capped backoff until `deadline` (saying so on stderr at the first
+/// failure); the last error when the deadline passes. A JSON-RPC error answer is not retried.
+pub(super) fn retry<T>(
+    deadline: Instant,
+    mut f: impl FnMut() -> Result<T, RpcError>,
+) -> Result<T, RpcError> {
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Ok(v) => return Ok(v),
+            Err(e @ RpcError::Refused { .. }) | Err(e @ RpcError::BadUrl(_)) => return Err(e),
+            Err(e) => {
+                let wait = online::backoff(attempt);
+                if attempt == 0 {
+                    note(format!("{e}; {}", online::next_try(attempt, wait, deadline)));
+                }
+                if !online::sleep_until_deadline(wait, deadline) {
+                    return Err(e);
+                }
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// `submit`'s sender over Stellar RPC: look the hash up first (a transaction already in a ledger
+/// is reported with its outcome and not sent), make the bytes durable in the journal, then
+/// [`submit`] them until decided; the record is the one Horizon's sender would write.
+pub(super) fn send_until_known(
+    run: &Run<'_>,
+    rpc: &Rpc,
+    r: &Ready,
+    bytes: &str,
+    sent_hash: &str,
+) -> Result<Record, SubmitError> {
+    let opts = run.opts;
+    let fee_bump_hash = (sent_hash != r.hash).then(|| sent_hash.to_string());
+    let base = |status, message: String| Record {
+        fee_bump_hash: fee_bump_hash.clone(),
+        ..unsent(r, status, message)
+    };
+    let applied = |o: &Outcome, how: &str| match o {
+        Outcome::Applied {
+            ledger,
+            successful,
+            result_xdr,
+        } => Some(in_ledger(
+            r,
+            *ledger,
+            *successful,
+            result_xdr.as_deref(),
+            fee_bump_hash.clone(),
+            how,
+        )),
+        _ => None,
+    };
+    // Already in a ledger? Then its outcome is the answer; nothing is sent.
+    let first = Instant::now() + Duration::from_secs(5).min(opts.timeout);
+    match retry(first, || lookup(rpc, sent_hash)) {
+        Ok((Some(done), _, _)) => {
+            if let Some(rec) = applied(
+                &done,
+                " (already there: its stored outcome; nothing was sent)",
+            ) {
+                return Ok(rec);
+            }
+        }
+        Ok(_) => {}
+        Err(e) => note(format!(
+            "could not look {} up first ({e}); sending it",
+            r.hash
+        )),
+    }
+    let (_, max_time) = airgap::envelope::time_bounds(&airgap::envelope::transaction(&r.env));
+    loop {
+        if let Some(j) = run.journal() {
+            // Durable before the request goes out.
+            j.sending(&r.hash, sent_hash, bytes, None)?;
+        }
+        note(format!("sending {} ({})", r.input, short(sent_hash)));
+        let deadline = Instant::now() + opts.timeout;
+        let outcome = submit(rpc, bytes, sent_hash, Some(max_time), deadline);
+        return Ok(match outcome {
+            Outcome::Applied {
+                ledger,
+                successful,
+                result_xdr,
+            } => in_ledger(
+                r,
+                ledger,
+                successful,
+                result_xdr.as_deref(),
+                fee_bump_hash.clone(),
+                "",
+            ),
+            Outcome::Refused { codes } => {
+                let tx_code = codes
+                    .inner_transaction
+                    .as_deref()
+                    .unwrap_or(&codes.transaction);
+                if tx_code == "tx_too_early" {
+                    let now = SystemTime::now();
+                    let from = valid_from(&r.env);
+                    if opts.wait {
+                        wait_until_valid(r, from, now);
+                        continue;
+                    }
+                    return Ok(Record {
+                        result_codes: Some(codes),
+                        ..base(Status::Pending, not_valid_yet(from, now))
+                    });
+                }
+                Record {
+                    explanations: codes.explain(&op_types(&r.env)),
+                    result_codes: Some(codes),
+                    ..base(
+                        Status::Failed,
+                        "rejected by the network; nothing was applied and no fee was charged"
+                            .to_string(),
+                    )
+                }
+            }
+            Outcome::Expired {
+                max_time,
+                latest_close,
+            } => {
+                let codes = match &fee_bump_hash {
+                    Some(_) => ResultCodes {
+                        transaction: "tx_fee_bump_inner_failed".into(),
+                        inner_transaction: Some("tx_too_late".into()),
+                        operations: Vec::new(),
+                    },
+                    None => ResultCodes {
+                        transaction: "tx_too_late".into(),
+                        inner_transaction: None,
+                        operations: Vec::new(),
+                    },
+                };
+                Record {
+                    explanations: codes.explain(&op_types(&r.env)),
+                    result_codes: Some(codes),
+                    ..base(
+                        Status::Failed,
+                        format!(
+                            "in no ledger, and its time bounds ended ({}) before the latest ledger closed ({}): it can never apply; nothing was applied and no fee was charged",
+                            airgap::review::time_words(max_time),
+                            airgap::review::time_words(latest_close)
+                        ),
+                    )
+                }
+            }
+            Outcome::Pending { reason } => base(
+                Status::Pending,
+                format!(
+                    "outcome not known after {}s ({reason}); nothing was changed: run the same command again, it sends the same bytes only",
+                    opts.timeout.as_secs()
+                ),
+            ),
+        });
+    }
+}
 
 /// How often `getTransaction` and `getLatestLedger` are polled: small against a 5 s ledger, so
 /// an account's next transaction goes out right after its previous one's ledger closed.
@@ -48,8 +236,11 @@ impl Outcome {
             Outcome::Applied {
                 successful: true, ..
             } => Status::Success,
-            Outcome::Applied { .. } => Status::Failed,
-            Outcome::Refused { .. } | Outcome::Expired { .. } => Status::Error,
+            // Refused or expired is decided by the network too, as a rejection over Horizon is:
+            // failed (exit 2), nothing applied.
+            Outcome::Applied { .. } | Outcome::Refused { .. } | Outcome::Expired { .. } => {
+                Status::Failed
+            }
             Outcome::Pending { .. } => Status::Pending,
         }
     }

@@ -4,9 +4,9 @@
 
 use super::lanes::Run;
 use super::{
-    fee_bump, from_ledger, note, op_types, unsent, Options, Ready, Record, Status, SubmitError,
+    fee_bump, from_ledger, note, op_types, unsent, Ready, Record, Server, Status, SubmitError,
 };
-use crate::horizon::{HorizonError, Submission, SUBMIT_REQUEST_TIMEOUT};
+use crate::horizon::{Horizon, HorizonError, Submission, SUBMIT_REQUEST_TIMEOUT};
 use crate::online;
 use airgap::horizon::codes::ResultCodes;
 use airgap::horizon::Transaction as TxRecord;
@@ -15,11 +15,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use stellar_xdr::TransactionEnvelope;
 
 /// Look the transaction up by hash (inner first for a fee bump made here).
-fn stored_outcome(opts: &Options, hashes: &[&str]) -> Result<Option<TxRecord>, HorizonError> {
+fn stored_outcome(h: &Horizon, hashes: &[&str]) -> Result<Option<TxRecord>, HorizonError> {
     // A look-up rides out a brief 429/503 (a few seconds), no more: callers loop anyway.
     let deadline = Instant::now() + Duration::from_secs(5);
-    for h in hashes {
-        if let Some(rec) = online::retry(deadline, |t| opts.online.horizon.transaction(h, t))? {
+    for hash in hashes {
+        if let Some(rec) = online::retry(deadline, |t| h.transaction(hash, t))? {
             return Ok(Some(rec));
         }
     }
@@ -36,9 +36,9 @@ enum Lookup {
 }
 
 /// Look the transaction up until Horizon gives an answer (found or not) or the deadline passes.
-fn settled_lookup(opts: &Options, hashes: &[&str], deadline: Instant) -> Lookup {
+fn settled_lookup(h: &Horizon, hashes: &[&str], deadline: Instant) -> Lookup {
     loop {
-        let last = match stored_outcome(opts, hashes) {
+        let last = match stored_outcome(h, hashes) {
             Ok(Some(rec)) => return Lookup::Found(Box::new(rec)),
             Ok(None) => return Lookup::Absent,
             Err(e) => e.to_string(),
@@ -72,13 +72,25 @@ pub(super) fn submit_one(
         },
     };
     let mut last_response: Option<String> = None;
-    let rec = send_until_known(run, r, &bytes, &sent_hash, &mut last_response)?;
+    // The seam between the backends: everything around this line is the same run.
+    let rec = match &opts.server {
+        Server::Horizon(online) => send_until_known(
+            run,
+            &online.horizon,
+            r,
+            &bytes,
+            &sent_hash,
+            &mut last_response,
+        )?,
+        Server::Rpc(rpc) => super::rpc::send_until_known(run, rpc, r, &bytes, &sent_hash)?,
+    };
     Ok((rec, last_response))
 }
 
 /// Send `bytes` (hash `sent_hash`) until the outcome is known or the deadline passes.
 fn send_until_known(
     run: &Run<'_>,
+    h: &Horizon,
     r: &Ready,
     bytes: &str,
     sent_hash: &str,
@@ -97,7 +109,7 @@ fn send_until_known(
         ..unsent(r, status, message)
     };
     // Already in a ledger? Then its stored outcome is the answer; nothing is sent.
-    match stored_outcome(opts, &lookups) {
+    match stored_outcome(h, &lookups) {
         Ok(Some(rec)) => {
             return Ok(from_ledger(
                 r,
@@ -121,10 +133,7 @@ fn send_until_known(
         }
         note(format!("sending {} ({})", r.input, short(&sent_hash)));
         let wait: Duration;
-        match opts
-            .online
-            .horizon
-            .submit(bytes, online::budget(deadline, SUBMIT_REQUEST_TIMEOUT))
+        match h.submit(bytes, online::budget(deadline, SUBMIT_REQUEST_TIMEOUT))
         {
             Ok((answer, reply)) => {
                 *last_response = Some(format!(
@@ -171,7 +180,7 @@ fn send_until_known(
                         if codes.transaction == "tx_bad_seq"
                             || codes.inner_transaction.as_deref() == Some("tx_bad_seq")
                         {
-                            match settled_lookup(opts, &lookups, deadline) {
+                            match settled_lookup(h, &lookups, deadline) {
                                 Lookup::Found(rec) => {
                                     return Ok(from_ledger(
                                         r,
@@ -193,12 +202,12 @@ fn send_until_known(
                         // tx_failed is also what stellar-core answers when an operation is
                         // invalid before any ledger (op_malformed, op_bad_auth, …): then the
                         // sequence number is not used, and no record will ever appear.
-                        let rejected = codes.applied() && !sequence_used(opts, r, deadline);
+                        let rejected = codes.applied() && !sequence_used(h, r, deadline);
                         if codes.applied() && !rejected {
                             // In a ledger: its record names the ledger (Horizon's 400 does not).
                             // A decided outcome is never recorded without it.
                             let span = deadline.saturating_duration_since(Instant::now());
-                            return Ok(match poll(opts, &lookups, deadline, span) {
+                            return Ok(match poll(h, &lookups, deadline, span) {
                                 Some(rec) => from_ledger(r, &rec, fee_bump_hash.clone(), ""),
                                 None => base(
                                     Status::Pending,
@@ -238,7 +247,7 @@ fn send_until_known(
                             "{last}; polling GET /transactions/{}",
                             short(&sent_hash)
                         ));
-                        if let Some(rec) = poll(opts, &lookups, deadline, Duration::from_secs(5)) {
+                        if let Some(rec) = poll(h, &lookups, deadline, Duration::from_secs(5)) {
                             return Ok(from_ledger(r, &rec, fee_bump_hash.clone(), ""));
                         }
                         wait = Duration::ZERO;
@@ -279,7 +288,7 @@ fn send_until_known(
             break;
         }
         // Before sending again: did an earlier attempt land?
-        if let Ok(Some(rec)) = stored_outcome(opts, &lookups) {
+        if let Ok(Some(rec)) = stored_outcome(h, &lookups) {
             return Ok(from_ledger(r, &rec, fee_bump_hash.clone(), ""));
         }
     }
@@ -296,11 +305,11 @@ fn send_until_known(
 /// sequence number? Horizon answers a failure in a ledger only once the ledger is ingested, so an
 /// account still below the transaction's sequence means it was rejected before any ledger. When
 /// the account cannot be read, assume it was used (the outcome is then looked up, as before).
-fn sequence_used(opts: &Options, r: &Ready, deadline: Instant) -> bool {
+fn sequence_used(h: &Horizon, r: &Ready, deadline: Instant) -> bool {
     let source = airgap::envelope::source(&r.env);
     let seq = airgap::envelope::sequence(&r.env);
     let until = deadline.min(Instant::now() + Duration::from_secs(10));
-    match online::retry(until, |t| opts.online.horizon.account(&source, t)) {
+    match online::retry(until, |t| h.account(&source, t)) {
         Ok(Some((account, _))) => account.sequence().is_none_or(|s| s >= seq),
         Ok(None) => false,
         Err(_) => true,
@@ -308,10 +317,10 @@ fn sequence_used(opts: &Options, r: &Ready, deadline: Instant) -> bool {
 }
 
 /// Poll `GET /transactions/{hash}` about once a second for up to `span` (or the deadline).
-fn poll(opts: &Options, hashes: &[&str], deadline: Instant, span: Duration) -> Option<TxRecord> {
+fn poll(h: &Horizon, hashes: &[&str], deadline: Instant, span: Duration) -> Option<TxRecord> {
     let until = (Instant::now() + span).min(deadline);
     loop {
-        if let Ok(Some(rec)) = stored_outcome(opts, hashes) {
+        if let Ok(Some(rec)) = stored_outcome(h, hashes) {
             return Some(rec);
         }
         if Instant::now() >= until || !online::sleep_until_deadline(Duration::from_secs(1), until) {
@@ -320,7 +329,7 @@ fn poll(opts: &Options, hashes: &[&str], deadline: Instant, span: Duration) -> O
     }
 }
 
-fn short(hash: &str) -> &str {
+pub(super) fn short(hash: &str) -> &str {
     &hash[..hash.len().min(12)]
 }
 
@@ -329,13 +338,13 @@ fn unix(t: SystemTime) -> u64 {
 }
 
 /// The blob's min time, when it has one (a blob held back by ledger bounds has none to wait for).
-fn valid_from(env: &TransactionEnvelope) -> Option<u64> {
+pub(super) fn valid_from(env: &TransactionEnvelope) -> Option<u64> {
     let (min, _) = airgap::envelope::time_bounds(&airgap::envelope::transaction(env));
     (min > 0).then_some(min)
 }
 
 /// The line of a blob that is not valid yet.
-fn not_valid_yet(from: Option<u64>, now: SystemTime) -> String {
+pub(super) fn not_valid_yet(from: Option<u64>, now: SystemTime) -> String {
     let when = match from {
         Some(t) if t > unix(now) => format!(
             "valid from {} (in {})",
@@ -355,7 +364,7 @@ fn not_valid_yet(from: Option<u64>, now: SystemTime) -> String {
 
 /// `--wait`: sleep until the blob's min time (by Horizon's clock `now`), saying so; a blob held
 /// back by its ledger bounds is tried again after about a ledger.
-fn wait_until_valid(r: &Ready, from: Option<u64>, now: SystemTime) {
+pub(super) fn wait_until_valid(r: &Ready, from: Option<u64>, now: SystemTime) {
     let left = from.map_or(0, |t| t.saturating_sub(unix(now)));
     let total = Duration::from_secs(left.max(5) + 1);
     note(format!(

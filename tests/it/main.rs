@@ -62,6 +62,7 @@ mod sandbox_sdk;
 mod screen;
 mod secret_leaks;
 mod signer_sdk;
+mod submit_backends;
 mod testnet;
 mod txrep_sdk;
 mod watch;

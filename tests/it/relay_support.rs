@@ -343,3 +343,21 @@ pub fn assert_inspect_predicts_submit(sb: &Sandbox, inputs: &[&str]) -> (Vec<(Va
     let pairs = assert_predicted(&predictions, &inspected, &submitted);
     (pairs, code(&submitted))
 }
+
+/// The server `submit` goes through: the same tests run over both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Horizon,
+    Rpc,
+}
+
+impl Backend {
+    /// `--horizon URL` or `--rpc URL/rpc` for a server (a sandbox, or a proxy in front of one)
+    /// at `base`, the Horizon root.
+    pub fn args(self, base: &str) -> [String; 2] {
+        match self {
+            Backend::Horizon => ["--horizon".into(), base.to_string()],
+            Backend::Rpc => ["--rpc".into(), format!("{base}/rpc")],
+        }
+    }
+}

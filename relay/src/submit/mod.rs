@@ -95,7 +95,11 @@ pub enum Server {
 impl Server {
     /// The ed25519 signers of `account` (its own key not included); `Ok(None)` when the account
     /// does not exist. Retries until `deadline`.
-    fn signers(&self, account: &AccountId, deadline: Instant) -> Result<Option<Vec<AccountId>>, String> {
+    fn signers(
+        &self,
+        account: &AccountId,
+        deadline: Instant,
+    ) -> Result<Option<Vec<AccountId>>, String> {
         match self {
             Server::Horizon(online) => {
                 match crate::online::retry(deadline, |t| online.horizon.account(account, t)) {

@@ -59,7 +59,10 @@ pub(super) fn retry<T>(
             Err(e) => {
                 let wait = online::backoff(attempt);
                 if attempt == 0 {
-                    note(format!("{e}; {}", online::next_try(attempt, wait, deadline)));
+                    note(format!(
+                        "{e}; {}",
+                        online::next_try(attempt, wait, deadline)
+                    ));
                 }
                 if !online::sleep_until_deadline(wait, deadline) {
                     return Err(e);
@@ -304,8 +307,20 @@ pub fn submit(
         }
         match rpc.send(envelope_b64) {
             // queued: poll until a later ledger, then look again (and resend if it was dropped)
-            Ok(Sent::Pending { .. }) | Ok(Sent::Duplicate { .. }) => send_after = latest,
+            Ok(Sent::Pending { .. }) => send_after = latest,
+            Ok(Sent::Duplicate { .. }) => {
+                note(format!(
+                    "{}: DUPLICATE (the server holds it already): polling it, not sending it as new",
+                    short(hash)
+                ));
+                send_after = latest;
+            }
             Ok(Sent::TryAgainLater { latest_ledger }) => {
+                note(format!(
+                    "{}: TRY_AGAIN_LATER (its account's one transaction of ledger {} is taken): the same bytes go again once it closed",
+                    short(hash),
+                    latest_ledger + 1
+                ));
                 send_after = latest_ledger;
                 last_error = "the account's one transaction per ledger was taken".into();
             }

@@ -133,8 +133,7 @@ fn send_until_known(
         }
         note(format!("sending {} ({})", r.input, short(&sent_hash)));
         let wait: Duration;
-        match h.submit(bytes, online::budget(deadline, SUBMIT_REQUEST_TIMEOUT))
-        {
+        match h.submit(bytes, online::budget(deadline, SUBMIT_REQUEST_TIMEOUT)) {
             Ok((answer, reply)) => {
                 *last_response = Some(format!(
                     "{} {}",

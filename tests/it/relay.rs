@@ -661,10 +661,22 @@ print(json.dumps({"inner_xdr": inner.to_xdr(), "fee_source": fb.transaction.fee_
 
 #[test]
 fn directory_run_killed_and_resumed_loses_nothing_and_reports_once() {
+    killed_and_resumed(Backend::Horizon);
+}
+
+/// The same over Stellar RPC (the 429s are Horizon's; the 500 ms ledgers alone keep the run long
+/// enough to be killed in the middle).
+#[test]
+fn directory_run_killed_and_resumed_over_rpc() {
+    killed_and_resumed(Backend::Rpc);
+}
+
+fn killed_and_resumed(backend: Backend) {
     // One transaction per account per ledger, with a ledger every 500 ms, makes the run take at
     // least 4 s, so it is always killed in the middle (with 429s alone it sometimes ran to the end
     // within the 300 ms below); the 429s with Retry-After: 1 are its faults.
     let sb = Sandbox::start(&["--fault", "429:0.4", "--close-every", "500ms"]);
+    let [flag, url] = backend.args(&sb.url);
     let issuer = seed();
     sb.fund(&issuer.public_key());
     let seq = sb.next_sequence(&issuer.public_key());
@@ -679,15 +691,7 @@ fn directory_run_killed_and_resumed_loses_nothing_and_reports_once() {
     }
     let d = dir.path().to_str().unwrap().to_string();
     let mut child = relay()
-        .args([
-            "submit",
-            "--horizon",
-            &sb.url,
-            "--json",
-            "--timeout",
-            "60s",
-            &d,
-        ])
+        .args(["submit", &flag, &url, "--json", "--timeout", "60s", &d])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -718,15 +722,7 @@ fn directory_run_killed_and_resumed_loses_nothing_and_reports_once() {
         "the run was killed before the end"
     );
 
-    let o = run(&[
-        "submit",
-        "--horizon",
-        &sb.url,
-        "--json",
-        "--timeout",
-        "60s",
-        &d,
-    ]);
+    let o = run(&["submit", &flag, &url, "--json", "--timeout", "60s", &d]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let second_run = records(&o);
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -773,7 +769,7 @@ fn directory_run_killed_and_resumed_loses_nothing_and_reports_once() {
     );
     // A third run has nothing left to do: it exits with the journal's outcome (every blob
     // succeeded), prints no record again, and says why on stderr.
-    let o = run(&["submit", "--horizon", &sb.url, "--json", &d]);
+    let o = run(&["submit", &flag, &url, "--json", &d]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert!(records(&o).is_empty(), "{}", show(&o));
     assert!(

@@ -70,6 +70,10 @@ struct Params {
     timeout: String,
     /// The relay's `--jobs`.
     jobs: usize,
+    /// The server the relay submits through (behind the proxy).
+    backend: Backend,
+    /// The sandbox's `--close-every` (`None`: one ledger per submission).
+    cadence: Option<&'static str>,
 }
 
 impl Params {
@@ -95,6 +99,8 @@ impl Params {
             ),
             timeout: env_or("AIRGAP_RELIABILITY_TIMEOUT", "60s".into()),
             jobs: env_or("AIRGAP_RELIABILITY_JOBS", 4),
+            backend: Backend::Horizon,
+            cadence: None,
         };
         assert!(
             p.accounts >= 2,
@@ -109,6 +115,14 @@ impl Params {
             p.seed, p.blobs, p.accounts, p.kills, p.kill_max_ms, p.fault, p.proxy, p.jobs
         );
         p
+    }
+
+    /// Over `backend`, with ledgers closing every `cadence`.
+    fn over(mut self, backend: Backend, cadence: &'static str) -> Params {
+        eprintln!("over {backend:?}, --close-every {cadence}");
+        self.backend = backend;
+        self.cadence = Some(cadence);
+        self
     }
 }
 
@@ -256,6 +270,7 @@ struct Planned {
     name: String,
     hash: String,
     account: usize,
+    sequence: i64,
     /// A payment of more than the account has: fails in the ledger (`op_underfunded`), fee and
     /// sequence number consumed.
     fail: bool,
@@ -331,11 +346,11 @@ impl World {
         let dir = root.path().join("blobs");
         std::fs::create_dir(&dir).unwrap();
         let state = root.path().join("ledger.sqlite");
-        let sandbox = Sandbox::start_logged(
-            "127.0.0.1:0",
-            &["--state", state.to_str().unwrap(), "--fault", &p.fault],
-            &root.path().join("sandbox.log"),
-        );
+        let mut args = vec!["--state", state.to_str().unwrap(), "--fault", &p.fault];
+        if let Some(c) = p.cadence {
+            args.extend(["--close-every", c]);
+        }
+        let sandbox = Sandbox::start_logged("127.0.0.1:0", &args, &root.path().join("sandbox.log"));
         let sandbox_addr = sandbox.url.trim_start_matches("http://").to_string();
         let accounts: Vec<SecretSeed> = (0..p.accounts).map(|_| key(&mut rng)).collect();
         let mut funding = BTreeSet::new();
@@ -375,6 +390,7 @@ impl World {
                 name,
                 hash: hash_of(&text, &NET),
                 account,
+                sequence: seq,
                 fail,
             });
         }
@@ -443,7 +459,9 @@ impl World {
             .open(self.relay_log())
             .unwrap();
         let mut child = relay()
-            .args(["submit", "--horizon", &self.proxy.url, "--json"])
+            .arg("submit")
+            .args(self.p.backend.args(&self.proxy.url))
+            .arg("--json")
             .args(["--timeout", &self.p.timeout])
             .args(["--jobs", &self.p.jobs.to_string()])
             .arg(&self.dir)
@@ -633,19 +651,41 @@ impl World {
             assert_eq!(tx["successful"], !b.fail, "{}: {tx}", b.name);
         }
 
-        // Nothing else in the ledger: one transaction per ledger, and every ledger since the
-        // setup holds one of the journal's.
         let latest = latest_ledger(&self.sandbox_addr);
         let ledgers: BTreeSet<u64> = journal
             .values()
             .map(|e| e["ledger"].as_u64().unwrap())
             .collect();
-        assert_eq!(ledgers.len(), self.plan.len(), "distinct ledgers");
-        let expected: BTreeSet<u64> = (self.ledger_before + 1..=latest).collect();
-        assert_eq!(
-            ledgers, expected,
-            "the ledgers closed since the setup are exactly the journal's"
-        );
+        if self.p.cadence.is_none() {
+            // Nothing else in the ledger: one transaction per ledger, and every ledger since
+            // the setup holds one of the journal's.
+            assert_eq!(ledgers.len(), self.plan.len(), "distinct ledgers");
+            let expected: BTreeSet<u64> = (self.ledger_before + 1..=latest).collect();
+            assert_eq!(
+                ledgers, expected,
+                "the ledgers closed since the setup are exactly the journal's"
+            );
+        } else {
+            // Ledgers on a clock: each account's blobs in sequence order, one per ledger, all
+            // after the setup (nothing else: the sandbox's store is checked below).
+            assert!(ledgers
+                .iter()
+                .all(|l| *l > self.ledger_before && *l <= latest));
+            for i in 0..self.accounts.len() {
+                let mine: Vec<u64> = self
+                    .plan
+                    .iter()
+                    .filter(|b| b.account == i)
+                    .map(|b| (b.sequence, journal[&b.hash]["ledger"].as_u64().unwrap()))
+                    .collect::<BTreeMap<i64, u64>>()
+                    .into_values()
+                    .collect();
+                assert!(
+                    mine.windows(2).all(|w| w[0] < w[1]),
+                    "account {i}: its blobs in sequence order, one per ledger: {mine:?}"
+                );
+            }
+        }
 
         // Each account's sequence number moved by exactly its number of blobs (all applied).
         for (i, a) in self.accounts.iter().enumerate() {
@@ -788,18 +828,51 @@ impl Report {
 /// Faults only: every blob decided, applied at most once, journal = ledger.
 #[test]
 fn faults_every_blob_decided_once_and_the_journal_matches_the_ledger() {
-    let p = Params::from_env("faults");
+    faults(Params::from_env("faults"));
+}
+
+/// The same over Stellar RPC (the proxy's faults; the sandbox's `--fault` is Horizon's), with
+/// ledgers every 300 ms: TRY_AGAIN_LATER and DUPLICATE answers among them.
+#[test]
+fn faults_over_rpc_at_300ms_ledgers() {
+    faults(Params::from_env("faults-rpc").over(Backend::Rpc, "300ms"));
+}
+
+/// Over Horizon with ledgers every 300 ms (its synchronous submission waits for the ledger).
+#[test]
+fn faults_over_horizon_at_300ms_ledgers() {
+    faults(Params::from_env("faults-horizon-cadence").over(Backend::Horizon, "300ms"));
+}
+
+fn faults(p: Params) {
     let mut w = World::new(p.clone());
     let mut runs = Vec::new();
     w.finish(&mut runs);
     let report = w.verify(&runs, true);
-    report.print("faults", &p, "no kills");
+    report.print(
+        &format!(
+            "faults ({:?}, --close-every {})",
+            p.backend,
+            p.cadence.unwrap_or("0")
+        ),
+        &p,
+        "no kills",
+    );
 }
 
 /// The relay SIGKILLed at random moments, restarted each time, then run to the end.
 #[test]
 fn relay_killed_at_random_moments_loses_nothing_and_reports_once() {
-    let p = Params::from_env("relay-kills");
+    relay_kills(Params::from_env("relay-kills"));
+}
+
+/// The same over Stellar RPC with ledgers every 300 ms.
+#[test]
+fn relay_killed_over_rpc_at_300ms_ledgers() {
+    relay_kills(Params::from_env("relay-kills-rpc").over(Backend::Rpc, "300ms"));
+}
+
+fn relay_kills(p: Params) {
     let mut w = World::new(p.clone());
     let mut runs = Vec::new();
     let mut moments = Vec::new();
@@ -831,7 +904,11 @@ fn relay_killed_at_random_moments_loses_nothing_and_reports_once() {
     let report = w.verify(&runs, false);
     assert!(report.killed >= 1, "at least one kill landed mid-run");
     report.print(
-        "relay-kills",
+        &format!(
+            "relay-kills ({:?}, --close-every {})",
+            p.backend,
+            p.cadence.unwrap_or("0")
+        ),
         &p,
         &format!("relay SIGKILLed at {moments:?} ms into its runs"),
     );

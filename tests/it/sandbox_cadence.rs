@@ -4,7 +4,7 @@
 //! submitting signer blobs through it; and the Stellar Asset Contract IDs of `airgap::sac`
 //! against the Python SDK's.
 
-use crate::relay_support::{blob, code, records, run, write, Sandbox};
+use crate::relay_support::{blob, code, records, run, write, Backend, Sandbox};
 use crate::util::{python, python_missing, repo_root, run_python, show, PYTHON_HINT};
 use airgap::build::{OpBody, OpSpec};
 use airgap::keys::SecretSeed;
@@ -124,7 +124,18 @@ print(json.dumps(out))
 /// ledgers: each account's second blob goes once its first is in a ledger.
 #[test]
 fn relay_submits_through_200ms_ledgers() {
+    relay_submits(Backend::Horizon);
+}
+
+/// The same through the sandbox's Stellar RPC (`submit --rpc`).
+#[test]
+fn relay_submits_through_200ms_ledgers_over_rpc() {
+    relay_submits(Backend::Rpc);
+}
+
+fn relay_submits(backend: Backend) {
     let sandbox = Sandbox::start(CADENCE);
+    let [flag, url] = backend.args(&sandbox.url);
     let net = Network::Standalone;
     let dir = tempfile::tempdir().unwrap();
     let mut hashes = Vec::new();
@@ -145,8 +156,8 @@ fn relay_submits_through_200ms_ledgers() {
     }
     let o = run(&[
         "submit",
-        "--horizon",
-        &sandbox.url,
+        &flag,
+        &url,
         "--json",
         "--timeout",
         "60s",

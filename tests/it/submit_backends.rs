@@ -360,3 +360,51 @@ assert r["status"] == "PENDING", r
         "each applied once"
     );
 }
+
+/// `--rpc` with `--horizon` is a usage error (exit 1); a URL that is not one is refused (exit 1);
+/// an RPC server that does not answer is exit 3 with nothing sent (safe to run again).
+#[test]
+fn rpc_arguments_and_an_unreachable_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = SecretSeed::generate().unwrap();
+    let b = write(dir.path(), "b.xdr", &blob(&a, 1, vec![bump()], &NET));
+    let b = b.to_str().unwrap();
+    let both = [
+        "submit",
+        "--rpc",
+        "http://127.0.0.1:9/rpc",
+        "--horizon",
+        "http://127.0.0.1:9",
+        b,
+    ];
+    let o = run(&both);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cannot be used with"),
+        "{}",
+        show(&o)
+    );
+    let o = run(&["submit", "--rpc", "ftp://x", b]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not a Stellar RPC URL"),
+        "{}",
+        show(&o)
+    );
+    // port 9 (discard) on loopback: nothing listens there
+    let o = run(&[
+        "submit",
+        "--rpc",
+        "http://127.0.0.1:9/rpc",
+        "--timeout",
+        "2s",
+        b,
+    ]);
+    assert_eq!(code(&o), 3, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("could not be reached"),
+        "{}",
+        show(&o)
+    );
+    assert!(records(&o).is_empty(), "{}", show(&o));
+}

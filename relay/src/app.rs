@@ -49,6 +49,8 @@ pub enum AppError {
     BadMaxFee,
     #[error("--jobs must be at least 1")]
     BadJobs,
+    #[error("{0}")]
+    TwoServers(&'static str),
     #[error("--decode-budget {0:?} is not a duration")]
     BadDecodeBudget(String),
     #[error(transparent)]
@@ -116,6 +118,7 @@ impl AppError {
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
             AppError::BadJobs => "Pass --jobs 1 (the default) or more.".into(),
+            AppError::TwoServers(_) => "Pass one of --horizon URL or --rpc URL (a flag given on the command line wins over the other server's environment variable); nothing was sent.".into(),
             AppError::BadDecodeBudget(_) => "Write --decode-budget as 2s, 10s or 1m.".into(),
             AppError::Merge(crate::merge::MergeCmdError::Merge(
                 airgap::merge::MergeError::Unattributed(_),
@@ -543,7 +546,8 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
         .clone()
         .or_else(|| directory.as_ref().map(|d| d.join(inputs::DIR_JOURNAL)));
     let deadline = Instant::now() + t;
-    let (server, network) = match &a.rpc {
+    let rpc_url = submit_server(&a)?;
+    let (server, network) = match rpc_url {
         Some(url) => {
             let (rpc, net) = submit::rpc::connect(url, network(&a.shared)?.as_ref(), deadline)?;
             (submit::Server::Rpc(rpc), net)
@@ -569,6 +573,31 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
         &a.inputs,
     )?;
     Ok(code)
+}
+
+/// Which server `submit` goes through: `Some(rpc url)` for Stellar RPC, `None` for Horizon. A
+/// flag given on the command line wins over the other server's environment variable (an
+/// operator's shell often carries `HORIZON_URL` for the other commands); both given the same way
+/// is refused.
+fn submit_server(a: &SubmitArgs) -> Result<Option<&str>, AppError> {
+    let from_env = |var: &str, v: &Option<String>| {
+        v.is_some() && std::env::var(var).ok().as_deref() == v.as_deref()
+    };
+    match (&a.rpc, &a.shared.horizon) {
+        (None, _) => Ok(None),
+        (Some(r), None) => Ok(Some(r)),
+        (Some(r), Some(_)) => match (
+            from_env("STELLAR_RPC_URL", &a.rpc),
+            from_env("HORIZON_URL", &a.shared.horizon),
+        ) {
+            (false, true) => Ok(Some(r)),
+            (true, false) => Ok(None),
+            (false, false) => Err(AppError::TwoServers("--rpc and --horizon were both given")),
+            (true, true) => Err(AppError::TwoServers(
+                "STELLAR_RPC_URL and HORIZON_URL are both set",
+            )),
+        },
+    }
 }
 
 fn run_journal(a: JournalArgs) -> Result<u8, AppError> {

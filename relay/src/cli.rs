@@ -436,12 +436,8 @@ pub struct SubmitArgs {
     pub wait: bool,
     /// Submit through this Stellar RPC server instead of Horizon (sendTransaction,
     /// getTransaction); the same run, journal and guarantees.
-    #[arg(
-        long,
-        env = "STELLAR_RPC_URL",
-        value_name = "URL",
-        conflicts_with = "horizon"
-    )]
+    /// Not with --horizon; a flag given wins over the other server's environment variable.
+    #[arg(long, env = "STELLAR_RPC_URL", value_name = "URL")]
     pub rpc: Option<String>,
     #[command(flatten)]
     pub expect: Expect,

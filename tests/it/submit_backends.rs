@@ -361,50 +361,70 @@ assert r["status"] == "PENDING", r
     );
 }
 
-/// `--rpc` with `--horizon` is a usage error (exit 1); a URL that is not one is refused (exit 1);
-/// an RPC server that does not answer is exit 3 with nothing sent (safe to run again).
+/// `--rpc` with `--horizon` (or both environment variables) is refused (exit 1), but a flag wins
+/// over the other server's environment variable; a URL that is not one is refused (exit 1); an RPC
+/// server that does not answer is exit 3 with nothing sent (safe to run again).
 #[test]
 fn rpc_arguments_and_an_unreachable_server() {
     let dir = tempfile::tempdir().unwrap();
     let a = SecretSeed::generate().unwrap();
     let b = write(dir.path(), "b.xdr", &blob(&a, 1, vec![bump()], &NET));
     let b = b.to_str().unwrap();
-    let both = [
+    let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let o = run(&[
         "submit",
         "--rpc",
         "http://127.0.0.1:9/rpc",
         "--horizon",
         "http://127.0.0.1:9",
         b,
-    ];
-    let o = run(&both);
+    ]);
     assert_eq!(code(&o), 1, "{}", show(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("cannot be used with"),
-        "{}",
-        show(&o)
-    );
+    assert!(stderr(&o).contains("were both given"), "{}", show(&o));
+    let o = relay()
+        .args(["submit", b])
+        .env("HORIZON_URL", "http://127.0.0.1:9")
+        .env("STELLAR_RPC_URL", "http://127.0.0.1:9/rpc")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(stderr(&o).contains("both set"), "{}", show(&o));
     let o = run(&["submit", "--rpc", "ftp://x", b]);
     assert_eq!(code(&o), 1, "{}", show(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("not a Stellar RPC URL"),
-        "{}",
-        show(&o)
-    );
-    // port 9 (discard) on loopback: nothing listens there
-    let o = run(&[
-        "submit",
-        "--rpc",
-        "http://127.0.0.1:9/rpc",
-        "--timeout",
-        "2s",
-        b,
-    ]);
+    assert!(stderr(&o).contains("not a Stellar RPC URL"), "{}", show(&o));
+    // port 9 (discard) on loopback: nothing listens there. --rpc wins over HORIZON_URL.
+    let o = relay()
+        .args([
+            "submit",
+            "--rpc",
+            "http://127.0.0.1:9/rpc",
+            "--timeout",
+            "2s",
+            b,
+        ])
+        .env("HORIZON_URL", "http://127.0.0.1:8")
+        .output()
+        .unwrap();
     assert_eq!(code(&o), 3, "{}", show(&o));
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("could not be reached"),
+        stderr(&o).contains("Stellar RPC at http://127.0.0.1:9/rpc could not be reached"),
         "{}",
         show(&o)
     );
     assert!(records(&o).is_empty(), "{}", show(&o));
+    // and --horizon wins over STELLAR_RPC_URL
+    let o = relay()
+        .args([
+            "submit",
+            "--horizon",
+            "http://127.0.0.1:9",
+            "--timeout",
+            "2s",
+            b,
+        ])
+        .env("STELLAR_RPC_URL", "http://127.0.0.1:8/rpc")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 3, "{}", show(&o));
+    assert!(!stderr(&o).contains("Stellar RPC"), "{}", show(&o));
 }

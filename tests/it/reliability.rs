@@ -918,14 +918,27 @@ fn relay_kills(p: Params) {
 /// keeps going (or is run again).
 #[test]
 fn sandbox_killed_mid_run_keeps_every_acknowledged_transaction() {
-    let p = Params::from_env("sandbox-kills");
+    sandbox_kills(Params::from_env("sandbox-kills"));
+}
+
+/// The same over Stellar RPC with ledgers every 300 ms: what was queued for the ledger that never
+/// closed is lost with the sandbox, and the relay sends the same bytes again.
+#[test]
+fn sandbox_killed_over_rpc_at_300ms_ledgers() {
+    sandbox_kills(Params::from_env("sandbox-kills-rpc").over(Backend::Rpc, "300ms"));
+}
+
+fn sandbox_kills(p: Params) {
     let mut w = World::new(p.clone());
-    let sandbox_args = [
+    let mut sandbox_args = vec![
         "--state".to_string(),
         w.state.to_str().unwrap().to_string(),
         "--fault".to_string(),
         p.fault.clone(),
     ];
+    if let Some(c) = p.cadence {
+        sandbox_args.extend(["--close-every".to_string(), c.to_string()]);
+    }
     let sandbox_args: Vec<&str> = sandbox_args.iter().map(String::as_str).collect();
     let mut runs = Vec::new();
     let mut running = Some(w.spawn_relay());
@@ -970,7 +983,11 @@ fn sandbox_killed_mid_run_keeps_every_acknowledged_transaction() {
     w.finish(&mut runs);
     let report = w.verify(&runs, true);
     report.print(
-        "sandbox-kills",
+        &format!(
+            "sandbox-kills ({:?}, --close-every {})",
+            p.backend,
+            p.cadence.unwrap_or("0")
+        ),
         &p,
         &format!(
             "sandbox SIGKILLed {} times (wait ms, down ms: {moments:?}); after each restart the \

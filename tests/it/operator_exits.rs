@@ -14,7 +14,22 @@ use std::path::Path;
 /// valid, inspect says the same, and `--wait` waits for it and submits it.
 #[test]
 fn not_valid_yet_is_pending_in_place_and_wait_submits_it() {
-    let sb = Sandbox::start(&[]);
+    not_valid_yet(Backend::Horizon);
+}
+
+/// The same through Stellar RPC with ledgers every 300 ms (`sendTransaction` answers `ERROR`
+/// with `tx_too_early`; inspect is Horizon's here).
+#[test]
+fn not_valid_yet_over_rpc_is_pending_in_place_and_wait_submits_it() {
+    not_valid_yet(Backend::Rpc);
+}
+
+fn not_valid_yet(backend: Backend) {
+    let sb = match backend {
+        Backend::Horizon => Sandbox::start(&[]),
+        Backend::Rpc => Sandbox::start(&["--close-every", "300ms"]),
+    };
+    let [flag, url] = backend.args(&sb.url);
     let (issuer, holder) = (seed(), seed());
     sb.fund(&issuer.public_key());
     sb.fund(&holder.public_key());
@@ -34,18 +49,20 @@ fn not_valid_yet_is_pending_in_place_and_wait_submits_it() {
     );
     write(dir.path(), "topup.xdr", &later);
     let d = dir.path().to_str().unwrap();
-    let o = run(&["inspect", "--horizon", &sb.url, "--json", d]);
-    assert_eq!(code(&o), 0, "not a failure: {}", show(&o));
-    let r = &records(&o)[0];
-    assert_eq!(r["prediction"]["outcome"], "pending", "{r}");
-    assert_eq!(r["prediction"]["valid_from"], from, "{r}");
-    assert_eq!(
-        r["prediction"]["result_codes"]["transaction"],
-        "tx_too_early"
-    );
-    assert!(checks(r).iter().all(|c| c["would_fail"] == false), "{r}");
+    if backend == Backend::Horizon {
+        let o = run(&["inspect", "--horizon", &sb.url, "--json", d]);
+        assert_eq!(code(&o), 0, "not a failure: {}", show(&o));
+        let r = &records(&o)[0];
+        assert_eq!(r["prediction"]["outcome"], "pending", "{r}");
+        assert_eq!(r["prediction"]["valid_from"], from, "{r}");
+        assert_eq!(
+            r["prediction"]["result_codes"]["transaction"],
+            "tx_too_early"
+        );
+        assert!(checks(r).iter().all(|c| c["would_fail"] == false), "{r}");
+    }
 
-    let o = run(&["submit", "--horizon", &sb.url, "--json", d]);
+    let o = run(&["submit", &flag, &url, "--json", d]);
     assert_eq!(code(&o), 3, "pending, safe to run again: {}", show(&o));
     let s = &records(&o)[0];
     assert_eq!(s["status"], "pending", "{s}");
@@ -63,7 +80,7 @@ fn not_valid_yet_is_pending_in_place_and_wait_submits_it() {
         "no fee, no sequence"
     );
 
-    let o = run(&["submit", "--horizon", &sb.url, "--json", "--wait", d]);
+    let o = run(&["submit", &flag, &url, "--json", "--wait", d]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert_eq!(records(&o)[0]["status"], "success");
     assert!(stderr(&o).contains("waiting"), "{}", show(&o));

@@ -101,8 +101,11 @@ impl AppError {
             AppError::AccountQuery(account::AccountError::NotFound(..)) => {
                 "Fund (create) the account first, or check --network.".into()
             }
+            AppError::AccountQuery(account::AccountError::Net(e)) if e.is_transient() => {
+                "Check the URL and your connection, then run the same command again.".into()
+            }
             AppError::AccountQuery(_) | AppError::Inspect(_) => {
-                "Check --horizon and run again.".into()
+                "Check --horizon (or --rpc) and run again.".into()
             }
             AppError::Sandbox(_) | AppError::Stdout(_) => {
                 "Check --listen (a free loopback port), --state and --fault.".into()
@@ -165,8 +168,8 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         let transient = |e: &airgap_relay::horizon::HorizonError| e.is_transient();
         match self {
-            AppError::Connect(ConnectError::Horizon(e)) if transient(e) => 3,
-            AppError::AccountQuery(account::AccountError::Horizon(e)) if transient(e) => 3,
+            AppError::Connect(e) if e.is_transient() => 3,
+            AppError::AccountQuery(account::AccountError::Net(e)) if e.is_transient() => 3,
             AppError::Inspect(inspect::InspectError::Horizon(e)) if transient(e) => 3,
             AppError::Merge(crate::merge::MergeCmdError::Connect(ConnectError::Horizon(e)))
                 if transient(e) =>
@@ -237,6 +240,30 @@ fn connect(shared: &Shared, deadline: Instant) -> Result<online::Online, AppErro
     let net = network(shared)?;
     let url = online::horizon_url(shared.horizon.as_deref(), net.as_ref())?;
     Ok(online::connect(&url, net.as_ref(), deadline)?)
+}
+
+/// The server (`--horizon` or `--rpc`) through the network-client trait, its network checked.
+fn connect_net(
+    shared: &Shared,
+    rpc: Option<&str>,
+    deadline: Instant,
+) -> Result<online::NetOnline, AppError> {
+    let net = network(shared)?;
+    let backend = online::Backend::choose(shared.horizon.as_deref(), rpc, net.as_ref())?;
+    Ok(online::connect_net(&backend, net.as_ref(), deadline)?)
+}
+
+/// `--asset` values (CODE:ISSUER or native).
+fn assets(given: &[String]) -> Result<Vec<airgap::asset::Asset>, AppError> {
+    given
+        .iter()
+        .map(|g| {
+            g.parse().map_err(|source| AppError::Asset {
+                given: airgap::text::escape_bytes(g.as_bytes()),
+                source,
+            })
+        })
+        .collect()
 }
 
 /// `--decode-budget`, for every input read from now on.
@@ -475,8 +502,20 @@ fn write_account_qr(
 fn run_account(a: AccountArgs) -> Result<u8, AppError> {
     let id: AccountId = a.account.parse()?;
     let deadline = Instant::now() + timeout(&a.shared)?;
-    let online = connect(&a.shared, deadline)?;
-    let report = account::report(&online, &id, deadline)?;
+    let assets = assets(&a.assets)?;
+    let online = connect_net(&a.shared, a.rpc.as_deref(), deadline)?;
+    let lines = match online.backend {
+        online::Backend::Horizon(_) => account::Lines::All,
+        online::Backend::Rpc(_) => account::Lines::Asked,
+    };
+    let report = account::report(
+        online.net.as_ref(),
+        &online.network,
+        lines,
+        &id,
+        &assets,
+        deadline,
+    )?;
     if let Some(path) = &a.qr {
         write_account_qr(path, &report)?;
     }

@@ -372,6 +372,19 @@ pub struct AccountArgs {
     /// not fit one code.
     #[arg(long, value_name = "PATH.png")]
     pub qr: Option<std::path::PathBuf>,
+    /// Read the account from this Stellar RPC server instead of Horizon (e.g.
+    /// http://HOST:8000/rpc). RPC cannot list trustlines: name the ones to show with --asset.
+    #[arg(
+        long,
+        env = "STELLAR_RPC_URL",
+        value_name = "URL",
+        conflicts_with = "horizon"
+    )]
+    pub rpc: Option<String>,
+    /// Show the account's trustline to this asset (CODE:ISSUER), or say it has none.
+    /// Repeatable. Over Horizon every trustline is shown anyway.
+    #[arg(long = "asset", value_name = "CODE:ISSUER")]
+    pub assets: Vec<String>,
     #[command(flatten)]
     pub shared: Shared,
 }

@@ -48,13 +48,27 @@ pub enum Sent {
 
 /// A failure to ask (the network may be fine; try again).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
+#[error("{}", self.message())]
 pub struct NetError(pub String);
+
+/// The prefix of a [`NetError`] whose server was reached but refused the request (a wrong URL,
+/// a method it does not have): trying again will not help either, but it is not a bad answer.
+const REFUSED: &str = "refused: ";
 
 impl NetError {
     /// A server that answers something its API does not: trying again will not help.
     pub fn is_permanent(&self) -> bool {
         self.0.starts_with("bad answer")
+    }
+
+    /// The server did not answer, or was busy: worth trying again.
+    pub fn is_transient(&self) -> bool {
+        !self.is_permanent() && !self.0.starts_with(REFUSED)
+    }
+
+    /// The message without the kind (for an operator).
+    pub fn message(&self) -> &str {
+        self.0.strip_prefix(REFUSED).unwrap_or(&self.0)
     }
 }
 
@@ -73,6 +87,10 @@ impl From<RpcError> for NetError {
     fn from(e: RpcError) -> NetError {
         match e {
             RpcError::BadBody { .. } | RpcError::BadUrl(_) => NetError(format!("bad answer: {e}")),
+            RpcError::Refused { .. } => NetError(format!("{REFUSED}{e}")),
+            RpcError::Status { status, .. } if !matches!(status, 429 | 500..=599) => {
+                NetError(format!("{REFUSED}{e}"))
+            }
             e => NetError(e.to_string()),
         }
     }

@@ -530,17 +530,29 @@ fn run_account(a: AccountArgs) -> Result<u8, AppError> {
 fn run_inspect(a: InspectArgs) -> Result<u8, AppError> {
     let t = timeout(&a.shared)?;
     let inputs = inputs::read(&a.inputs)?;
-    let online = if a.offline {
-        None
-    } else {
-        Some(connect(&a.shared, Instant::now() + t)?)
+    let (online, rpc) = match (&a.rpc, a.offline) {
+        (_, true) => (None, None),
+        (Some(url), false) => {
+            // The network through the trait (getNetwork), then the client the preflight reads.
+            let checked = connect_net(&a.shared, Some(url), Instant::now() + t)?;
+            let rpc = airgap_relay::rpc::Rpc::new(url)
+                .map_err(|e| online::ConnectError::Net(e.into()))?;
+            (None, Some((rpc, checked.network)))
+        }
+        (None, false) => (Some(connect(&a.shared, Instant::now() + t)?), None),
     };
-    let net = match &online {
-        Some(o) => o.network.clone(),
-        None => network(&a.shared)?.ok_or(NetworkError::Missing)?,
+    let net = match (&online, &rpc) {
+        (Some(o), _) => o.network.clone(),
+        (None, Some((_, n))) => n.clone(),
+        (None, None) => network(&a.shared)?.ok_or(NetworkError::Missing)?,
+    };
+    let server = match (&online, &rpc) {
+        (Some(o), _) => Some(inspect::Server::Horizon(o)),
+        (None, Some((r, _))) => Some(inspect::Server::Rpc(r)),
+        (None, None) => None,
     };
     let opts = inspect::Options {
-        online: online.as_ref(),
+        online: server,
         timeout: t,
         json: a.shared.json,
         expect: &a.expect.expect_hash,

@@ -305,8 +305,8 @@ pub struct WatchArgs {
 }
 
 const INSPECT_ABOUT: &str = "\
-Review signed blobs and predict, from the ledger entries Horizon reports, what the network would \
-do with each.
+Review signed blobs and predict, from the ledger entries Horizon (or Stellar RPC, with --rpc) \
+reports, what the network would do with each.
 
 Online, each blob is applied by the sandbox's ledger engine (stellar-core's rules) to the entries \
 it touches (accounts, trustlines and data entries of every source, destination and issuer, read \
@@ -398,6 +398,16 @@ pub struct InspectArgs {
     /// Only the checks that need no network (needs --network to know the passphrase).
     #[arg(long)]
     pub offline: bool,
+    /// Read the ledger entries from this Stellar RPC server instead of Horizon (e.g.
+    /// http://HOST:8000/rpc): getLedgerEntries of the accounts, trustlines and data entries each
+    /// blob touches.
+    #[arg(
+        long,
+        env = "STELLAR_RPC_URL",
+        value_name = "URL",
+        conflicts_with = "horizon"
+    )]
+    pub rpc: Option<String>,
     #[command(flatten)]
     pub expect: Expect,
     #[command(flatten)]

@@ -2,8 +2,15 @@
 //! to the same commands over Horizon: the same report (RPC lists only the trustlines asked for),
 //! the same predictions, the same signer sets; the network checked against `getNetwork`; an
 //! unreachable RPC server is exit 3 like an unreachable Horizon.
-use crate::relay_support::{code, records, run, Sandbox};
+use crate::relay_support::{
+    assert_inspect_predicts_submit, blob_signed_by, code, next_hour, records, run, submit_all,
+    write, Sandbox,
+};
 use crate::util::{python, run_python, show, TestDir};
+use airgap::asset::Asset;
+use airgap::build::{OpBody, OpSpec};
+use airgap::keys::SecretSeed;
+use airgap::network::Network;
 use serde_json::Value;
 
 /// The payout scenario's accounts (tests/pay/scenario.py, with the Python SDK): an issuer with
@@ -177,4 +184,87 @@ fn rpc_connection_network_mismatch_and_unreachable_server() {
         &id,
     ]);
     assert_eq!(code(&o), 1, "{}", show(&o));
+}
+
+/// A chain of blobs in one `inspect --rpc` run: the first touches the holder's account only, the
+/// next pays it an asset its trustline (on the ledger, never read yet) holds, the last writes a
+/// data entry. RPC reads entries by key, so the trustline and the data entry are read when a
+/// blob first touches them; the predictions are Horizon's (`inspect_records` compares them) and
+/// what submit then gets.
+#[test]
+fn inspect_over_rpc_reads_entries_by_key_as_a_chain_needs_them() {
+    let sb = Sandbox::start(&[]);
+    let (issuer, holder) = (
+        SecretSeed::generate().unwrap(),
+        SecretSeed::generate().unwrap(),
+    );
+    let (i, h) = (issuer.public_key(), holder.public_key());
+    sb.fund(&i);
+    sb.fund(&h);
+    let usd = Asset::Credit {
+        code: "USD".parse().unwrap(),
+        issuer: i,
+    };
+    let net = Network::Standalone;
+    submit_all(
+        &sb,
+        &[blob_signed_by(
+            &h,
+            sb.next_sequence(&h),
+            vec![OpSpec::new(OpBody::ChangeTrust {
+                asset: usd.clone(),
+                limit: None,
+            })],
+            &[&holder],
+            &net,
+            next_hour(),
+        )],
+    );
+    let seq = sb.next_sequence(&i);
+    let dir = TestDir::new();
+    let touch = OpSpec {
+        source: Some(h),
+        body: OpBody::BumpSequence { to: 0 },
+    };
+    let pay = OpSpec::new(OpBody::Payment {
+        destination: h,
+        asset: usd,
+        amount: "5".parse().unwrap(),
+    });
+    let data = OpSpec {
+        source: Some(h),
+        body: OpBody::ManageData {
+            name: "note".into(),
+            value: Some(b"hi".to_vec()),
+        },
+    };
+    let blobs = [
+        blob_signed_by(&i, seq, vec![touch], &[&issuer, &holder], &net, next_hour()),
+        blob_signed_by(&i, seq + 1, vec![pay], &[&issuer], &net, next_hour()),
+        blob_signed_by(
+            &i,
+            seq + 2,
+            vec![data],
+            &[&issuer, &holder],
+            &net,
+            next_hour(),
+        ),
+    ];
+    let paths: Vec<String> = blobs
+        .iter()
+        .enumerate()
+        .map(|(n, b)| {
+            write(dir.path(), &format!("{n}.xdr"), b)
+                .display()
+                .to_string()
+        })
+        .collect();
+    let inputs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let (pairs, exit) = assert_inspect_predicts_submit(&sb, &inputs);
+    assert_eq!(exit, 0);
+    assert_eq!(pairs.len(), 3);
+    for (inspected, submitted) in &pairs {
+        assert_eq!(inspected["prediction"]["outcome"], "success", "{inspected}");
+        assert_eq!(submitted["status"], "success", "{submitted}");
+    }
 }

@@ -115,14 +115,14 @@ impl AppError {
             AppError::BadDecodeBudget(_) => "Write --decode-budget as 2s, 10s or 1m.".into(),
             AppError::Merge(crate::merge::MergeCmdError::Merge(
                 airgap::merge::MergeError::Unattributed(_),
-            )) => "Pass --horizon URL so the relay reads the accounts' signer sets (or --signers FILE, from `airgap-relay account G… --json`), or leave out the copy that carries it; nothing was written.".into(),
+            )) => "Pass --horizon URL (or --rpc URL) so the relay reads the accounts' signer sets (or --signers FILE, from `airgap-relay account G… --json`), or leave out the copy that carries it; nothing was written.".into(),
             AppError::Merge(crate::merge::MergeCmdError::Merge(_)) => {
                 "Every co-signer must sign the same envelope: compare the transaction hashes."
                     .into()
             }
             AppError::Merge(crate::merge::MergeCmdError::Connect(e)) => e.remedy().into(),
-            AppError::Merge(crate::merge::MergeCmdError::Horizon { .. }) => {
-                "Check --horizon and run again; nothing was written.".into()
+            AppError::Merge(crate::merge::MergeCmdError::Server { .. }) => {
+                "Check --horizon (or --rpc) and run again; nothing was written.".into()
             }
             AppError::Merge(_) => {
                 "Check the inputs and --signers files; nothing was written.".into()
@@ -171,13 +171,9 @@ impl AppError {
             AppError::Connect(e) if e.is_transient() => 3,
             AppError::AccountQuery(account::AccountError::Net(e)) if e.is_transient() => 3,
             AppError::Inspect(inspect::InspectError::Horizon(e)) if transient(e) => 3,
-            AppError::Merge(crate::merge::MergeCmdError::Connect(ConnectError::Horizon(e)))
-                if transient(e) =>
-            {
-                3
-            }
-            AppError::Merge(crate::merge::MergeCmdError::Horizon { source, .. })
-                if transient(source) =>
+            AppError::Merge(crate::merge::MergeCmdError::Connect(e)) if e.is_transient() => 3,
+            AppError::Merge(crate::merge::MergeCmdError::Server { source, .. })
+                if source.is_transient() =>
             {
                 3
             }

@@ -541,7 +541,16 @@ pub struct MergeArgs {
     /// (nothing is sent); its network must be --network.
     #[arg(long, value_name = "URL")]
     pub horizon: Option<String>,
-    /// How long to keep trying Horizon (with --horizon), e.g. 30s, 2m.
+    /// Read them from this Stellar RPC server instead (getLedgerEntries of the accounts, e.g.
+    /// http://HOST:8000/rpc).
+    #[arg(
+        long,
+        env = "STELLAR_RPC_URL",
+        value_name = "URL",
+        conflicts_with = "horizon"
+    )]
+    pub rpc: Option<String>,
+    /// How long to keep trying the server (with --horizon or --rpc), e.g. 30s, 2m.
     #[arg(long, value_name = "DURATION", default_value = "2m")]
     pub timeout: String,
     /// Write the merged envelope to this file instead of stdout (atomically).

@@ -78,6 +78,7 @@ impl From<HorizonError> for NetError {
             HorizonError::BadBody { .. } | HorizonError::BadUrl(_) => {
                 NetError(format!("bad answer: {e}"))
             }
+            e if !e.is_transient() => NetError(format!("{REFUSED}{e}")),
             e => NetError(e.to_string()),
         }
     }

@@ -343,7 +343,7 @@ pub struct Shared {
     #[arg(long, env = "HORIZON_URL", value_name = "URL")]
     pub horizon: Option<String>,
     /// Network the blobs are meant for: testnet, pubnet, futurenet, standalone, or a passphrase.
-    /// Checked against the passphrase Horizon reports.
+    /// Checked against the passphrase the server (Horizon, or Stellar RPC with --rpc) reports.
     #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
     pub network: Option<String>,
     /// One JSON object per input on stdout, for scripts.

@@ -245,8 +245,27 @@ fn connect_net(
     deadline: Instant,
 ) -> Result<online::NetOnline, AppError> {
     let net = network(shared)?;
-    let backend = online::Backend::choose(shared.horizon.as_deref(), rpc, net.as_ref())?;
+    let (horizon, rpc) = one_server(shared.horizon.as_deref(), rpc)?;
+    let backend = online::Backend::choose(horizon, rpc, net.as_ref())?;
     Ok(online::connect_net(&backend, net.as_ref(), deadline)?)
+}
+
+/// `--horizon` and `--rpc` as given: one server. A value from the environment (`HORIZON_URL`,
+/// `STELLAR_RPC_URL`) gives way to the other given on the command line; two on the command line
+/// (or two from the environment) are refused.
+pub fn one_server<'a>(
+    horizon: Option<&'a str>,
+    rpc: Option<&'a str>,
+) -> Result<(Option<&'a str>, Option<&'a str>), online::ConnectError> {
+    let from_env = |v: &str, var: &str| std::env::var(var).is_ok_and(|e| e == v);
+    match (horizon, rpc) {
+        (Some(h), Some(r)) => match (from_env(h, "HORIZON_URL"), from_env(r, "STELLAR_RPC_URL")) {
+            (true, false) => Ok((None, Some(r))),
+            (false, true) => Ok((Some(h), None)),
+            _ => Err(online::ConnectError::TwoServers),
+        },
+        given => Ok(given),
+    }
 }
 
 /// `--asset` values (CODE:ISSUER or native).
@@ -526,7 +545,8 @@ fn run_account(a: AccountArgs) -> Result<u8, AppError> {
 fn run_inspect(a: InspectArgs) -> Result<u8, AppError> {
     let t = timeout(&a.shared)?;
     let inputs = inputs::read(&a.inputs)?;
-    let (online, rpc) = match (&a.rpc, a.offline) {
+    let (_, rpc_url) = one_server(a.shared.horizon.as_deref(), a.rpc.as_deref())?;
+    let (online, rpc) = match (rpc_url, a.offline) {
         (_, true) => (None, None),
         (Some(url), false) => {
             // The network through the trait (getNetwork), then the client the preflight reads.

@@ -374,12 +374,7 @@ pub struct AccountArgs {
     pub qr: Option<std::path::PathBuf>,
     /// Read the account from this Stellar RPC server instead of Horizon (e.g.
     /// http://HOST:8000/rpc). RPC cannot list trustlines: name the ones to show with --asset.
-    #[arg(
-        long,
-        env = "STELLAR_RPC_URL",
-        value_name = "URL",
-        conflicts_with = "horizon"
-    )]
+    #[arg(long, env = "STELLAR_RPC_URL", value_name = "URL")]
     pub rpc: Option<String>,
     /// Show the account's trustline to this asset (CODE:ISSUER), or say it has none.
     /// Repeatable. Over Horizon every trustline is shown anyway.
@@ -401,12 +396,7 @@ pub struct InspectArgs {
     /// Read the ledger entries from this Stellar RPC server instead of Horizon (e.g.
     /// http://HOST:8000/rpc): getLedgerEntries of the accounts, trustlines and data entries each
     /// blob touches.
-    #[arg(
-        long,
-        env = "STELLAR_RPC_URL",
-        value_name = "URL",
-        conflicts_with = "horizon"
-    )]
+    #[arg(long, env = "STELLAR_RPC_URL", value_name = "URL")]
     pub rpc: Option<String>,
     #[command(flatten)]
     pub expect: Expect,
@@ -543,12 +533,7 @@ pub struct MergeArgs {
     pub horizon: Option<String>,
     /// Read them from this Stellar RPC server instead (getLedgerEntries of the accounts, e.g.
     /// http://HOST:8000/rpc).
-    #[arg(
-        long,
-        env = "STELLAR_RPC_URL",
-        value_name = "URL",
-        conflicts_with = "horizon"
-    )]
+    #[arg(long, env = "STELLAR_RPC_URL", value_name = "URL")]
     pub rpc: Option<String>,
     /// How long to keep trying the server (with --horizon or --rpc), e.g. 30s, 2m.
     #[arg(long, value_name = "DURATION", default_value = "2m")]

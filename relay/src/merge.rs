@@ -86,9 +86,9 @@ pub fn run(args: &MergeArgs) -> Result<u8, MergeCmdError> {
         })
         .collect::<Result<_, _>>()?;
     let mut sets = weights::load_signer_sets(&args.signers)?;
-    let backend = match (&args.horizon, &args.rpc) {
-        (_, Some(r)) => Some(Backend::Rpc(r.clone())),
-        (Some(h), None) => Some(Backend::Horizon(h.clone())),
+    let backend = match crate::app::one_server(args.horizon.as_deref(), args.rpc.as_deref())? {
+        (_, Some(r)) => Some(Backend::Rpc(r.to_string())),
+        (Some(h), None) => Some(Backend::Horizon(h.to_string())),
         (None, None) => None,
     };
     if let (Some(backend), Some(first)) = (&backend, copies.first()) {

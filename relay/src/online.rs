@@ -11,6 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 pub enum ConnectError {
     #[error("no Horizon server was given")]
     NoHorizon,
+    #[error("both --horizon and --rpc name a server")]
+    TwoServers,
     #[error("--network says {given}, but {server} at {url} serves {served}")]
     NetworkMismatch {
         given: String,
@@ -31,6 +33,7 @@ impl ConnectError {
     pub fn remedy(&self) -> &'static str {
         match self {
             ConnectError::NoHorizon => "Pass --horizon URL (or set HORIZON_URL), or --network testnet|pubnet for SDF's public Horizon.",
+            ConnectError::TwoServers => "Give one of them: --horizon URL or --rpc URL (on the command line, or one of HORIZON_URL and STELLAR_RPC_URL in the environment); nothing was sent.",
             ConnectError::NetworkMismatch { .. } => "Point --horizon or --rpc at a server of the intended network, or correct --network; nothing was sent.",
             ConnectError::Horizon(e) if e.is_transient() => "Check the URL and your connection, then run the same command again; nothing was sent.",
             ConnectError::Horizon(_) => "Check that --horizon points at a Horizon server.",

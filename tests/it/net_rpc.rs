@@ -174,7 +174,19 @@ fn rpc_connection_network_mismatch_and_unreachable_server() {
     // A URL that is not Stellar RPC (the sandbox's Horizon root): exit 1, not "try again".
     let o = run(&["account", "--rpc", &sandbox.url, "--timeout", "5s", &id]);
     assert_eq!(code(&o), 1, "{}", show(&o));
-    // --horizon and --rpc together: refused.
+    // HORIZON_URL in the environment gives way to --rpc on the command line.
+    let o = crate::relay_support::relay()
+        .env("HORIZON_URL", format!("http://127.0.0.1:{port}"))
+        .args(["account", "--rpc", &rpc_url(&sandbox), &id])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("does not exist"),
+        "read over RPC: {}",
+        show(&o)
+    );
+    // --horizon and --rpc together on the command line: refused.
     let o = run(&[
         "account",
         "--rpc",
@@ -184,6 +196,11 @@ fn rpc_connection_network_mismatch_and_unreachable_server() {
         &id,
     ]);
     assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("both --horizon and --rpc"),
+        "{}",
+        show(&o)
+    );
 }
 
 /// A chain of blobs in one `inspect --rpc` run: the first touches the holder's account only, the

@@ -391,3 +391,135 @@ impl Net for RpcNet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_whether_to_try_again() {
+        let unreachable = NetError::from(RpcError::Unreachable {
+            url: "u".into(),
+            reason: "r".into(),
+        });
+        assert!(unreachable.is_transient() && !unreachable.is_permanent());
+        let busy = NetError::from(RpcError::Status {
+            url: "u".into(),
+            method: "m".into(),
+            status: 503,
+        });
+        assert!(busy.is_transient());
+        let wrong_url = NetError::from(RpcError::Status {
+            url: "u".into(),
+            method: "m".into(),
+            status: 404,
+        });
+        assert!(!wrong_url.is_transient() && !wrong_url.is_permanent());
+        assert!(!wrong_url.to_string().starts_with(REFUSED), "{wrong_url}");
+        let refused = NetError::from(RpcError::Refused {
+            method: "m".into(),
+            code: -32601,
+            message: "no".into(),
+        });
+        assert!(!refused.is_transient());
+        let junk = NetError::from(RpcError::BadBody {
+            method: "m".into(),
+            reason: "r".into(),
+        });
+        assert!(junk.is_permanent() && !junk.is_transient());
+    }
+
+    /// `RpcNet` against the sandbox's RPC with 1 s ledgers (the two sends of one ledger fit well
+    /// inside one, as in `rpc::tests`): what `pay` reads (passphrase,
+    /// account with the trustlines asked for, close time, outcome) and what each send settles:
+    /// landed, TRY_AGAIN_LATER unknown (never a failure), a resend of an applied envelope landed
+    /// (not `tx_bad_seq`), a sequence gap rejected.
+    #[test]
+    fn rpc_net_against_the_sandbox() {
+        use airgap::amount::Amount;
+        use airgap::build::{self, OpBody, OpSpec, TimeWindow, TxSpec};
+        use airgap::keys::SecretSeed;
+        use airgap::network::Network;
+
+        let mut config = airgap_sandbox::SandboxConfig::ephemeral();
+        config.close_every = Duration::from_secs(1);
+        let sandbox = airgap_sandbox::start(config).unwrap();
+        let net = RpcNet::new(&sandbox.rpc_url()).unwrap();
+        assert_eq!(net.passphrase().unwrap(), airgap_sandbox::PASSPHRASE);
+        let key = SecretSeed::generate().unwrap();
+        let id = key.public_key();
+        let usd: Asset = format!("USD:{}", SecretSeed::generate().unwrap().public_key())
+            .parse()
+            .unwrap();
+        assert_eq!(net.account(&id, &[]).unwrap(), None);
+        ureq::get(&format!("{}/friendbot?addr={id}", sandbox.url()))
+            .call()
+            .unwrap();
+        let acct = net
+            .account(&id, &[usd.clone(), Asset::Native])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            acct.balances.len(),
+            1,
+            "no USD trustline: the native balance"
+        );
+        assert_eq!(acct.account_id, id.to_string());
+        let seq = acct.sequence().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(net.last_close_time().unwrap() + 60 > now);
+        let tx = |sequence: i64| {
+            let spec = TxSpec {
+                network: Network::Standalone,
+                source: id,
+                sequence,
+                base_fee: build::DEFAULT_BASE_FEE,
+                time: TimeWindow {
+                    min: 0,
+                    max: now + 3600,
+                },
+                memo: Default::default(),
+                operations: vec![OpSpec::new(OpBody::CreateAccount {
+                    destination: SecretSeed::generate().unwrap().public_key(),
+                    starting_balance: Amount::from_stroops(10_000_000).unwrap(),
+                })],
+            };
+            let mut env = build::envelope(build::build(&spec).unwrap());
+            airgap::envelope::sign(&mut env, &Network::Standalone, &key).unwrap();
+            let hash = hex::encode(airgap::envelope::hash(&env, &Network::Standalone));
+            (airgap::envelope::encode(&env), hash)
+        };
+        let (first, second) = (tx(seq + 1), tx(seq + 2));
+        // the first holds the account's one place in the next ledger
+        assert!(matches!(
+            net.rpc().send(&first.0).unwrap(),
+            rpc::Sent::Pending { .. }
+        ));
+        match net.send(&second.0, &second.1) {
+            Sent::Unknown(why) => assert!(why.contains("TRY_AGAIN_LATER"), "{why}"),
+            other => panic!("TRY_AGAIN_LATER is not {other:?}"),
+        }
+        let landed = match net.send(&first.0, &first.1) {
+            Sent::Landed(o) => o,
+            other => panic!("DUPLICATE was not polled to its ledger: {other:?}"),
+        };
+        assert!(landed.successful && landed.code == "tx_success");
+        assert_eq!(net.outcome(&first.1).unwrap(), Some(landed.clone()));
+        // sent again after it applied: its ledger, not tx_bad_seq
+        assert_eq!(net.send(&first.0, &first.1), Sent::Landed(landed));
+        let Sent::Landed(o) = net.send(&second.0, &second.1) else {
+            panic!("the second was not applied once its account's place was free")
+        };
+        assert!(o.successful);
+        let gap = tx(seq + 9);
+        assert_eq!(
+            net.send(&gap.0, &gap.1),
+            Sent::Rejected("tx_bad_seq".into())
+        );
+        assert_eq!(net.outcome(&gap.1).unwrap(), None);
+        sandbox.shutdown();
+    }
+}

@@ -247,7 +247,7 @@ fn lane_loop(ctx: &Ctx<'_>, lane: &Channel, inherited: Vec<Payment>) -> Result<(
 struct Before {
     next_seq: i64,
     /// Per asset: what the base account may still pay before the float's minimum.
-    room: Option<Room>,
+    room: Option<float::Room>,
 }
 
 /// Claim pending rows: the first that passes every check is signed and moved to `sending`
@@ -364,53 +364,8 @@ enum Took {
     Nothing,
 }
 
-/// What the base account may still pay per asset: its balance, less what is `sending`, less the
-/// float's minimum. `sending` is read first: a row that lands in between is then counted twice
-/// (too careful), never not at all. Balances are read once per claim, each asset's trustline when
-/// first needed (Stellar RPC cannot list them).
-struct Room {
-    base: AccountId,
-    sending: BTreeMap<String, i128>,
-    min: i128,
-    /// Balance per asset text (`None`: no trustline), as read in this claim.
-    balances: Mutex<BTreeMap<String, Option<i128>>>,
-}
-
-impl Room {
-    fn left(&self, net: &dyn Net, asset: &airgap::asset::Asset) -> Result<i128, NetError> {
-        let text = row::asset_text(asset);
-        let mut balances = self.balances.lock().unwrap_or_else(|e| e.into_inner());
-        if !balances.contains_key(&text) {
-            let acct = net
-                .account(&self.base, std::slice::from_ref(asset))?
-                .ok_or_else(|| {
-                    NetError(format!("the base account {} does not exist", self.base))
-                })?;
-            read_balances(&acct, &mut balances);
-            balances.entry(text.clone()).or_insert(None);
-        }
-        Ok(match balances.get(&text).copied().flatten() {
-            None => 0,
-            Some(b) => b - self.sending.get(&text).copied().unwrap_or(0) - self.min,
-        })
-    }
-}
-
-fn read_balances(acct: &airgap::horizon::Account, into: &mut BTreeMap<String, Option<i128>>) {
-    for b in &acct.balances {
-        let asset = match (&b.asset_code, &b.asset_issuer) {
-            (Some(c), Some(i)) => format!("{c}:{i}"),
-            _ if b.asset_type == "native" => "native".to_string(),
-            _ => continue,
-        };
-        let Ok(balance) = b.balance.parse::<Amount>() else {
-            continue;
-        };
-        into.insert(asset, Some(i128::from(balance.stroops())));
-    }
-}
-
-fn float_room(ctx: &Ctx<'_>, db: &mut Db, min: Amount) -> Result<Room, String> {
+/// What the base account may still pay per asset ([`float::Room`]), read for one claim.
+fn float_room(ctx: &Ctx<'_>, db: &mut Db, min: Amount) -> Result<float::Room, String> {
     let base = ctx.opts.base.public_key();
     let mut sending: BTreeMap<String, i128> = BTreeMap::new();
     for p in db
@@ -428,14 +383,7 @@ fn float_room(ctx: &Ctx<'_>, db: &mut Db, min: Amount) -> Result<Room, String> {
         .account(&base, &[])
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("the base account {base} does not exist"))?;
-    let mut balances = BTreeMap::new();
-    read_balances(&acct, &mut balances);
-    Ok(Room {
-        base,
-        sending,
-        min: i128::from(min.stroops()),
-        balances: Mutex::new(balances),
-    })
+    Ok(float::Room::new(base, sending, min, &acct))
 }
 
 fn canonical_asset(text: &str) -> String {

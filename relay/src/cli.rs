@@ -223,8 +223,17 @@ pub struct FloatArgs {
     /// The queue (SQLite file or postgres:// URL); without it nothing queued is counted.
     #[arg(long, env = "DATABASE_URL", value_name = "DB", hide_env_values = true)]
     pub db: Option<String>,
-    #[arg(long, value_name = "URL", required = true)]
+    /// Read the accounts from this Horizon server.
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "rpc",
+        conflicts_with = "rpc"
+    )]
     pub horizon: Option<String>,
+    /// Read them from this Stellar RPC server instead (e.g. http://HOST:8000/rpc).
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
     /// Network: testnet, pubnet, futurenet, standalone, or a passphrase. Checked against the
     /// server's.
     #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]

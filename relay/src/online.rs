@@ -61,7 +61,7 @@ pub enum Backend {
 
 impl Backend {
     /// `--horizon URL`/`HORIZON_URL` (else SDF's Horizon for `--network testnet|pubnet`), or
-    /// `--rpc URL` when given (clap keeps the two apart).
+    /// `--rpc URL` when given (the CLI makes sure only one of them is).
     pub fn choose(
         horizon: Option<&str>,
         rpc: Option<&str>,

@@ -102,6 +102,9 @@ fn account_over_rpc_reports_what_horizon_does_for_the_assets_asked() {
     h.as_object_mut().unwrap().remove("balances");
     assert_eq!(r, h);
 
+    // The offline signer reads it as account context, as it reads Horizon's.
+    let context = airgap::context::parse(&json).unwrap();
+    assert_eq!(context.account.to_string(), base);
     // The QR code carries the same JSON --json prints.
     let png = std::fs::read(&qr).unwrap();
     let decoded = airgap::qr::decode::decode_image(&png).unwrap();

@@ -1,9 +1,16 @@
-//! `account G…`: what the signer needs to know about an account, read from Horizon.
-use crate::horizon::{self, HorizonError};
-use crate::online::{self, Online};
+//! `account G…`: what the signer needs to know about an account, read through the network-client
+//! trait (Horizon or Stellar RPC).
+//!
+//! Over Horizon the report lists every balance. Stellar RPC reads ledger entries by key and
+//! cannot list an account's trustlines: over RPC the report has the native balance, and the
+//! trustlines to the assets asked for (`--asset`), and says which assets it could not see.
+use crate::net::{Net, NetError};
+use crate::online;
 use airgap::account::AccountId;
 use airgap::amount::Amount;
+use airgap::asset::Asset;
 use airgap::horizon::{Account, Signer, Thresholds};
+use airgap::network::Network;
 use airgap::review::escape_bytes;
 use serde::Serialize;
 use std::time::Instant;
@@ -14,7 +21,16 @@ pub enum AccountError {
     #[error("account {0} does not exist on {1}")]
     NotFound(AccountId, String),
     #[error(transparent)]
-    Horizon(#[from] HorizonError),
+    Net(#[from] NetError),
+}
+
+/// What a report lists of the account's trustlines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lines {
+    /// Every trustline (Horizon lists them).
+    All,
+    /// Only the assets asked for (Stellar RPC reads entries by key).
+    Asked,
 }
 
 /// The account as the relay reports it (`--json`), with `next_sequence` for `--sequence`.
@@ -34,6 +50,13 @@ pub struct AccountReport {
     pub home_domain: Option<String>,
     pub subentry_count: u32,
     pub balances: Vec<BalanceReport>,
+    /// Over Stellar RPC, which cannot list trustlines: `asked` (only the native balance and the
+    /// trustlines to the assets asked for are listed). Absent over Horizon (every balance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trustlines_listed: Option<&'static str>,
+    /// Assets asked for (`--asset`) that the account holds no trustline to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub no_trustline: Vec<String>,
     /// When the relay read the account (RFC 3339, UTC): the offline signer shows the context's
     /// age and warns when it is stale (`airgap::context`).
     pub read_at: String,
@@ -65,15 +88,36 @@ fn amount(s: &str) -> String {
         .unwrap_or_else(|_| clean(s, 40))
 }
 
+/// The account `id` on `network`, read through `net` (retrying until `deadline`), with its
+/// trustlines to `assets` (over Horizon, all of them; `lines` says which the report lists).
 pub fn report(
-    online: &Online,
+    net: &dyn Net,
+    network: &Network,
+    lines: Lines,
     id: &AccountId,
+    assets: &[Asset],
     deadline: Instant,
 ) -> Result<AccountReport, AccountError> {
-    let acct: Account = online::retry(deadline, |t| online.horizon.account(id, t))?
-        .map(|(a, _)| a)
-        .ok_or_else(|| AccountError::NotFound(*id, online.network.to_string()))?;
-    let seq = horizon::sequence(&acct)?;
+    let acct: Account = online::retry_net(deadline, || net.account(id, assets))?
+        .ok_or_else(|| AccountError::NotFound(*id, network.to_string()))?;
+    let seq = acct.sequence().ok_or_else(|| {
+        NetError(format!(
+            "bad answer: the sequence of {id} is not a number: {}",
+            clean(&acct.sequence, 40)
+        ))
+    })?;
+    let no_trustline = assets
+        .iter()
+        .filter_map(|a| match a {
+            Asset::Credit { code, issuer }
+                if *issuer != *id
+                    && acct.trustline(code.as_str(), &issuer.to_string()).is_none() =>
+            {
+                Some(format!("{code}:{issuer}"))
+            }
+            _ => None,
+        })
+        .collect();
     let balances = acct
         .balances
         .iter()
@@ -108,8 +152,8 @@ pub fn report(
         .collect();
     Ok(AccountReport {
         account_id: id.to_string(),
-        network: online.network.name().to_string(),
-        network_passphrase: online.network.passphrase().to_string(),
+        network: network.name().to_string(),
+        network_passphrase: network.passphrase().to_string(),
         sequence: seq.to_string(),
         next_sequence: seq.saturating_add(1).to_string(),
         thresholds: acct.thresholds,
@@ -127,6 +171,8 @@ pub fn report(
         home_domain: acct.home_domain.as_deref().map(|d| clean(d, 64)),
         subentry_count: acct.subentry_count,
         balances,
+        trustlines_listed: (lines == Lines::Asked).then_some("asked"),
+        no_trustline,
         read_at: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
@@ -180,6 +226,15 @@ impl AccountReport {
                 line.push_str(", clawback enabled");
             }
             let _ = writeln!(s, "{line}");
+        }
+        for a in &self.no_trustline {
+            let _ = writeln!(s, "  no trustline to {a}");
+        }
+        if self.trustlines_listed.is_some() {
+            let _ = writeln!(
+                s,
+                "  (Stellar RPC cannot list trustlines: only XLM and the --asset ones asked for are shown)"
+            );
         }
         s
     }

@@ -3,10 +3,10 @@ use crate::cli::{AccountArgs, Command, InspectArgs, JournalArgs, Shared, SubmitA
 use crate::keysource::{self, KeySourceError};
 use airgap::account::{AccountId, AccountIdError};
 use airgap::network::{Network, NetworkError};
+use airgap_relay::horizon::Horizon;
 use airgap_relay::inputs::{self, InputError};
 use airgap_relay::journal::{Journal, JournalError};
 use airgap_relay::online::{self, ConnectError};
-use airgap_relay::rpc::RpcError;
 use airgap_relay::{account, inspect, rehearse, submit};
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -49,8 +49,6 @@ pub enum AppError {
     BadMaxFee,
     #[error("--jobs must be at least 1")]
     BadJobs,
-    #[error("{0}")]
-    TwoServers(&'static str),
     #[error("--decode-budget {0:?} is not a duration")]
     BadDecodeBudget(String),
     #[error(transparent)]
@@ -98,38 +96,34 @@ impl AppError {
             AppError::Submit(submit::SubmitError::Input(_)) => {
                 "Check the paths; nothing was sent.".into()
             }
-            AppError::Submit(submit::SubmitError::NetworkMismatch { .. }) => {
-                "Point --rpc at a server of the intended network, or correct --network; nothing was sent.".into()
-            }
-            AppError::Submit(submit::SubmitError::Rpc(_)) => {
-                "Check --rpc (a Stellar RPC URL such as http://HOST:8000/rpc) and your connection, then run the same command again; nothing was sent.".into()
-            }
             AppError::Submit(_) => {
                 "Check stdout; the journal has every outcome recorded so far.".into()
             }
             AppError::AccountQuery(account::AccountError::NotFound(..)) => {
                 "Fund (create) the account first, or check --network.".into()
             }
+            AppError::AccountQuery(account::AccountError::Net(e)) if e.is_transient() => {
+                "Check the URL and your connection, then run the same command again.".into()
+            }
             AppError::AccountQuery(_) | AppError::Inspect(_) => {
-                "Check --horizon and run again.".into()
+                "Check --horizon (or --rpc) and run again.".into()
             }
             AppError::Sandbox(_) | AppError::Stdout(_) => {
                 "Check --listen (a free loopback port), --state and --fault.".into()
             }
             AppError::BadMaxFee => "Pass --max-fee as stroops, for example 10000.".into(),
             AppError::BadJobs => "Pass --jobs 1 (the default) or more.".into(),
-            AppError::TwoServers(_) => "Pass one of --horizon URL or --rpc URL (a flag given on the command line wins over the other server's environment variable); nothing was sent.".into(),
             AppError::BadDecodeBudget(_) => "Write --decode-budget as 2s, 10s or 1m.".into(),
             AppError::Merge(crate::merge::MergeCmdError::Merge(
                 airgap::merge::MergeError::Unattributed(_),
-            )) => "Pass --horizon URL so the relay reads the accounts' signer sets (or --signers FILE, from `airgap-relay account G… --json`), or leave out the copy that carries it; nothing was written.".into(),
+            )) => "Pass --horizon URL (or --rpc URL) so the relay reads the accounts' signer sets (or --signers FILE, from `airgap-relay account G… --json`), or leave out the copy that carries it; nothing was written.".into(),
             AppError::Merge(crate::merge::MergeCmdError::Merge(_)) => {
                 "Every co-signer must sign the same envelope: compare the transaction hashes."
                     .into()
             }
             AppError::Merge(crate::merge::MergeCmdError::Connect(e)) => e.remedy().into(),
-            AppError::Merge(crate::merge::MergeCmdError::Horizon { .. }) => {
-                "Check --horizon and run again; nothing was written.".into()
+            AppError::Merge(crate::merge::MergeCmdError::Server { .. }) => {
+                "Check --horizon (or --rpc) and run again; nothing was written.".into()
             }
             AppError::Merge(_) => {
                 "Check the inputs and --signers files; nothing was written.".into()
@@ -175,16 +169,12 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         let transient = |e: &airgap_relay::horizon::HorizonError| e.is_transient();
         match self {
-            AppError::Connect(ConnectError::Horizon(e)) if transient(e) => 3,
-            AppError::AccountQuery(account::AccountError::Horizon(e)) if transient(e) => 3,
+            AppError::Connect(e) if e.is_transient() => 3,
+            AppError::AccountQuery(account::AccountError::Net(e)) if e.is_transient() => 3,
             AppError::Inspect(inspect::InspectError::Horizon(e)) if transient(e) => 3,
-            AppError::Merge(crate::merge::MergeCmdError::Connect(ConnectError::Horizon(e)))
-                if transient(e) =>
-            {
-                3
-            }
-            AppError::Merge(crate::merge::MergeCmdError::Horizon { source, .. })
-                if transient(source) =>
+            AppError::Merge(crate::merge::MergeCmdError::Connect(e)) if e.is_transient() => 3,
+            AppError::Merge(crate::merge::MergeCmdError::Server { source, .. })
+                if source.is_transient() =>
             {
                 3
             }
@@ -195,9 +185,6 @@ impl AppError {
                 airgap_relay::db::DbError::Open { .. } | airgap_relay::db::DbError::Backend { .. },
             )) => 3,
             AppError::Pay(e) => e.exit_code(),
-            AppError::Submit(submit::SubmitError::Rpc(
-                RpcError::Unreachable { .. } | RpcError::Status { .. },
-            )) => 3,
             _ => 1,
         }
     }
@@ -250,6 +237,49 @@ fn connect(shared: &Shared, deadline: Instant) -> Result<online::Online, AppErro
     let net = network(shared)?;
     let url = online::horizon_url(shared.horizon.as_deref(), net.as_ref())?;
     Ok(online::connect(&url, net.as_ref(), deadline)?)
+}
+
+/// The server (`--horizon` or `--rpc`) through the network-client trait, its network checked.
+fn connect_net(
+    shared: &Shared,
+    rpc: Option<&str>,
+    deadline: Instant,
+) -> Result<online::NetOnline, AppError> {
+    let net = network(shared)?;
+    let (horizon, rpc) = one_server(shared.horizon.as_deref(), rpc)?;
+    let backend = online::Backend::choose(horizon, rpc, net.as_ref())?;
+    Ok(online::connect_net(&backend, net.as_ref(), deadline)?)
+}
+
+/// `--horizon` and `--rpc` as given: one server. A value from the environment (`HORIZON_URL`,
+/// `STELLAR_RPC_URL`) gives way to the other given on the command line; two on the command line
+/// (or two from the environment) are refused.
+pub fn one_server<'a>(
+    horizon: Option<&'a str>,
+    rpc: Option<&'a str>,
+) -> Result<(Option<&'a str>, Option<&'a str>), online::ConnectError> {
+    let from_env = |v: &str, var: &str| std::env::var(var).is_ok_and(|e| e == v);
+    match (horizon, rpc) {
+        (Some(h), Some(r)) => match (from_env(h, "HORIZON_URL"), from_env(r, "STELLAR_RPC_URL")) {
+            (true, false) => Ok((None, Some(r))),
+            (false, true) => Ok((Some(h), None)),
+            _ => Err(online::ConnectError::TwoServers),
+        },
+        given => Ok(given),
+    }
+}
+
+/// `--asset` values (CODE:ISSUER or native).
+fn assets(given: &[String]) -> Result<Vec<airgap::asset::Asset>, AppError> {
+    given
+        .iter()
+        .map(|g| {
+            g.parse().map_err(|source| AppError::Asset {
+                given: airgap::text::escape_bytes(g.as_bytes()),
+                source,
+            })
+        })
+        .collect()
 }
 
 /// `--decode-budget`, for every input read from now on.
@@ -488,8 +518,20 @@ fn write_account_qr(
 fn run_account(a: AccountArgs) -> Result<u8, AppError> {
     let id: AccountId = a.account.parse()?;
     let deadline = Instant::now() + timeout(&a.shared)?;
-    let online = connect(&a.shared, deadline)?;
-    let report = account::report(&online, &id, deadline)?;
+    let assets = assets(&a.assets)?;
+    let online = connect_net(&a.shared, a.rpc.as_deref(), deadline)?;
+    let lines = match online.backend {
+        online::Backend::Horizon(_) => account::Lines::All,
+        online::Backend::Rpc(_) => account::Lines::Asked,
+    };
+    let report = account::report(
+        online.net.as_ref(),
+        &online.network,
+        lines,
+        &id,
+        &assets,
+        deadline,
+    )?;
     if let Some(path) = &a.qr {
         write_account_qr(path, &report)?;
     }
@@ -504,17 +546,30 @@ fn run_account(a: AccountArgs) -> Result<u8, AppError> {
 fn run_inspect(a: InspectArgs) -> Result<u8, AppError> {
     let t = timeout(&a.shared)?;
     let inputs = inputs::read(&a.inputs)?;
-    let online = if a.offline {
-        None
-    } else {
-        Some(connect(&a.shared, Instant::now() + t)?)
+    let (_, rpc_url) = one_server(a.shared.horizon.as_deref(), a.rpc.as_deref())?;
+    let (online, rpc) = match (rpc_url, a.offline) {
+        (_, true) => (None, None),
+        (Some(url), false) => {
+            // The network through the trait (getNetwork), then the client the preflight reads.
+            let checked = connect_net(&a.shared, Some(url), Instant::now() + t)?;
+            let rpc = airgap_relay::rpc::Rpc::new(url)
+                .map_err(|e| online::ConnectError::Net(e.into()))?;
+            (None, Some((rpc, checked.network)))
+        }
+        (None, false) => (Some(connect(&a.shared, Instant::now() + t)?), None),
     };
-    let net = match &online {
-        Some(o) => o.network.clone(),
-        None => network(&a.shared)?.ok_or(NetworkError::Missing)?,
+    let net = match (&online, &rpc) {
+        (Some(o), _) => o.network.clone(),
+        (None, Some((_, n))) => n.clone(),
+        (None, None) => network(&a.shared)?.ok_or(NetworkError::Missing)?,
+    };
+    let server = match (&online, &rpc) {
+        (Some(o), _) => Some(inspect::Server::Horizon(o)),
+        (None, Some((r, _))) => Some(inspect::Server::Rpc(r)),
+        (None, None) => None,
     };
     let opts = inspect::Options {
-        online: online.as_ref(),
+        online: server,
         timeout: t,
         json: a.shared.json,
         expect: &a.expect.expect_hash,
@@ -545,23 +600,22 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
         .journal
         .clone()
         .or_else(|| directory.as_ref().map(|d| d.join(inputs::DIR_JOURNAL)));
-    let deadline = Instant::now() + t;
-    let rpc_url = submit_server(&a)?;
-    let (server, network) = match rpc_url {
-        Some(url) => {
-            let (rpc, net) = submit::rpc::connect(url, network(&a.shared)?.as_ref(), deadline)?;
-            (submit::Server::Rpc(rpc), net)
+    // One server (--horizon or --rpc), its network checked, through the network-client trait;
+    // the blobs go out through the same server's own client.
+    let online = connect_net(&a.shared, a.rpc.as_deref(), Instant::now() + t)?;
+    let server = match &online.backend {
+        online::Backend::Horizon(url) => {
+            submit::Server::Horizon(Horizon::new(url).map_err(ConnectError::Horizon)?)
         }
-        None => {
-            let online = connect(&a.shared, deadline)?;
-            let net = online.network.clone();
-            (submit::Server::Horizon(online), net)
-        }
+        online::Backend::Rpc(url) => submit::Server::Rpc(
+            airgap_relay::rpc::Rpc::new(url).map_err(|e| ConnectError::Net(e.into()))?,
+        ),
     };
     let code = submit::run(
         submit::Options {
+            net: online.net,
             server,
-            network,
+            network: online.network,
             timeout: t,
             json: a.shared.json,
             fee_bump,
@@ -573,31 +627,6 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
         &a.inputs,
     )?;
     Ok(code)
-}
-
-/// Which server `submit` goes through: `Some(rpc url)` for Stellar RPC, `None` for Horizon. A
-/// flag given on the command line wins over the other server's environment variable (an
-/// operator's shell often carries `HORIZON_URL` for the other commands); both given the same way
-/// is refused.
-fn submit_server(a: &SubmitArgs) -> Result<Option<&str>, AppError> {
-    let from_env = |var: &str, v: &Option<String>| {
-        v.is_some() && std::env::var(var).ok().as_deref() == v.as_deref()
-    };
-    match (&a.rpc, &a.shared.horizon) {
-        (None, _) => Ok(None),
-        (Some(r), None) => Ok(Some(r)),
-        (Some(r), Some(_)) => match (
-            from_env("STELLAR_RPC_URL", &a.rpc),
-            from_env("HORIZON_URL", &a.shared.horizon),
-        ) {
-            (false, true) => Ok(Some(r)),
-            (true, false) => Ok(None),
-            (false, false) => Err(AppError::TwoServers("--rpc and --horizon were both given")),
-            (true, true) => Err(AppError::TwoServers(
-                "STELLAR_RPC_URL and HORIZON_URL are both set",
-            )),
-        },
-    }
 }
 
 fn run_journal(a: JournalArgs) -> Result<u8, AppError> {

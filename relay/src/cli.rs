@@ -123,7 +123,7 @@ pub struct PayArgs {
         conflicts_with = "rpc"
     )]
     pub horizon: Option<String>,
-    /// Submit through this Stellar RPC server.
+    /// Submit through this Stellar RPC server (JSON-RPC 2.0, e.g. http://HOST:8000/rpc).
     #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
     /// The base account's key: env:VARIABLE or file:PATH (never the key itself).
@@ -223,8 +223,17 @@ pub struct FloatArgs {
     /// The queue (SQLite file or postgres:// URL); without it nothing queued is counted.
     #[arg(long, env = "DATABASE_URL", value_name = "DB", hide_env_values = true)]
     pub db: Option<String>,
-    #[arg(long, value_name = "URL", required = true)]
+    /// Read the accounts from this Horizon server.
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "rpc",
+        conflicts_with = "rpc"
+    )]
     pub horizon: Option<String>,
+    /// Read them from this Stellar RPC server instead (e.g. http://HOST:8000/rpc).
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
     /// Network: testnet, pubnet, futurenet, standalone, or a passphrase. Checked against the
     /// server's.
     #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
@@ -305,8 +314,8 @@ pub struct WatchArgs {
 }
 
 const INSPECT_ABOUT: &str = "\
-Review signed blobs and predict, from the ledger entries Horizon reports, what the network would \
-do with each.
+Review signed blobs and predict, from the ledger entries Horizon (or Stellar RPC, with --rpc) \
+reports, what the network would do with each.
 
 Online, each blob is applied by the sandbox's ledger engine (stellar-core's rules) to the entries \
 it touches (accounts, trustlines and data entries of every source, destination and issuer, read \
@@ -349,7 +358,7 @@ pub struct Shared {
     #[arg(long, env = "HORIZON_URL", value_name = "URL")]
     pub horizon: Option<String>,
     /// Network the blobs are meant for: testnet, pubnet, futurenet, standalone, or a passphrase.
-    /// Checked against the passphrase Horizon reports.
+    /// Checked against the passphrase the server (Horizon, or Stellar RPC with --rpc) reports.
     #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
     pub network: Option<String>,
     /// One JSON object per input on stdout, for scripts.
@@ -378,6 +387,14 @@ pub struct AccountArgs {
     /// not fit one code.
     #[arg(long, value_name = "PATH.png")]
     pub qr: Option<std::path::PathBuf>,
+    /// Read the account from this Stellar RPC server instead of Horizon (e.g.
+    /// http://HOST:8000/rpc). RPC cannot list trustlines: name the ones to show with --asset.
+    #[arg(long, env = "STELLAR_RPC_URL", value_name = "URL")]
+    pub rpc: Option<String>,
+    /// Show the account's trustline to this asset (CODE:ISSUER), or say it has none.
+    /// Repeatable. Over Horizon every trustline is shown anyway.
+    #[arg(long = "asset", value_name = "CODE:ISSUER")]
+    pub assets: Vec<String>,
     #[command(flatten)]
     pub shared: Shared,
 }
@@ -391,6 +408,11 @@ pub struct InspectArgs {
     /// Only the checks that need no network (needs --network to know the passphrase).
     #[arg(long)]
     pub offline: bool,
+    /// Read the ledger entries from this Stellar RPC server instead of Horizon (e.g.
+    /// http://HOST:8000/rpc): getLedgerEntries of the accounts, trustlines and data entries each
+    /// blob touches.
+    #[arg(long, env = "STELLAR_RPC_URL", value_name = "URL")]
+    pub rpc: Option<String>,
     #[command(flatten)]
     pub expect: Expect,
     #[command(flatten)]
@@ -529,7 +551,11 @@ pub struct MergeArgs {
     /// (nothing is sent); its network must be --network.
     #[arg(long, value_name = "URL")]
     pub horizon: Option<String>,
-    /// How long to keep trying Horizon (with --horizon), e.g. 30s, 2m.
+    /// Read them from this Stellar RPC server instead (getLedgerEntries of the accounts, e.g.
+    /// http://HOST:8000/rpc).
+    #[arg(long, env = "STELLAR_RPC_URL", value_name = "URL")]
+    pub rpc: Option<String>,
+    /// How long to keep trying the server (with --horizon or --rpc), e.g. 30s, 2m.
     #[arg(long, value_name = "DURATION", default_value = "2m")]
     pub timeout: String,
     /// Write the merged envelope to this file instead of stdout (atomically).

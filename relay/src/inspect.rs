@@ -1,13 +1,16 @@
 //! `inspect`: the library's review of each blob, what can be checked offline (signatures, time
 //! bounds), and online the **prediction**: the blob applied by the sandbox's ledger engine to the
-//! entries it touches, read from Horizon ([`crate::preflight`]), in the order `submit` would send
+//! entries it touches, read from Horizon or Stellar RPC ([`crate::preflight`]: `HorizonSource`,
+//! `RpcSource`), in the order `submit` would send
 //! the blobs. The prediction is the one verdict on whether the network would accept it; the other
 //! online checks explain (who signed and with what weight, fees in recent ledgers).
 use crate::expect::{self, ExpectedHash};
 use crate::horizon::HorizonError;
 use crate::inputs::{self, Inputs};
+use crate::net::NetError;
 use crate::online::{self, Online};
-use crate::preflight::{HorizonSource, Predicted, Prediction, Preflight};
+use crate::preflight::{HorizonSource, LedgerSource, Predicted, Prediction, Preflight, RpcSource};
+use crate::rpc::Rpc;
 use crate::sigcheck;
 use airgap::account::AccountId;
 use airgap::envelope;
@@ -92,9 +95,18 @@ fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// The server `inspect` reads online.
+#[derive(Clone, Copy)]
+pub enum Server<'a> {
+    /// Horizon (connected: its network checked, its clock read).
+    Horizon(&'a Online),
+    /// Stellar RPC (its network checked by the caller through `getNetwork`).
+    Rpc(&'a Rpc),
+}
+
 /// What `inspect` is asked to do.
 pub struct Options<'a> {
-    pub online: Option<&'a Online>,
+    pub online: Option<Server<'a>>,
     pub timeout: Duration,
     pub json: bool,
     /// `--expect-hash`: blobs with another hash are refused.
@@ -106,12 +118,27 @@ pub fn run(inputs: &Inputs, net: &Network, opts: &Options<'_>) -> Result<u8, Ins
     let started = Instant::now();
     let deadline = started + opts.timeout;
     let local_now = unix(SystemTime::now());
-    let horizon_clock = online.and_then(|o| o.clock).map(unix);
-    // The network's clock now: Horizon's at connecting, plus the time since.
+    // The network's clock: Horizon's (its Date header) at connecting, or over RPC the last
+    // ledger's close time (what stellar-core checks time bounds against).
+    let (horizon_clock, clock_name) = match online {
+        Some(Server::Horizon(o)) => (o.clock.map(unix), "Horizon's clock"),
+        Some(Server::Rpc(r)) => (
+            r.latest_ledger().ok().and_then(|l| l.close_time),
+            "the last ledger's close time",
+        ),
+        None => (None, ""),
+    };
+    let clock_name = horizon_clock.map(|_| clock_name);
+    // The network's clock now: at connecting, plus the time since.
     let now = || horizon_clock.unwrap_or(local_now) + started.elapsed().as_secs();
-    let fee_stats = online.map(|o| online::retry(deadline, |t| o.horizon.fee_stats(t)));
-    let mut preflight =
-        online.map(|o| Preflight::new(HorizonSource::new(o, deadline), net.clone()));
+    let fee_stats = online.map(|o| fee_stats(o, deadline));
+    let mut preflight = online.map(|o| {
+        let source: Box<dyn LedgerSource + '_> = match o {
+            Server::Horizon(o) => Box::new(HorizonSource::new(o, deadline)),
+            Server::Rpc(r) => Box::new(RpcSource::new(r, deadline)),
+        };
+        Preflight::new(source, net.clone())
+    });
     let mut worst = 0u8;
     let mut unreachable = false;
     // In the order submit sends them, so a chain of blobs is predicted as a chain.
@@ -149,8 +176,8 @@ pub fn run(inputs: &Inputs, net: &Network, opts: &Options<'_>) -> Result<u8, Ins
         let mut sets = Vec::new();
         if let Some(p) = preflight.as_mut() {
             for a in sigcheck::signing_accounts(env) {
-                if let Ok(Some(found)) = p.source().horizon_account(&a) {
-                    sets.push(SignerSet::from_horizon(a, found));
+                if let Some(found) = p.source().signer_account(&a) {
+                    sets.push(SignerSet::from_horizon(a, &found));
                     candidates.extend(
                         found
                             .signers
@@ -171,20 +198,15 @@ pub fn run(inputs: &Inputs, net: &Network, opts: &Options<'_>) -> Result<u8, Ins
         }
         rec.checks
             .push(signature_check(env, net, &candidates, online.is_some()));
-        rec.checks
-            .push(time_check(env, now(), horizon_clock.is_some()));
+        rec.checks.push(time_check(env, now(), clock_name));
         match (preflight.as_mut(), online) {
             (Some(p), Some(o)) => {
-                let stored = o
-                    .horizon
-                    .transaction(&hash, online::budget(deadline, Duration::from_secs(10)));
-                if let Ok(Some(tx)) = stored {
+                if let Some((ledger, successful)) = stored(o, &hash, deadline) {
                     rec.checks.push(warn(
                         "already_submitted",
                         format!(
-                            "this transaction is already in ledger {} ({}); submitting it again reports that stored outcome",
-                            tx.ledger,
-                            if tx.successful { "successful" } else { "failed" }
+                            "this transaction is already in ledger {ledger} ({}); submitting it again reports that stored outcome",
+                            if successful { "successful" } else { "failed" }
                         ),
                     ));
                 } else {
@@ -206,7 +228,9 @@ pub fn run(inputs: &Inputs, net: &Network, opts: &Options<'_>) -> Result<u8, Ins
         }
         emit(&rec, json);
     }
-    unreachable |= preflight.as_ref().is_some_and(|p| p.source_unreachable())
+    unreachable |= preflight
+        .as_ref()
+        .is_some_and(|p| p.source_ref().unreachable())
         || matches!(fee_stats, Some(Err(ref e)) if e.is_transient());
     Ok(match worst {
         0 if unreachable => 3,
@@ -214,9 +238,61 @@ pub fn run(inputs: &Inputs, net: &Network, opts: &Options<'_>) -> Result<u8, Ins
     })
 }
 
-impl Preflight<HorizonSource<'_>> {
-    fn source_unreachable(&self) -> bool {
-        self.source_ref().unreachable
+/// The transaction's ledger and success, if it is in a ledger already.
+fn stored(server: Server<'_>, hash: &str, deadline: Instant) -> Option<(u32, bool)> {
+    match server {
+        Server::Horizon(o) => o
+            .horizon
+            .transaction(hash, online::budget(deadline, Duration::from_secs(10)))
+            .ok()
+            .flatten()
+            .map(|tx| (tx.ledger, tx.successful)),
+        Server::Rpc(r) => {
+            let t = r.transaction(hash).ok()?;
+            match t.details.status {
+                airgap::rpc::TxStatus::Success => Some((t.details.ledger?, true)),
+                airgap::rpc::TxStatus::Failed => Some((t.details.ledger?, false)),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// Fees charged in recent ledgers: Horizon's `/fee_stats`, or RPC's `getFeeStats` (its
+/// `inclusionFee`, the fees charged per operation of classic transactions) with the base fee
+/// of the latest ledger's header.
+fn fee_stats(server: Server<'_>, deadline: Instant) -> Result<FeeStats, NetError> {
+    match server {
+        Server::Horizon(o) => Ok(online::retry(deadline, |t| o.horizon.fee_stats(t))?),
+        Server::Rpc(r) => {
+            let stats = online::retry_net(deadline, || Ok(r.fee_stats()?))?;
+            let header = RpcSource::new(r, deadline)
+                .header()
+                .map_err(|e| NetError(e.to_string()))?;
+            let f = stats.inclusion_fee;
+            Ok(FeeStats {
+                last_ledger: stats.latest_ledger.to_string(),
+                last_ledger_base_fee: header.base_fee.to_string(),
+                ledger_capacity_usage: String::new(),
+                fee_charged: airgap::horizon::FeeDistribution {
+                    max: f.max,
+                    min: f.min,
+                    mode: f.mode,
+                    p10: f.p10,
+                    p20: f.p20,
+                    p30: f.p30,
+                    p40: f.p40,
+                    p50: f.p50,
+                    p60: f.p60,
+                    p70: f.p70,
+                    p80: f.p80,
+                    p90: f.p90,
+                    p95: f.p95,
+                    p99: f.p99,
+                },
+                max_fee: Default::default(),
+            })
+        }
     }
 }
 
@@ -368,13 +444,12 @@ fn signature_check(
 
 /// The time bounds in words. Online the prediction gives the verdict; offline an expired blob is
 /// certain to fail (time only moves on), while one not valid yet is pending, not failed.
-fn time_check(env: &TransactionEnvelope, now: u64, horizon_clock: bool) -> Check {
+/// The time bounds against `now`, read from the network's clock (`network_clock` names it) or,
+/// without one, this machine's.
+fn time_check(env: &TransactionEnvelope, now: u64, network_clock: Option<&str>) -> Check {
     let (min, max) = envelope::time_bounds(&envelope::transaction(env));
-    let clock = if horizon_clock {
-        "Horizon's clock"
-    } else {
-        "this machine's clock"
-    };
+    let horizon_clock = network_clock.is_some();
+    let clock = network_clock.unwrap_or("this machine's clock");
     if min > now {
         return Check {
             code: Some("tx_too_early".into()),
@@ -440,7 +515,7 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, sets: &[SignerSet]) -
         let Some(w) = r.weight else {
             out.push(unknown(
                 "signature_weight",
-                format!("{what}: {src} does not exist (yet), or Horizon did not answer for it"),
+                format!("{what}: {src} does not exist (yet), or the server did not answer for it"),
             ));
             continue;
         };
@@ -461,9 +536,9 @@ fn weight_checks(env: &TransactionEnvelope, net: &Network, sets: &[SignerSet]) -
 }
 
 /// Fees charged in recent ledgers, against the blob's (the base fee itself is the prediction's).
-fn fee_check(env: &TransactionEnvelope, stats: Option<&Result<FeeStats, HorizonError>>) -> Check {
+fn fee_check(env: &TransactionEnvelope, stats: Option<&Result<FeeStats, NetError>>) -> Check {
     let Some(Ok(stats)) = stats else {
-        return unknown("fee", "Horizon's /fee_stats did not answer".into());
+        return unknown("fee", "the server's fee statistics did not answer".into());
     };
     let tx = envelope::transaction(env);
     let ops = tx.operations.len().max(1) as i64;

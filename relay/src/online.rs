@@ -1,5 +1,7 @@
-//! Connecting: which Horizon, which network, and patience (deadlines, backoff with jitter).
+//! Connecting: which server (Horizon, or Stellar RPC through the one network-client trait),
+//! which network, and patience (deadlines, backoff with jitter).
 use crate::horizon::{Horizon, HorizonError, PUBNET_URL, TESTNET_URL};
+use crate::net::{HorizonNet, Net, NetError, RpcNet};
 use airgap::network::Network;
 use rand::Rng;
 use std::time::{Duration, Instant, SystemTime};
@@ -9,25 +11,123 @@ use std::time::{Duration, Instant, SystemTime};
 pub enum ConnectError {
     #[error("no Horizon server was given")]
     NoHorizon,
-    #[error("--network says {given}, but Horizon at {url} serves {served}")]
+    #[error("both --horizon and --rpc name a server")]
+    TwoServers,
+    #[error("--network says {given}, but {server} at {url} serves {served}")]
     NetworkMismatch {
         given: String,
         served: String,
+        /// `Horizon` or `Stellar RPC`.
+        server: &'static str,
         url: String,
     },
     #[error(transparent)]
     Horizon(#[from] HorizonError),
+    /// A server reached through [`Net`] (Horizon or Stellar RPC) did not answer, or not as its
+    /// API does.
+    #[error("{0}")]
+    Net(NetError),
 }
 
 impl ConnectError {
     pub fn remedy(&self) -> &'static str {
         match self {
             ConnectError::NoHorizon => "Pass --horizon URL (or set HORIZON_URL), or --network testnet|pubnet for SDF's public Horizon.",
-            ConnectError::NetworkMismatch { .. } => "Point --horizon at a server of the intended network, or correct --network; nothing was sent.",
+            ConnectError::TwoServers => "Give one of them: --horizon URL or --rpc URL (on the command line, or one of HORIZON_URL and STELLAR_RPC_URL in the environment); nothing was sent.",
+            ConnectError::NetworkMismatch { .. } => "Point --horizon or --rpc at a server of the intended network, or correct --network; nothing was sent.",
             ConnectError::Horizon(e) if e.is_transient() => "Check the URL and your connection, then run the same command again; nothing was sent.",
             ConnectError::Horizon(_) => "Check that --horizon points at a Horizon server.",
+            ConnectError::Net(e) if e.is_transient() => "Check the URL and your connection, then run the same command again; nothing was sent.",
+            ConnectError::Net(_) => "Check that --horizon points at a Horizon server, or --rpc at a Stellar RPC server (e.g. http://HOST:8000/rpc).",
         }
     }
+
+    /// Worth running again later: the server did not answer (or was busy).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ConnectError::Horizon(e) => e.is_transient(),
+            ConnectError::Net(e) => e.is_transient(),
+            _ => false,
+        }
+    }
+}
+
+/// Which server a command talks to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Horizon(String),
+    Rpc(String),
+}
+
+impl Backend {
+    /// `--horizon URL`/`HORIZON_URL` (else SDF's Horizon for `--network testnet|pubnet`), or
+    /// `--rpc URL` when given (the CLI makes sure only one of them is).
+    pub fn choose(
+        horizon: Option<&str>,
+        rpc: Option<&str>,
+        network: Option<&Network>,
+    ) -> Result<Backend, ConnectError> {
+        match rpc {
+            Some(r) => Ok(Backend::Rpc(r.to_string())),
+            None => horizon_url(horizon, network).map(Backend::Horizon),
+        }
+    }
+
+    /// `Horizon` or `Stellar RPC`, for messages.
+    pub fn server(&self) -> &'static str {
+        match self {
+            Backend::Horizon(_) => "Horizon",
+            Backend::Rpc(_) => "Stellar RPC",
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Backend::Horizon(u) | Backend::Rpc(u) => u,
+        }
+    }
+
+    /// The client.
+    pub fn net(&self) -> Result<Box<dyn Net>, ConnectError> {
+        Ok(match self {
+            Backend::Horizon(u) => Box::new(HorizonNet::new(u).map_err(ConnectError::Net)?),
+            Backend::Rpc(u) => Box::new(RpcNet::new(u).map_err(ConnectError::Net)?),
+        })
+    }
+}
+
+/// A server we have talked to through the network-client trait, and its network.
+pub struct NetOnline {
+    pub net: Box<dyn Net>,
+    pub backend: Backend,
+    pub network: Network,
+}
+
+/// Ask the server which network it serves (Horizon's `GET /`, RPC's `getNetwork`); refuse when
+/// `--network` disagrees, exactly as [`connect`] does.
+pub fn connect_net(
+    backend: &Backend,
+    expected: Option<&Network>,
+    deadline: Instant,
+) -> Result<NetOnline, ConnectError> {
+    let net = backend.net()?;
+    let served = retry_net(deadline, || net.passphrase()).map_err(ConnectError::Net)?;
+    let network = Network::from_passphrase(&served);
+    if let Some(exp) = expected {
+        if exp.passphrase() != network.passphrase() {
+            return Err(ConnectError::NetworkMismatch {
+                given: exp.to_string(),
+                served: network.to_string(),
+                server: backend.server(),
+                url: net.url().to_string(),
+            });
+        }
+    }
+    Ok(NetOnline {
+        net,
+        backend: backend.clone(),
+        network,
+    })
 }
 
 /// The Horizon URL: `--horizon`/`HORIZON_URL`, else SDF's server for `--network testnet|pubnet`.
@@ -64,6 +164,7 @@ pub fn connect(
             return Err(ConnectError::NetworkMismatch {
                 given: exp.to_string(),
                 served: network.to_string(),
+                server: "Horizon",
                 url: horizon.url().to_string(),
             });
         }
@@ -151,6 +252,33 @@ pub fn retry<T>(
             Err(e) if e.is_transient() => {
                 let wait = e.retry_after().unwrap_or_else(|| backoff(attempt));
                 // The first failure, then whenever a few seconds have passed or are about to.
+                if said.is_none_or(|t| t.elapsed() >= SAY_EVERY) || wait >= SAY_EVERY {
+                    crate::progress::say(format!("{e}; {}", next_try(attempt, wait, deadline)));
+                    said = Some(Instant::now());
+                }
+                if !sleep_until_deadline(wait, deadline) {
+                    return Err(e);
+                }
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// [`retry`] for a call through the network-client trait: a transient failure (the server did
+/// not answer, or was busy) is retried with backoff until `deadline`, saying so on stderr.
+pub fn retry_net<T>(
+    deadline: Instant,
+    mut f: impl FnMut() -> Result<T, NetError>,
+) -> Result<T, NetError> {
+    let mut attempt = 0;
+    let mut said: Option<Instant> = None;
+    loop {
+        match f() {
+            Ok(v) => return Ok(v),
+            Err(e) if e.is_transient() => {
+                let wait = backoff(attempt);
                 if said.is_none_or(|t| t.elapsed() >= SAY_EVERY) || wait >= SAY_EVERY {
                     crate::progress::say(format!("{e}; {}", next_try(attempt, wait, deadline)));
                     said = Some(Instant::now());

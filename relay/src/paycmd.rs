@@ -6,7 +6,8 @@ use airgap::account::AccountId;
 use airgap::amount::Amount;
 use airgap::network::Network;
 use airgap_relay::db::{self, Db, DbError, Marked, NewPayment, Target};
-use airgap_relay::pay::{self, float, net::HorizonNet, net::Net, PayError};
+use airgap_relay::net::{HorizonNet, Net, RpcNet};
+use airgap_relay::pay::{self, float, PayError};
 use std::io::Write as _;
 use std::time::Duration;
 
@@ -24,8 +25,6 @@ pub enum PayCmdError {
         given: String,
         why: String,
     },
-    #[error("pay over Stellar RPC is not built yet")]
-    RpcNotYet,
     #[error(transparent)]
     Pay(#[from] PayError),
     #[error(transparent)]
@@ -49,12 +48,11 @@ impl PayCmdError {
                 "Give the key as env:VARIABLE or file:PATH (a file only you can read); nothing was paid.".into()
             }
             PayCmdError::Option { .. } => "Correct the option; nothing was paid.".into(),
-            PayCmdError::RpcNotYet => "Use --horizon URL for now; nothing was paid.".into(),
             PayCmdError::Pay(PayError::Db(DbError::PayRunning { .. })) => {
                 "Let the running one drain the queue (or stop it first); use PostgreSQL for several workers.".into()
             }
             PayCmdError::Pay(PayError::NetworkMismatch { .. }) => {
-                "Point --horizon at a server of the intended network, or correct --network; nothing was paid.".into()
+                "Point --horizon or --rpc at a server of the intended network, or correct --network; nothing was paid.".into()
             }
             PayCmdError::Pay(_) => {
                 "Run the same command again: every sending row is resolved by its hash first, so nothing is paid twice.".into()
@@ -67,7 +65,7 @@ impl PayCmdError {
             }
             PayCmdError::Csv(_) => "Fix the CSV; nothing was queued.".into(),
             PayCmdError::Float(_) | PayCmdError::Server(_) => {
-                "Check --account, --asset and --horizon; nothing was written.".into()
+                "Check --account, --asset and --horizon (or --rpc); nothing was written.".into()
             }
             PayCmdError::Write(_) => "Pass --force to replace the plan file, or another --out.".into(),
             PayCmdError::Signals(_) => "This is a bug or a broken install: please report it.".into(),
@@ -154,7 +152,8 @@ pub fn run_pay(a: PayArgs) -> Result<u8, PayCmdError> {
     }
     let net: Box<dyn Net> = match (&a.horizon, &a.rpc) {
         (Some(h), _) => Box::new(HorizonNet::new(h).map_err(|e| option("--horizon", h, e))?),
-        _ => return Err(PayCmdError::RpcNotYet),
+        (None, Some(r)) => Box::new(RpcNet::new(r).map_err(|e| option("--rpc", r, e))?),
+        (None, None) => return Err(option("--horizon", "", "give --horizon URL or --rpc URL")),
     };
     let opts = pay::Options {
         network,
@@ -239,8 +238,12 @@ pub fn run_float(a: FloatArgs) -> Result<u8, PayCmdError> {
         .target
         .parse()
         .map_err(|e| option("--target", &a.target, e))?;
-    let url = a.horizon.as_deref().unwrap_or_default();
-    let net = HorizonNet::new(url).map_err(|e| option("--horizon", url, e))?;
+    let net: Box<dyn Net> = match (&a.horizon, &a.rpc) {
+        (Some(h), _) => Box::new(HorizonNet::new(h).map_err(|e| option("--horizon", h, e))?),
+        (None, Some(r)) => Box::new(RpcNet::new(r).map_err(|e| option("--rpc", r, e))?),
+        (None, None) => return Err(option("--horizon", "", "give --horizon URL or --rpc URL")),
+    };
+    let url = net.url().to_string();
     let served = net
         .passphrase()
         .map_err(|e| PayCmdError::Server(e.to_string()))?;
@@ -249,7 +252,7 @@ pub fn run_float(a: FloatArgs) -> Result<u8, PayCmdError> {
             return Err(PayCmdError::Pay(PayError::NetworkMismatch {
                 given: n.to_string(),
                 served: Network::from_passphrase(&served).to_string(),
-                url: url.to_string(),
+                url,
             }))
         }
         Some(n) => n,
@@ -263,7 +266,7 @@ pub fn run_float(a: FloatArgs) -> Result<u8, PayCmdError> {
                 .unwrap_or(airgap::amount::MAX)
         }
     };
-    let need = float::need(&net, &base, &asset, target, queued)?;
+    let need = float::need(net.as_ref(), &base, &asset, target, queued)?;
     airgap_relay::progress::say(format!(
         "{base} holds {}; the queue has {} to pay; target {}",
         need.balance.to_horizon_string(),
@@ -274,7 +277,7 @@ pub fn run_float(a: FloatArgs) -> Result<u8, PayCmdError> {
         airgap_relay::progress::say("nothing to send: no plan written");
         return Ok(0);
     }
-    let plan = float::plan(&net, &network, &base, &asset, need.send)?;
+    let plan = float::plan(net.as_ref(), &network, &base, &asset, need.send)?;
     let text = serde_json::to_string_pretty(&plan).unwrap_or_default();
     airgap::files::write_atomic(&a.out, format!("{text}\n").as_bytes(), a.force)?;
     airgap_relay::progress::say(format!(

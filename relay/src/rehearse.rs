@@ -139,11 +139,10 @@ pub fn run(dir: &Path) -> Result<u8, RehearseError> {
         }],
     )?;
 
-    let online = c.connect()?;
     println!("\nFinal state of the issuing account:");
-    print!("{}", account::report(&online, &i, c.deadline)?.to_text());
+    print!("{}", c.account(&i)?.to_text());
     println!("\nFinal state of the base account:");
-    print!("{}", account::report(&online, &b, c.deadline)?.to_text());
+    print!("{}", c.account(&b)?.to_text());
     println!(
         "\nThe ceremony's blobs and QR codes are in {}.",
         dir.display()
@@ -183,6 +182,20 @@ impl Ceremony {
         )?)
     }
 
+    /// The account report (over Horizon: every balance).
+    fn account(&self, id: &AccountId) -> Result<account::AccountReport, RehearseError> {
+        let backend = online::Backend::Horizon(self.url.clone());
+        let online = online::connect_net(&backend, Some(&Network::Standalone), self.deadline)?;
+        Ok(account::report(
+            online.net.as_ref(),
+            &online.network,
+            account::Lines::All,
+            id,
+            &[],
+            self.deadline,
+        )?)
+    }
+
     fn friendbot(&self, id: &AccountId) -> Result<(), RehearseError> {
         let online = self.connect()?;
         let reply = online
@@ -210,8 +223,7 @@ impl Ceremony {
     ) -> Result<(), RehearseError> {
         self.step += 1;
         let label = format!("{:02}-{name}", self.step);
-        let online = self.connect()?;
-        let state = account::report(&online, source, self.deadline)?;
+        let state = self.account(source)?;
         let network = Network::Standalone;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -272,8 +284,9 @@ impl Ceremony {
             .map_err(|e| carry(e.to_string()))?;
         let code = submit::run(
             submit::Options {
-                network: online.network.clone(),
-                server: submit::Server::Horizon(online),
+                net: online::Backend::Horizon(self.url.clone()).net()?,
+                server: submit::Server::Horizon(self.connect()?.horizon),
+                network: Network::Standalone,
                 timeout: Duration::from_secs(60),
                 json: false,
                 fee_bump: None,

@@ -42,6 +42,7 @@ mod hostile;
 mod hostile_images;
 mod keys_sdk;
 mod multisig;
+mod net_rpc;
 mod operator;
 mod operator_exits;
 mod operator_signer;

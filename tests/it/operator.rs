@@ -289,7 +289,7 @@ fn a_sandwich_that_leaves_an_authorized_holder_maintaining_liabilities_is_warned
 /// Issue 12: "`merge` of co-signers' copies without `--signers` … keeps 0 signatures, writes an
 /// envelope with none, and exits 0. `airgap-relay merge` cannot fetch the signer set itself."
 #[test]
-fn merge_refuses_to_drop_cosigners_and_reads_the_signer_sets_from_horizon() {
+fn merge_refuses_to_drop_cosigners_and_reads_the_signer_sets_from_horizon_or_rpc() {
     let sb = Sandbox::start(&[]);
     let (issuer, cosigner, holder) = (seed(), seed(), seed());
     sb.fund(&issuer.public_key());
@@ -355,25 +355,38 @@ fn merge_refuses_to_drop_cosigners_and_reads_the_signer_sets_from_horizon() {
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     assert!(!out.exists());
     assert!(stderr(&o).contains("--signers"), "{}", show(&o));
-    // With --horizon the relay reads the issuer's signer set itself: both kept, weight complete.
-    let o = run(&[
-        "merge",
-        a,
-        b,
-        "--network",
-        "standalone",
-        "--horizon",
-        &sb.url,
-        "--out",
-        out_s,
-    ]);
-    assert_eq!(code(&o), 0, "{}", show(&o));
-    let err = stderr(&o);
-    assert!(err.contains("2 signatures kept"), "{err}");
-    assert!(!err.contains("MISSING"), "{err}");
-    // --horizon of another network is refused before anything is merged.
-    let o = run(&["merge", a, b, "--network", "testnet", "--horizon", &sb.url]);
-    assert_eq!(code(&o), 1, "{}", show(&o));
+    // With --horizon (or --rpc: the same through the network-client trait) the relay reads the
+    // issuer's signer set itself: both kept, weight complete, the same merged envelope.
+    let rpc = format!("{}/rpc", sb.url);
+    let over_rpc = dir.path().join("merged-rpc.xdr");
+    for (backend, url, out) in [
+        ("--horizon", sb.url.as_str(), out_s),
+        ("--rpc", rpc.as_str(), over_rpc.to_str().unwrap()),
+    ] {
+        let o = run(&[
+            "merge",
+            a,
+            b,
+            "--network",
+            "standalone",
+            backend,
+            url,
+            "--out",
+            out,
+        ]);
+        assert_eq!(code(&o), 0, "{backend}: {}", show(&o));
+        let err = stderr(&o);
+        assert!(err.contains("2 signatures kept"), "{backend}: {err}");
+        assert!(!err.contains("MISSING"), "{backend}: {err}");
+        // a server of another network is refused before anything is merged
+        let o = run(&["merge", a, b, "--network", "testnet", backend, url]);
+        assert_eq!(code(&o), 1, "{backend}: {}", show(&o));
+        assert!(stderr(&o).contains("serves standalone"), "{}", show(&o));
+    }
+    assert_eq!(
+        std::fs::read(&over_rpc).unwrap(),
+        std::fs::read(&out).unwrap()
+    );
     let (pairs, exit) = assert_inspect_predicts_submit(&sb, &[out_s]);
     assert_eq!((exit, pairs[0].1["status"].as_str()), (0, Some("success")));
 }

@@ -105,8 +105,21 @@ impl World {
         }
     }
 
-    /// `pay` with channels `chans` (indexes), as a child writing to `name`.{out,err}.
+    /// `pay` over Horizon with channels `chans` (indexes), as a child writing to
+    /// `name`.{out,err}.
     fn pay(&self, horizon: &str, chans: &[usize], name: &str, extra: &[&str]) -> Child {
+        self.pay_over("--horizon", horizon, chans, name, extra)
+    }
+
+    /// `pay` over `backend` (`--horizon` or `--rpc`) at `url`.
+    fn pay_over(
+        &self,
+        backend: &str,
+        url: &str,
+        chans: &[usize],
+        name: &str,
+        extra: &[&str],
+    ) -> Child {
         let append = |p: &Path| {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -116,14 +129,7 @@ impl World {
         };
         let mut cmd = relay();
         self.with_db(&mut cmd)
-            .args([
-                "pay",
-                "--horizon",
-                horizon,
-                "--network",
-                "standalone",
-                "--json",
-            ])
+            .args(["pay", backend, url, "--network", "standalone", "--json"])
             .args(["--tx-timeout", "8s", "--poll", "1s"])
             .arg("--source")
             .arg(format!("file:{}", self.dir.join("base.key").display()));
@@ -147,9 +153,24 @@ impl World {
 
     /// Run `pay --once` to the end; its exit code.
     fn pay_once(&self, horizon: &str, chans: &[usize], name: &str, extra: &[&str]) -> i32 {
+        self.pay_once_over("--horizon", horizon, chans, name, extra)
+    }
+
+    /// Run `pay --once` over `backend` (`--horizon` or `--rpc`) at `url` to the end.
+    fn pay_once_over(
+        &self,
+        backend: &str,
+        url: &str,
+        chans: &[usize],
+        name: &str,
+        extra: &[&str],
+    ) -> i32 {
         let mut args = vec!["--once"];
         args.extend_from_slice(extra);
-        let status = self.pay(horizon, chans, name, &args).wait().unwrap();
+        let status = self
+            .pay_over(backend, url, chans, name, &args)
+            .wait()
+            .unwrap();
         status
             .code()
             .unwrap_or_else(|| panic!("{name} killed: {}", self.stderr(name)))
@@ -393,6 +414,32 @@ fn killed_at_random_moments_with_faults_every_row_paid_once_postgres() {
     killed_and_faulted(true);
 }
 
+/// `pay --once --rpc` against the sandbox's Stellar RPC with 200 ms ledgers (so
+/// `TRY_AGAIN_LATER` and `DUPLICATE` come up): every valid row paid exactly once, the invalid
+/// ones failed without a fee, balances as the rows paid (read with the Python SDK).
+#[test]
+fn pay_once_over_rpc_every_row_paid_once() {
+    let sandbox = Sandbox::start(&["--close-every", "200ms"]);
+    let w = World::new(&sandbox, 2, 40, "1000000", false);
+    let chans: Vec<String> = w.state["channel_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let rpc = format!("{}/rpc", sandbox.url);
+    let status = w
+        .pay_over("--rpc", &rpc, &[0, 1], "rpc", &["--once"])
+        .wait()
+        .unwrap();
+    let invalid = w.rows.iter().any(|r| r["valid"].is_string());
+    let want = if invalid { 2 } else { 0 };
+    assert_eq!(status.code(), Some(want), "{}", w.stderr("rpc"));
+    w.verify(&sandbox.url, &chans);
+    let out = std::fs::read_to_string(w.dir.join("rpc.out")).unwrap();
+    assert_eq!(out.lines().count(), w.rows.len(), "each row reported once");
+}
+
 /// On SQLite one `pay` at a time: a second says who holds the queue and exits 1.
 #[test]
 fn a_second_pay_on_sqlite_is_refused() {
@@ -466,10 +513,25 @@ fn two_workers_on_one_postgres_database() {
 /// sequence; airgap-signer signs it; `submit` lands it; the held rows then go.
 #[test]
 fn the_float_round_trip() {
+    float_round_trip("--horizon");
+}
+
+/// The same over Stellar RPC (`pay --rpc`, `float --rpc`; the top-up is submitted over Horizon):
+/// the float's room is read trustline by trustline, as RPC cannot list them.
+#[test]
+fn the_float_round_trip_over_rpc() {
+    float_round_trip("--rpc");
+}
+
+fn float_round_trip(backend: &str) {
     let sandbox = Sandbox::start(&["--close-every", "200ms"]);
+    let url = match backend {
+        "--rpc" => format!("{}/rpc", sandbox.url),
+        _ => sandbox.url.clone(),
+    };
     // 12 rows of USD, EUR and native (about 1.0x each); the base account holds only 5 USD.
     let w = World::new(&sandbox, 2, 12, "5", false);
-    let code = w.pay_once(&sandbox.url, &[0, 1], "p1", &["--float-min", "2"]);
+    let code = w.pay_once_over(backend, &url, &[0, 1], "p1", &["--float-min", "2"]);
     assert_eq!(code, 2, "invalid rows failed: {}", w.stderr("p1"));
     let issuer = w.state["issuer"].as_str().unwrap();
     let usd = format!("USD:{issuer}");
@@ -495,8 +557,8 @@ fn the_float_round_trip() {
             &usd,
             "--target",
             "3",
-            "--horizon",
-            &sandbox.url,
+            backend,
+            &url,
             "--network",
             "standalone",
             "--out",
@@ -539,7 +601,7 @@ fn the_float_round_trip() {
         None,
     );
     assert!(o.status.success(), "submit: {}", show(&o));
-    let code = w.pay_once(&sandbox.url, &[0, 1], "p2", &["--float-min", "2"]);
+    let code = w.pay_once_over(backend, &url, &[0, 1], "p2", &["--float-min", "2"]);
     assert_eq!(
         code,
         0,

@@ -1,6 +1,7 @@
 //! The property behind `inspect`'s prediction: for random multi-operation transactions over
 //! random ledger states, the result codes `inspect` predicts (the sandbox's engine applied to the
-//! entries read back from Horizon) are the codes `submit` then gets from the sandbox.
+//! entries read back from Horizon) are the codes `submit` then gets from the sandbox, and the
+//! same prediction is made from the entries Stellar RPC gives (`inspect --rpc`).
 //!
 //! Each case makes five accounts (four funded, one left for `create_account`), then walks
 //! through a few random transactions: trustlines made, authorized, deauthorized and removed,
@@ -311,6 +312,30 @@ fn next_sequence(sb: &Sandbox, id: &AccountId) -> i64 {
         .unwrap_or(1)
 }
 
+/// `inspect --json` of one blob over `backend` (`--horizon` or `--rpc`) at `url`.
+fn inspect_one(backend: &str, url: &str, blob: &str) -> Value {
+    let o = inspect_over(backend, url, &[blob]);
+    records(&o)
+        .pop()
+        .unwrap_or_else(|| panic!("no inspect record: {}", show(&o)))
+}
+
+/// What must not depend on the backend: the prediction (but the ledger it read, which may have
+/// closed in between), and each check's verdict (but the fee's, from each server's statistics).
+fn comparable(record: &Value) -> Value {
+    let prediction = prediction_of(record);
+    let checks: Vec<Value> = record["checks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|c| c["check"] != "fee")
+                .map(|c| serde_json::json!([c["check"], c["outcome"], c["code"], c["would_fail"]]))
+                .collect()
+        })
+        .unwrap_or_default();
+    serde_json::json!({ "prediction": prediction, "checks": checks })
+}
+
 /// How many transactions ended how (the submit's codes), over the whole run: printed at the end,
 /// so a run that compares little (every transaction refused by the builder, say) shows it.
 type Tally = std::sync::Mutex<std::collections::BTreeMap<String, usize>>;
@@ -414,8 +439,18 @@ fn one_case(sb: &Sandbox, c: &Case, tally: &Tally) -> Result<(), TestCaseError> 
         }
         let path = write(dir.path(), &format!("{step}.xdr"), &envelope::encode(&env));
         let p = path.to_str().expect("path");
-        let inspected = run(&["inspect", "--horizon", &sb.url, "--json", p]);
-        let i = records(&inspected).pop().expect("an inspect record");
+        let i = inspect_one("--horizon", &sb.url, p);
+        // The same prediction from the entries Stellar RPC gives (getLedgerEntries by key).
+        let r = inspect_one("--rpc", &format!("{}/rpc", sb.url), p);
+        prop_assert_eq!(
+            comparable(&r),
+            comparable(&i),
+            "step {} of {:#?}: over RPC\n{}\nover Horizon\n{}",
+            step,
+            c,
+            r,
+            i
+        );
         let submitted = run(&[
             "submit",
             "--horizon",

@@ -1,7 +1,8 @@
 //! Helpers for the tests against the sandbox: start `airgap-relay sandbox` on loopback (the one
 //! way the tests start a sandbox: `Sandbox::start`), fund accounts with friendbot, run the relay
 //! against it, build and sign blobs with the library, set a ledger state up (`submit_all`), and
-//! hold `inspect`'s prediction to what `submit` then gets (`assert_inspect_predicts_submit`).
+//! hold `inspect`'s prediction to what `submit` then gets (`assert_inspect_predicts_submit`),
+//! the same over Horizon and over Stellar RPC (`inspect_records`).
 
 use crate::util::{python, run_python, scrubbed, show};
 use airgap::account::AccountId;
@@ -288,14 +289,49 @@ pub fn inspect_records(
     sb: &Sandbox,
     inputs: &[&str],
 ) -> (Output, std::collections::HashMap<String, Value>) {
-    let mut args = vec!["inspect", "--horizon", &sb.url, "--json"];
-    args.extend(inputs);
-    let inspected = run(&args);
-    let predictions = records(&inspected)
-        .into_iter()
-        .filter_map(|r| Some((r["hash"].as_str()?.to_string(), r)))
-        .collect();
+    let by_hash = |o: &Output| -> std::collections::HashMap<String, Value> {
+        records(o)
+            .into_iter()
+            .filter_map(|r| Some((r["hash"].as_str()?.to_string(), r)))
+            .collect()
+    };
+    let inspected = inspect_over("--horizon", &sb.url, inputs);
+    let predictions = by_hash(&inspected);
+    // The same inputs over Stellar RPC (the sandbox's POST /rpc): the same predictions.
+    let over_rpc = inspect_over("--rpc", &format!("{}/rpc", sb.url), inputs);
+    assert_eq!(code(&over_rpc), code(&inspected), "{}", show(&over_rpc));
+    let rpc_predictions = by_hash(&over_rpc);
+    assert_eq!(
+        rpc_predictions.len(),
+        predictions.len(),
+        "{}",
+        show(&over_rpc)
+    );
+    for (hash, h) in &predictions {
+        let r = &rpc_predictions[hash];
+        assert_eq!(
+            prediction_of(r),
+            prediction_of(h),
+            "over RPC and over Horizon:\n{r}\n{h}"
+        );
+    }
     (inspected, predictions)
+}
+
+/// `inspect --json INPUTS` over `backend` (`--horizon` or `--rpc`) at `url`.
+pub fn inspect_over(backend: &str, url: &str, inputs: &[&str]) -> Output {
+    let mut args = vec!["inspect", backend, url, "--json"];
+    args.extend(inputs);
+    run(&args)
+}
+
+/// A record's prediction without the ledger it read (one may close between two runs).
+pub fn prediction_of(record: &Value) -> Value {
+    let mut p = record["prediction"].clone();
+    if let Some(o) = p.as_object_mut() {
+        o.remove("ledger");
+    }
+    p
 }
 
 /// Assert, for every record `submitted` (a `submit --json` run) printed, that inspect predicted

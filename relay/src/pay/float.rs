@@ -2,12 +2,15 @@
 //! payment from the issuing account that brings the base account to its target plus what the
 //! queue still has to pay, with the issuer's next sequence number filled in. Signed offline,
 //! carried back and submitted, it lets the rows the float held back go.
-use super::net::Net;
+use super::net::{Net, NetError};
+use super::row;
 use airgap::account::AccountId;
 use airgap::amount::Amount;
 use airgap::asset::Asset;
 use airgap::network::Network;
 use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -47,7 +50,7 @@ pub fn need(
         return Err(FloatError::Native);
     };
     let acct = net
-        .account(base)
+        .account(base, std::slice::from_ref(asset))
         .map_err(|e| FloatError::Server(e.to_string()))?
         .ok_or(FloatError::NoAccount(*base))?;
     let line = acct
@@ -86,7 +89,7 @@ pub fn plan(
         return Err(FloatError::Native);
     };
     let acct = net
-        .account(issuer)
+        .account(issuer, &[])
         .map_err(|e| FloatError::Server(e.to_string()))?
         .ok_or(FloatError::NoAccount(*issuer))?;
     let seq = acct
@@ -107,4 +110,66 @@ pub fn plan(
             "amount": amount.to_horizon_string(),
         }],
     }))
+}
+
+/// What the base account may still pay per asset: its balance, less what is `sending`, less the
+/// float's minimum. `sending` is read first: a row that lands in between is then counted twice
+/// (too careful), never not at all. Balances are read once per claim, each asset's trustline when
+/// first needed (Stellar RPC cannot list them).
+pub struct Room {
+    base: AccountId,
+    sending: BTreeMap<String, i128>,
+    min: i128,
+    /// Balance per asset text (`None`: no trustline), as read in this claim.
+    balances: Mutex<BTreeMap<String, Option<i128>>>,
+}
+
+impl Room {
+    pub fn new(
+        base: AccountId,
+        sending: BTreeMap<String, i128>,
+        min: Amount,
+        acct: &airgap::horizon::Account,
+    ) -> Room {
+        let mut balances = BTreeMap::new();
+        read_balances(acct, &mut balances);
+        Room {
+            base,
+            sending,
+            min: i128::from(min.stroops()),
+            balances: Mutex::new(balances),
+        }
+    }
+
+    pub fn left(&self, net: &dyn Net, asset: &airgap::asset::Asset) -> Result<i128, NetError> {
+        let text = row::asset_text(asset);
+        let mut balances = self.balances.lock().unwrap_or_else(|e| e.into_inner());
+        if !balances.contains_key(&text) {
+            let acct = net
+                .account(&self.base, std::slice::from_ref(asset))?
+                .ok_or_else(|| {
+                    NetError(format!("the base account {} does not exist", self.base))
+                })?;
+            read_balances(&acct, &mut balances);
+            balances.entry(text.clone()).or_insert(None);
+        }
+        Ok(match balances.get(&text).copied().flatten() {
+            None => 0,
+            Some(b) => b - self.sending.get(&text).copied().unwrap_or(0) - self.min,
+        })
+    }
+}
+
+fn read_balances(acct: &airgap::horizon::Account, into: &mut BTreeMap<String, Option<i128>>) {
+    for b in &acct.balances {
+        let asset = match (&b.asset_code, &b.asset_issuer) {
+            (Some(c), Some(i)) => format!("{c}:{i}"),
+            _ if b.asset_type == "native" => "native".to_string(),
+            _ => continue,
+        };
+        let Ok(balance) = b.balance.parse::<Amount>() else {
+            continue;
+        };
+        into.insert(asset, Some(i128::from(balance.stroops())));
+    }
 }

@@ -12,9 +12,9 @@
 //! no longer stands on the old one); otherwise the same bytes are sent again. At start, every
 //! `sending` row is resolved this way before its lane builds anything new.
 //!
-//! The network is behind [`net::Net`] (Horizon today; RPC to come as a second implementation).
+//! The network is behind [`net::Net`] (Horizon or Stellar RPC).
 pub mod float;
-pub mod net;
+pub use crate::net;
 pub mod row;
 
 use crate::db::{Claim, ClaimError, Db, DbError, Marked, Payment, PaymentState, Signed, Target};
@@ -247,7 +247,7 @@ fn lane_loop(ctx: &Ctx<'_>, lane: &Channel, inherited: Vec<Payment>) -> Result<(
 struct Before {
     next_seq: i64,
     /// Per asset: what the base account may still pay before the float's minimum.
-    room: Option<BTreeMap<String, i128>>,
+    room: Option<float::Room>,
 }
 
 /// Claim pending rows: the first that passes every check is signed and moved to `sending`
@@ -265,7 +265,7 @@ fn claim(
         None => {
             let acct = ctx
                 .net
-                .account(&lane.id)
+                .account(&lane.id, &[])
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("the channel account {} does not exist", lane.id))?;
             let s = acct
@@ -299,15 +299,15 @@ fn claim(
                 Ok(x) => x,
                 Err(why) => return Ok(Claim::Fail(why)),
             };
-            let dest = ctx.net.account(&payout.destination.account)?;
+            let dest = ctx.net.account(
+                &payout.destination.account,
+                std::slice::from_ref(&payout.asset),
+            )?;
             if let Err(why) = row::precheck(&payout, dest.as_ref()) {
                 return Ok(Claim::Fail(why));
             }
             if let Some(room) = &before.room {
-                let left = room
-                    .get(&row::asset_text(&payout.asset))
-                    .copied()
-                    .unwrap_or(0);
+                let left = room.left(ctx.net, &payout.asset)?;
                 if i128::from(payout.amount.stroops()) > left {
                     let mut said = ctx.said_float.lock().unwrap_or_else(|e| e.into_inner());
                     if said.insert(p.request.id.clone()) {
@@ -364,10 +364,8 @@ enum Took {
     Nothing,
 }
 
-/// What the base account may still pay per asset: its balance, less what is `sending`, less the
-/// float's minimum. `sending` is read first: a row that lands in between is then counted twice
-/// (too careful), never not at all.
-fn float_room(ctx: &Ctx<'_>, db: &mut Db, min: Amount) -> Result<BTreeMap<String, i128>, String> {
+/// What the base account may still pay per asset ([`float::Room`]), read for one claim.
+fn float_room(ctx: &Ctx<'_>, db: &mut Db, min: Amount) -> Result<float::Room, String> {
     let base = ctx.opts.base.public_key();
     let mut sending: BTreeMap<String, i128> = BTreeMap::new();
     for p in db
@@ -382,26 +380,10 @@ fn float_room(ctx: &Ctx<'_>, db: &mut Db, min: Amount) -> Result<BTreeMap<String
     }
     let acct = ctx
         .net
-        .account(&base)
+        .account(&base, &[])
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("the base account {base} does not exist"))?;
-    let mut room = BTreeMap::new();
-    for b in &acct.balances {
-        let asset = match (&b.asset_code, &b.asset_issuer) {
-            (Some(c), Some(i)) => format!("{c}:{i}"),
-            _ if b.asset_type == "native" => "native".to_string(),
-            _ => continue,
-        };
-        let Ok(balance) = b.balance.parse::<Amount>() else {
-            continue;
-        };
-        let out = sending.get(&asset).copied().unwrap_or(0);
-        room.insert(
-            asset,
-            i128::from(balance.stroops()) - out - i128::from(min.stroops()),
-        );
-    }
-    Ok(room)
+    Ok(float::Room::new(base, sending, min, &acct))
 }
 
 fn canonical_asset(text: &str) -> String {
@@ -567,7 +549,7 @@ fn rebuilt(
         Err(why) => return Err(PayError::Lane(format!("{}: {why}", p.request.id))),
     };
     let current = patiently(ctx.net.url(), ctx.stop, || {
-        ctx.net.account(&lane.id).and_then(|a| {
+        ctx.net.account(&lane.id, &[]).and_then(|a| {
             a.and_then(|a| a.sequence())
                 .ok_or_else(|| NetError(format!("no sequence for {}", lane.id)))
         })

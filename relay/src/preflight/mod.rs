@@ -19,10 +19,13 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use stellar_xdr::{ChangeTrustAsset, OperationBody, TransactionEnvelope};
 
+pub mod rpc_source;
 pub mod source;
 mod words;
+pub mod xdr_entries;
 
-pub use source::{HorizonSource, LedgerSource, SourceError};
+pub use rpc_source::RpcSource;
+pub use source::{EntryKey, HorizonSource, LedgerSource, SourceError};
 pub use words::authorization;
 
 /// What the engine predicts for one blob.
@@ -118,6 +121,9 @@ pub struct Preflight<S: LedgerSource> {
     applied: usize,
     /// Accounts read so far (present or not).
     loaded: BTreeSet<[u8; 32]>,
+    /// Trustlines and data entries read so far by key (present or not), for a source that
+    /// reads them by key.
+    fetched: BTreeSet<([u8; 32], EntryKey)>,
     /// Accounts whose entries the engine cannot hold faithfully, and why.
     unmodeled: BTreeMap<[u8; 32], String>,
     /// Accounts an earlier blob of this run may have changed in ways not simulated: a source
@@ -167,6 +173,87 @@ fn touched(env: &TransactionEnvelope) -> Vec<[u8; 32]> {
     out
 }
 
+/// The engine's key of an issued asset; `None` for the native asset or a code that is not one.
+fn asset_key(code: &[u8], issuer: &stellar_xdr::AccountId) -> Option<ledger::AssetKey> {
+    let code: Vec<u8> = code.iter().copied().take_while(|b| *b != 0).collect();
+    let code = String::from_utf8(code).ok()?;
+    (!code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| {
+        ledger::AssetKey {
+            code,
+            issuer: AccountId::from_xdr(issuer).0,
+        }
+    })
+}
+
+fn xdr_asset_key(a: &stellar_xdr::Asset) -> Option<ledger::AssetKey> {
+    match a {
+        stellar_xdr::Asset::CreditAlphanum4(c) => asset_key(&c.asset_code.0, &c.issuer),
+        stellar_xdr::Asset::CreditAlphanum12(c) => asset_key(&c.asset_code.0, &c.issuer),
+        stellar_xdr::Asset::Native => None,
+    }
+}
+
+/// The trustlines and data entries `env` reads or writes, with their accounts (an issuer holds
+/// no trustline to its own asset).
+fn touched_entries(env: &TransactionEnvelope) -> Vec<([u8; 32], EntryKey)> {
+    let tx = envelope::transaction(env);
+    let source = envelope::source(env);
+    let mut out = Vec::new();
+    let mut line = |holder: [u8; 32], key: Option<ledger::AssetKey>| {
+        if let Some(k) = key.filter(|k| k.issuer != holder) {
+            out.push((holder, EntryKey::Trustline(k)));
+        }
+    };
+    let mut data = Vec::new();
+    for op in tx.operations.iter() {
+        let s = envelope::op_source(op, source).0;
+        match &op.body {
+            OperationBody::Payment(p) => {
+                line(s, xdr_asset_key(&p.asset));
+                line(
+                    AccountId::from_muxed(&p.destination).0,
+                    xdr_asset_key(&p.asset),
+                );
+            }
+            OperationBody::ChangeTrust(c) => match &c.line {
+                ChangeTrustAsset::CreditAlphanum4(a) => {
+                    line(s, asset_key(&a.asset_code.0, &a.issuer))
+                }
+                ChangeTrustAsset::CreditAlphanum12(a) => {
+                    line(s, asset_key(&a.asset_code.0, &a.issuer))
+                }
+                _ => {}
+            },
+            OperationBody::AllowTrust(a) => {
+                let code: &[u8] = match &a.asset {
+                    stellar_xdr::AssetCode::CreditAlphanum4(c) => &c.0,
+                    stellar_xdr::AssetCode::CreditAlphanum12(c) => &c.0,
+                };
+                let issuer = stellar_xdr::AccountId(stellar_xdr::PublicKey::PublicKeyTypeEd25519(
+                    stellar_xdr::Uint256(s),
+                ));
+                line(AccountId::from_xdr(&a.trustor).0, asset_key(code, &issuer));
+            }
+            OperationBody::SetTrustLineFlags(a) => {
+                line(AccountId::from_xdr(&a.trustor).0, xdr_asset_key(&a.asset))
+            }
+            OperationBody::Clawback(c) => {
+                line(AccountId::from_muxed(&c.from).0, xdr_asset_key(&c.asset))
+            }
+            OperationBody::ManageData(d) => {
+                if let Ok(name) = String::from_utf8(d.data_name.to_vec()) {
+                    data.push((s, EntryKey::Data(name)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.extend(data);
+    let mut seen = BTreeSet::new();
+    out.retain(|k| seen.insert(k.clone()));
+    out
+}
+
 /// The first operation the engine does not model, in words.
 fn unmodeled_operation(env: &TransactionEnvelope) -> Option<String> {
     if matches!(env, TransactionEnvelope::TxV0(_)) {
@@ -207,6 +294,7 @@ impl<S: LedgerSource> Preflight<S> {
             read_at: 0,
             applied: 0,
             loaded: BTreeSet::new(),
+            fetched: BTreeSet::new(),
             unmodeled: BTreeMap::new(),
             tainted: BTreeMap::new(),
         }
@@ -263,32 +351,68 @@ impl<S: LedgerSource> Preflight<S> {
         }
     }
 
-    /// Read the entries of `accounts` not read yet. `Err((why, transient))` when one could not
-    /// be read.
-    fn load(&mut self, accounts: &[[u8; 32]]) -> Result<(), (String, bool)> {
+    /// Read the entries of `accounts` not read yet, and (from a source that reads by key) the
+    /// trustlines and data entries of `keys` not read or simulated yet. `Err((why, transient))`
+    /// when one could not be read.
+    fn load(
+        &mut self,
+        accounts: &[[u8; 32]],
+        keys: &[([u8; 32], EntryKey)],
+    ) -> Result<(), (String, bool)> {
+        let by_key = !self.source.lists_entries();
         for a in accounts {
-            if self.loaded.contains(a) {
+            let mut wanted: Vec<EntryKey> = Vec::new();
+            if by_key {
+                self.ledger()?;
+                let (Some(l), fetched) = (&self.ledger, &self.fetched) else {
+                    continue;
+                };
+                let state = &l.state;
+                for (owner, k) in keys.iter().filter(|(owner, _)| owner == a) {
+                    let simulated = match k {
+                        EntryKey::Trustline(t) => {
+                            state.trustlines.contains_key(&(*owner, t.clone()))
+                        }
+                        EntryKey::Data(n) => state.data.contains_key(&(*owner, n.clone())),
+                    };
+                    if !simulated && !fetched.contains(&(*owner, k.clone())) {
+                        wanted.push(k.clone());
+                    }
+                }
+            }
+            let again = self.loaded.contains(a);
+            if again && wanted.is_empty() {
                 continue;
             }
-            let entries = self.source.account(&AccountId(*a)).map_err(|e| {
+            let entries = self.source.account(&AccountId(*a), &wanted).map_err(|e| {
                 (
                     format!("the entries of {} could not be read ({e})", AccountId(*a)),
                     e.is_transient(),
                 )
             })?;
             self.loaded.insert(*a);
+            self.fetched.extend(wanted.iter().map(|k| (*a, k.clone())));
             let Some(entries) = entries else { continue };
             if !entries.unmodeled.is_empty() {
                 self.unmodeled.insert(*a, entries.unmodeled.join(" and "));
             }
             let state = &mut self.ledger()?.state;
+            // An account read before: only the entries asked for now (the simulation holds the
+            // account and what earlier blobs did to it).
+            let fresh = |k: &EntryKey| !again || wanted.contains(k);
             for (key, line) in entries.trustlines {
-                state.trustlines.insert((*a, key), line);
+                if fresh(&EntryKey::Trustline(key.clone())) {
+                    state.trustlines.insert((*a, key), line);
+                }
             }
             for (name, entry) in entries.data {
-                state.data.insert((*a, name), entry);
+                if fresh(&EntryKey::Data(name.clone())) {
+                    state.data.insert((*a, name), entry);
+                }
             }
-            state.accounts.insert(*a, entries.account);
+            if !again {
+                state.accounts.insert(*a, entries.account);
+            }
         }
         Ok(())
     }
@@ -324,7 +448,7 @@ impl<S: LedgerSource> Preflight<S> {
         let loaded = self
             .ledger()
             .map(|_| ())
-            .and_then(|()| self.load(&accounts));
+            .and_then(|()| self.load(&accounts, &touched_entries(env)));
         if let Err((why, transient)) = loaded {
             taint(
                 self,

@@ -1,12 +1,14 @@
 //! Where the preflight reads ledger entries from: a [`LedgerSource`] gives the last closed
 //! ledger's header and, per account, the account entry with its trustlines and data entries, as
 //! the sandbox's ledger engine holds them (`airgap_sandbox::ledger`). [`HorizonSource`] reads them
-//! from Horizon (`GET /ledgers?order=desc&limit=1`, `GET /accounts/{id}`); an RPC source
-//! (`getLedgerEntries`) can implement the same trait.
+//! from Horizon (`GET /ledgers?order=desc&limit=1`, `GET /accounts/{id}`);
+//! [`super::rpc_source::RpcSource`] from Stellar RPC (`getLatestLedger`, `getLedgerEntries` of
+//! the keys a transaction touches: RPC cannot list an account's entries).
 //!
 //! Horizon's answers are untrusted: anything that does not convert exactly is an error (the
 //! prediction is then "unknown"), never a guess.
 use crate::horizon::HorizonError;
+use crate::net::NetError;
 use crate::online::{self, Online};
 use airgap::account::AccountId;
 use airgap::amount::Amount;
@@ -25,6 +27,9 @@ pub enum SourceError {
     /// The source did not answer (or answered with an error status).
     #[error(transparent)]
     Horizon(#[from] HorizonError),
+    /// A Stellar RPC source did not answer (or answered with an error).
+    #[error(transparent)]
+    Net(#[from] NetError),
     /// It answered with something the engine's entries cannot be made from.
     #[error("{what} is not usable: {why}")]
     Unusable { what: String, why: String },
@@ -33,7 +38,11 @@ pub enum SourceError {
 impl SourceError {
     /// Worth running again later (the source was unreachable or busy).
     pub fn is_transient(&self) -> bool {
-        matches!(self, SourceError::Horizon(e) if e.is_transient())
+        match self {
+            SourceError::Horizon(e) => e.is_transient(),
+            SourceError::Net(e) => e.is_transient(),
+            SourceError::Unusable { .. } => false,
+        }
     }
 }
 
@@ -57,12 +66,56 @@ pub struct AccountEntries {
     pub unmodeled: Vec<String>,
 }
 
+/// A trustline or data entry of an account, as a transaction reads or writes it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntryKey {
+    Trustline(AssetKey),
+    Data(String),
+}
+
 /// A reader of ledger entries for the preflight.
 pub trait LedgerSource {
     /// The last closed ledger.
     fn header(&mut self) -> Result<LedgerHeader, SourceError>;
-    /// An account and its trustlines and data entries; `None` when it does not exist.
-    fn account(&mut self, id: &AccountId) -> Result<Option<AccountEntries>, SourceError>;
+    /// An account with its trustlines and data entries, at least those of `keys` (a source that
+    /// lists an account's entries gives them all); `None` when it does not exist.
+    fn account(
+        &mut self,
+        id: &AccountId,
+        keys: &[EntryKey],
+    ) -> Result<Option<AccountEntries>, SourceError>;
+    /// True when [`LedgerSource::account`] gives every trustline and data entry (Horizon): an
+    /// account is then read once. False (Stellar RPC): entries are read by key, as needed.
+    fn lists_entries(&self) -> bool {
+        true
+    }
+    /// The account as Horizon's resource (its signer set, for the weight checks and names),
+    /// read once per run; `None` when it does not exist or could not be read.
+    fn signer_account(&mut self, id: &AccountId) -> Option<HorizonAccount>;
+    /// Set once a read found the source unreachable.
+    fn unreachable(&self) -> bool;
+}
+
+impl<S: LedgerSource + ?Sized> LedgerSource for Box<S> {
+    fn header(&mut self) -> Result<LedgerHeader, SourceError> {
+        (**self).header()
+    }
+    fn account(
+        &mut self,
+        id: &AccountId,
+        keys: &[EntryKey],
+    ) -> Result<Option<AccountEntries>, SourceError> {
+        (**self).account(id, keys)
+    }
+    fn lists_entries(&self) -> bool {
+        (**self).lists_entries()
+    }
+    fn signer_account(&mut self, id: &AccountId) -> Option<HorizonAccount> {
+        (**self).signer_account(id)
+    }
+    fn unreachable(&self) -> bool {
+        (**self).unreachable()
+    }
 }
 
 /// Ledger entries from Horizon, each account read once (and shared with the checks that need
@@ -114,11 +167,23 @@ impl LedgerSource for HorizonSource<'_> {
         header_from_horizon(&latest)
     }
 
-    fn account(&mut self, id: &AccountId) -> Result<Option<AccountEntries>, SourceError> {
+    fn account(
+        &mut self,
+        id: &AccountId,
+        _keys: &[EntryKey],
+    ) -> Result<Option<AccountEntries>, SourceError> {
         match self.horizon_account(id)? {
             None => Ok(None),
             Some(a) => entries_from_horizon(a).map(Some),
         }
+    }
+
+    fn signer_account(&mut self, id: &AccountId) -> Option<HorizonAccount> {
+        self.horizon_account(id).ok().flatten().cloned()
+    }
+
+    fn unreachable(&self) -> bool {
+        self.unreachable
     }
 }
 

@@ -6,6 +6,7 @@ use super::{fee_bump, note, print, Counts, Options, Record, Status, SubmitError}
 use crate::expect;
 use crate::index::{Index, IndexError, Item};
 use crate::inputs::{self, Blob, InputError};
+use crate::online;
 use crate::sigcheck;
 use airgap::account::AccountId;
 use airgap::carry;
@@ -72,10 +73,16 @@ impl Check<'_> {
             candidates.push(acct);
             let (opts, deadline, unreachable) = (self.opts, self.deadline, &mut self.unreachable);
             let keys = self.signers_of.entry(acct).or_insert_with(|| {
-                match opts.server.signers(&acct, deadline) {
-                    Ok(keys) => keys.unwrap_or_default(),
+                match online::retry_net(deadline, || opts.net.account(&acct, &[])) {
+                    Ok(Some(a)) => a
+                        .signers
+                        .iter()
+                        .filter(|s| s.kind == "ed25519_public_key")
+                        .filter_map(|s| s.key.parse::<AccountId>().ok())
+                        .collect(),
+                    Ok(None) => Vec::new(),
                     Err(e) => {
-                        unreachable.get_or_insert(e);
+                        unreachable.get_or_insert(e.to_string());
                         Vec::new()
                     }
                 }

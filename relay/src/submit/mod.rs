@@ -1,11 +1,13 @@
 //! `submit`: send signed blobs to Horizon or Stellar RPC and find out, for certain, what became
-//! of each. The run (checks, journal, lanes, fee bump, filing, exit codes) is one; only sending
-//! one blob and reading the server differ, behind [`Server`] (`send` for Horizon, `rpc` for
-//! Stellar RPC).
+//! of each. The run (checks, journal, lanes, fee bump, filing, exit codes) is one. The server is
+//! read through the relay's network-client trait ([`crate::net::Net`]: its network, the accounts'
+//! signers); only sending one blob until its outcome is known differs, behind [`Server`] (`send`
+//! for Horizon, `rpc` for Stellar RPC).
 //!
 //! Rules this module keeps:
 //! * Nothing is sent unless every input parses and every signature verifies for the network
-//!   Horizon serves (`GET /`), and `--network`, when given, agrees with Horizon.
+//!   the server serves (Horizon's `GET /`, RPC's `getNetwork`), and `--network`, when given,
+//!   agrees with it.
 //! * An envelope is never rebuilt or altered after it was first sent: retries send the same bytes
 //!   (the journal keeps them, so a resumed run sends the same bytes too).
 //! * Before the first send of each blob the relay asks `GET /transactions/{hash}`: a transaction
@@ -43,7 +45,6 @@ use crate::expect::ExpectedHash;
 use crate::index::IndexError;
 use crate::inputs::{self, InputError};
 use crate::journal::{Journal, JournalError, NewEntry, State};
-use crate::online::Online;
 use crate::progress;
 use airgap::account::AccountId;
 use airgap::envelope;
@@ -60,7 +61,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stellar_xdr::TransactionEnvelope;
 
 #[derive(Debug, thiserror::Error)]
@@ -74,61 +75,15 @@ pub enum SubmitError {
     Index(#[from] IndexError),
     #[error("writing the results failed: {0}")]
     Output(std::io::Error),
-    #[error(transparent)]
-    Rpc(#[from] crate::rpc::RpcError),
-    #[error("--network says {given}, but Stellar RPC at {url} serves {served}")]
-    NetworkMismatch {
-        given: String,
-        served: String,
-        url: String,
-    },
 }
 
-/// The server a run submits through: the one place the two backends differ.
+/// How a run sends one blob: the one place the two backends differ (everything else, reading
+/// the network and the accounts' signers included, goes through [`crate::net::Net`]).
 pub enum Server {
-    /// Horizon: `POST /transactions`, `GET /transactions/{hash}`, `GET /accounts/{id}`.
-    Horizon(Online),
-    /// Stellar RPC: `sendTransaction`, `getTransaction`, `getLedgerEntries`.
+    /// Horizon: `POST /transactions` (synchronous), `GET /transactions/{hash}`.
+    Horizon(crate::horizon::Horizon),
+    /// Stellar RPC: `sendTransaction`, then `getTransaction` by hash.
     Rpc(crate::rpc::Rpc),
-}
-
-impl Server {
-    /// The ed25519 signers of `account` (its own key not included); `Ok(None)` when the account
-    /// does not exist. Retries until `deadline`.
-    fn signers(
-        &self,
-        account: &AccountId,
-        deadline: Instant,
-    ) -> Result<Option<Vec<AccountId>>, String> {
-        match self {
-            Server::Horizon(online) => {
-                match crate::online::retry(deadline, |t| online.horizon.account(account, t)) {
-                    Ok(Some((a, _))) => Ok(Some(
-                        a.signers
-                            .iter()
-                            .filter(|s| s.kind == "ed25519_public_key")
-                            .filter_map(|s| s.key.parse::<AccountId>().ok())
-                            .collect(),
-                    )),
-                    Ok(None) => Ok(None),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-            Server::Rpc(rpc) => {
-                let entry = rpc::retry(deadline, || rpc.account(&account.to_xdr()))
-                    .map_err(|e| e.to_string())?;
-                Ok(entry.map(|a| {
-                    a.signers
-                        .iter()
-                        .filter_map(|s| match &s.key {
-                            stellar_xdr::SignerKey::Ed25519(k) => Some(AccountId(k.0)),
-                            _ => None,
-                        })
-                        .collect()
-                }))
-            }
-        }
-    }
 }
 
 /// The outcome of one input.
@@ -191,6 +146,9 @@ pub struct FeeBump {
 }
 
 pub struct Options {
+    /// The server through the relay's network-client trait: accounts (their signers).
+    pub net: Box<dyn crate::net::Net>,
+    /// How each blob is sent.
     pub server: Server,
     /// The network the server serves (checked against `--network` when connecting).
     pub network: Network,

@@ -14,7 +14,6 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use airgap::horizon::codes::ResultCodes;
-use airgap::network::Network;
 use airgap::rpc::TxStatus;
 
 use super::lanes::Run;
@@ -22,28 +21,6 @@ use super::send::{not_valid_yet, short, valid_from, wait_until_valid};
 use super::{in_ledger, note, op_types, unsent, Ready, Record, Status, SubmitError};
 use crate::online;
 use crate::rpc::{Rpc, RpcError, Sent};
-
-/// Ask Stellar RPC which network it serves (`getNetwork`, retried until `deadline`); refuse when
-/// `--network` disagrees.
-pub fn connect(
-    url: &str,
-    expected: Option<&Network>,
-    deadline: Instant,
-) -> Result<(Rpc, Network), SubmitError> {
-    let rpc = Rpc::new(url)?;
-    let served = retry(deadline, || rpc.network())?;
-    let network = Network::from_passphrase(&served.passphrase);
-    if let Some(exp) = expected {
-        if exp.passphrase() != network.passphrase() {
-            return Err(SubmitError::NetworkMismatch {
-                given: exp.to_string(),
-                served: network.to_string(),
-                url: rpc.url().to_string(),
-            });
-        }
-    }
-    Ok((rpc, network))
-}
 
 /// A read, retried with capped backoff until `deadline` (saying so on stderr at the first
 /// failure); the last error when the deadline passes. A JSON-RPC error answer is not retried.

@@ -74,14 +74,9 @@ pub(super) fn submit_one(
     let mut last_response: Option<String> = None;
     // The seam between the backends: everything around this line is the same run.
     let rec = match &opts.server {
-        Server::Horizon(online) => send_until_known(
-            run,
-            &online.horizon,
-            r,
-            &bytes,
-            &sent_hash,
-            &mut last_response,
-        )?,
+        Server::Horizon(horizon) => {
+            send_until_known(run, horizon, r, &bytes, &sent_hash, &mut last_response)?
+        }
         Server::Rpc(rpc) => super::rpc::send_until_known(run, rpc, r, &bytes, &sent_hash)?,
     };
     Ok((rec, last_response))

@@ -289,14 +289,14 @@ fn lanes_through_300ms_ledgers_over_rpc() {
     lanes_through_300ms_ledgers(Backend::Rpc);
 }
 
-/// Over RPC, with 2 s ledgers: another client puts the account's first transaction in the queue
+/// Over RPC, with 4 s ledgers (room for two relays to start under a loaded CI): another client puts the account's first transaction in the queue
 /// right after a ledger closed; then two relays run at once, one with that same blob (the server
 /// answers DUPLICATE: it is polled, never sent as new) and one with the account's next blob (the
 /// server answers TRY_AGAIN_LATER: it is sent again, the same bytes, after the ledger closed).
 /// Both succeed, each applied once, each printed once; each relay said which answer it waited out.
 #[test]
 fn rpc_duplicate_is_polled_and_try_again_later_is_waited_out() {
-    let sb = Sandbox::start(&["--close-every", "2s"]);
+    let sb = Sandbox::start(&["--close-every", "4s", "--txsub-timeout", "10s"]);
     let a = SecretSeed::generate().unwrap();
     sb.fund(&a.public_key());
     let seq = sb.next_sequence(&a.public_key());

@@ -522,7 +522,7 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
                 return Err(AppError::BadMaxFee);
             }
             Some(submit::FeeBump {
-                seed: keysource::load(src)?,
+                seed: keysource::load(src, None)?,
                 max_fee: max,
             })
         }

@@ -126,13 +126,17 @@ pub struct PayArgs {
     /// Submit through this Stellar RPC server.
     #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
-    /// The base account's key: env:VARIABLE or file:PATH (never the key itself).
+    /// The base account's key: env:VARIABLE, file:PATH or keystore:PATH (never the key itself).
     #[arg(long, value_name = "KEYSOURCE", required = true)]
     pub source: Option<String>,
-    /// A channel account's key (env: or file:); repeatable. Each channel is the source (sequence
-    /// number and fee) of one transaction at a time.
+    /// A channel account's key (env:, file: or keystore:); repeatable. Each channel is the source
+    /// (sequence number and fee) of one transaction at a time.
     #[arg(long = "channel", value_name = "KEYSOURCE")]
     pub channels: Vec<String>,
+    /// The environment variable holding the passphrase of each keystore: key source that names
+    /// no variable of its own (keystore:PATH?passphrase-env=VAR). The relay never prompts.
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
     /// Network: testnet, pubnet, futurenet, standalone, or a passphrase. Checked against the
     /// server's.
     #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
@@ -409,7 +413,8 @@ pub struct SubmitArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Pay the fee with a fee-bump transaction signed by this online fee account:
-    /// env:VARIABLE or file:PATH (the file must not be readable by others).
+    /// env:VARIABLE, file:PATH (the file must not be readable by others) or
+    /// keystore:PATH?passphrase-env=VARIABLE.
     #[arg(long, value_name = "SOURCE", requires = "max_fee")]
     pub fee_bump_key: Option<String>,
     /// The most the fee bump may pay in total, in stroops.

@@ -107,6 +107,50 @@ impl World {
 
     /// `pay` with channels `chans` (indexes), as a child writing to `name`.{out,err}.
     fn pay(&self, horizon: &str, chans: &[usize], name: &str, extra: &[&str]) -> Child {
+        let mut keys = vec![
+            "--source".to_string(),
+            format!("file:{}", self.dir.join("base.key").display()),
+        ];
+        for c in chans {
+            keys.push("--channel".into());
+            keys.push(format!(
+                "file:{}",
+                self.dir.join(&format!("ch{c}.key")).display()
+            ));
+        }
+        self.pay_keys(horizon, &keys, &[], name, extra)
+    }
+
+    /// A keystore `name` (0600, the cheapest scrypt the format allows) holding `seed`, sealed
+    /// under `pass` by the library's keystore writer.
+    fn keystore(&self, name: &str, seed: &str, pass: &str) -> String {
+        use airgap::keys::keystore::{seal, KdfParams};
+        let seed = airgap::keys::SecretSeed::from_strkey(seed).unwrap();
+        let text = seal(
+            seed.bytes(),
+            pass.as_bytes(),
+            KdfParams::new(10, 8, 1).unwrap(),
+        )
+        .unwrap();
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        p.display().to_string()
+    }
+
+    /// `pay` with the key arguments `keys` and the environment `env`.
+    fn pay_keys(
+        &self,
+        horizon: &str,
+        keys: &[String],
+        env: &[(&str, &str)],
+        name: &str,
+        extra: &[&str],
+    ) -> Child {
         let append = |p: &Path| {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -125,14 +169,8 @@ impl World {
                 "--json",
             ])
             .args(["--tx-timeout", "8s", "--poll", "1s"])
-            .arg("--source")
-            .arg(format!("file:{}", self.dir.join("base.key").display()));
-        for c in chans {
-            cmd.arg("--channel").arg(format!(
-                "file:{}",
-                self.dir.join(&format!("ch{c}.key")).display()
-            ));
-        }
+            .args(keys)
+            .envs(env.iter().copied());
         cmd.args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::from(append(&self.dir.join(&format!("{name}.out")))))
@@ -673,4 +711,81 @@ fn continuous_pay_pays_rows_queued_later_and_stops_on_sigterm() {
     }
     let printed = std::fs::read_to_string(w.dir.join("c.out")).unwrap();
     assert_eq!(printed.matches("\"late-1\"").count(), 1, "{printed}");
+}
+
+/// Keys from keystores (`keystore:PATH`, the passphrase from the environment): a wrong
+/// passphrase exits 1 with a sentence saying so before anything is claimed or spent; the right
+/// ones pay the queue. Neither a seed nor a passphrase is ever printed.
+#[test]
+fn pay_with_keys_from_keystores() {
+    let sandbox = Sandbox::start(&["--close-every", "200ms"]);
+    let w = World::new(&sandbox, 1, 8, "1000000", false);
+    let base_seed = w.state["base_seed"].as_str().unwrap();
+    let chan_seed = w.state["channels"][0].as_str().unwrap();
+    let (base_pass, chan_pass) = ("base keystore passphrase", "channel keystore passphrase");
+    let base_ks = w.keystore("base.ks", base_seed, base_pass);
+    let chan_ks = w.keystore("ch0.ks", chan_seed, chan_pass);
+    // The base keystore's passphrase from --passphrase-env, the channel's from its own variable.
+    let keys = [
+        "--source".to_string(),
+        format!("keystore:{base_ks}"),
+        "--channel".to_string(),
+        format!("keystore:{chan_ks}?passphrase-env=CHAN_PASS"),
+        "--passphrase-env".to_string(),
+        "BASE_PASS".to_string(),
+    ];
+    let base: airgap::account::AccountId = w.state["base"].as_str().unwrap().parse().unwrap();
+    let chan: airgap::account::AccountId =
+        w.state["channel_ids"][0].as_str().unwrap().parse().unwrap();
+    let sequences = || (sandbox.next_sequence(&base), sandbox.next_sequence(&chan));
+    let before = sequences();
+    let wrong = [
+        ("BASE_PASS", base_pass),
+        ("CHAN_PASS", "not the passphrase"),
+    ];
+    let code = w
+        .pay_keys(&sandbox.url, &keys, &wrong, "wrong", &["--once"])
+        .wait()
+        .unwrap()
+        .code();
+    let err = w.stderr("wrong");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "--channel: cannot open the keystore {chan_ks}: the passphrase is wrong"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing was paid"), "{err}");
+    assert!(
+        w.rows_in_db()
+            .values()
+            .all(|p| p.state == PaymentState::Pending && p.tx_hash.is_none()),
+        "a row was touched: {:?}",
+        w.rows_in_db()
+    );
+    assert_eq!(sequences(), before, "a transaction was sent");
+    let right = [("BASE_PASS", base_pass), ("CHAN_PASS", chan_pass)];
+    let code = w
+        .pay_keys(&sandbox.url, &keys, &right, "right", &["--once"])
+        .wait()
+        .unwrap()
+        .code();
+    assert_eq!(
+        code,
+        Some(2),
+        "the invalid rows fail: {}",
+        w.stderr("right")
+    );
+    w.verify(&sandbox.url, &[chan.to_string()]);
+    for name in ["wrong", "right"] {
+        let out = std::fs::read_to_string(w.dir.join(&format!("{name}.out"))).unwrap();
+        let err = w.stderr(name);
+        for secret in [&base_seed[1..], &chan_seed[1..], base_pass, chan_pass] {
+            assert!(
+                !out.contains(secret) && !err.contains(secret),
+                "{name}: a secret printed"
+            );
+        }
+    }
 }

@@ -158,7 +158,8 @@ pub struct PayArgs {
     /// below AMOUNT (one line on stderr); `airgap-relay float` writes the top-up.
     #[arg(long, value_name = "AMOUNT")]
     pub float_min: Option<String>,
-    /// How often an idle run looks at the queue again.
+    /// How often an idle run looks at the queue again. On PostgreSQL a queued row also wakes it
+    /// at once (LISTEN/NOTIFY); the poll is then the fallback.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub poll: String,
 }

@@ -168,9 +168,12 @@ impl World {
                 "standalone",
                 "--json",
             ])
-            .args(["--tx-timeout", "8s", "--poll", "1s"])
+            .args(["--tx-timeout", "8s"])
             .args(keys)
             .envs(env.iter().copied());
+        if !extra.contains(&"--poll") {
+            cmd.args(["--poll", "1s"]);
+        }
         cmd.args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::from(append(&self.dir.join(&format!("{name}.out")))))
@@ -787,5 +790,75 @@ fn pay_with_keys_from_keystores() {
                 "{name}: a secret printed"
             );
         }
+    }
+}
+
+/// On PostgreSQL a continuous `pay` listens (NOTIFY from the table's trigger): rows queued with
+/// plain SQL are paid long before its poll, here ten minutes, would have looked.
+#[test]
+fn continuous_pay_on_postgres_pays_rows_queued_by_plain_sql_before_its_poll() {
+    if airgap_relay::db::testing::pg_database().is_none() {
+        return;
+    }
+    let sandbox = Sandbox::start(&["--close-every", "200ms"]);
+    let w = World::new(&sandbox, 1, 0, "1000000", true);
+    let Target::Postgres(url) = &w.target else {
+        panic!("not on PostgreSQL")
+    };
+    let mut child = w.pay(&sandbox.url, &[0], "n", &["--poll", "600s"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !w.stderr("n").contains("listening for queued rows") {
+        assert!(
+            Instant::now() < deadline,
+            "not listening: {}",
+            w.stderr("n")
+        );
+        assert!(child.try_wait().unwrap().is_none(), "{}", w.stderr("n"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut sql = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let dest = w.state["dests"][0].as_str().unwrap();
+    // The second row is queued once the first is paid: the worker has looked at the queue since
+    // and found it empty, so only a notification can bring it back before ten minutes.
+    for (id, amount) in [("sql-1", "3.25"), ("sql-2", "4.5")] {
+        sql.execute(
+            "INSERT INTO stellar_payments (id, destination, asset, amount, memo_type, memo) \
+             VALUES ($1, $2, 'native', $3, 'text', 'by hand')",
+            &[&id, &dest, &amount],
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while w.rows_in_db()[id].state != PaymentState::Done {
+            assert!(
+                Instant::now() < deadline,
+                "{id} not paid: {:?}\n{}",
+                w.rows_in_db()[id],
+                w.stderr("n")
+            );
+            assert!(child.try_wait().unwrap().is_none(), "{}", w.stderr("n"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            assert_eq!(s.code(), Some(0), "{}", w.stderr("n"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let printed = std::fs::read_to_string(w.dir.join("n.out")).unwrap();
+    for id in ["sql-1", "sql-2"] {
+        assert_eq!(
+            printed.matches(&format!("\"{id}\"")).count(),
+            1,
+            "{printed}"
+        );
     }
 }

@@ -123,7 +123,7 @@ pub struct PayArgs {
         conflicts_with = "rpc"
     )]
     pub horizon: Option<String>,
-    /// Submit through this Stellar RPC server.
+    /// Submit through this Stellar RPC server (JSON-RPC 2.0, e.g. http://HOST:8000/rpc).
     #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
     /// The base account's key: env:VARIABLE, file:PATH or keystore:PATH (never the key itself).

@@ -6,7 +6,8 @@
 //! checking their signatures ([`sigcheck`]), reviewing them and predicting what the network would
 //! do with them ([`inspect`], by simulation: [`preflight`]), submitting them until their outcome is
 //! certain ([`submit`], with its [`journal`] and [`index`]; [`progress`] on a terminal), reading an
-//! account for the signer ([`account`]), the whole ceremony rehearsed against an in-process
+//! account for the signer ([`account`]), the one network-client trait over Horizon or Stellar
+//! RPC ([`net`]), the whole ceremony rehearsed against an in-process
 //! sandbox ([`rehearse`]), and the database that `watch` records deposits into and `pay` drains
 //! payouts from ([`db`]).
 //!
@@ -22,6 +23,7 @@ pub mod index;
 pub mod inputs;
 pub mod inspect;
 pub mod journal;
+pub mod net;
 pub mod online;
 pub mod pay;
 pub mod preflight;

@@ -6,7 +6,8 @@ use airgap::account::AccountId;
 use airgap::amount::Amount;
 use airgap::network::Network;
 use airgap_relay::db::{self, Db, DbError, Marked, NewPayment, Target};
-use airgap_relay::pay::{self, float, net::HorizonNet, net::Net, PayError};
+use airgap_relay::net::{HorizonNet, Net, RpcNet};
+use airgap_relay::pay::{self, float, PayError};
 use std::io::Write as _;
 use std::time::Duration;
 
@@ -24,8 +25,6 @@ pub enum PayCmdError {
         given: String,
         why: String,
     },
-    #[error("pay over Stellar RPC is not built yet")]
-    RpcNotYet,
     #[error(transparent)]
     Pay(#[from] PayError),
     #[error(transparent)]
@@ -65,12 +64,11 @@ impl PayCmdError {
                 "Give the key as env:VARIABLE, file:PATH (a file only you can read) or keystore:PATH?passphrase-env=VAR; nothing was paid.".into()
             }
             PayCmdError::Option { .. } => "Correct the option; nothing was paid.".into(),
-            PayCmdError::RpcNotYet => "Use --horizon URL for now; nothing was paid.".into(),
             PayCmdError::Pay(PayError::Db(DbError::PayRunning { .. })) => {
                 "Let the running one drain the queue (or stop it first); use PostgreSQL for several workers.".into()
             }
             PayCmdError::Pay(PayError::NetworkMismatch { .. }) => {
-                "Point --horizon at a server of the intended network, or correct --network; nothing was paid.".into()
+                "Point --horizon or --rpc at a server of the intended network, or correct --network; nothing was paid.".into()
             }
             PayCmdError::Pay(_) => {
                 "Run the same command again: every sending row is resolved by its hash first, so nothing is paid twice.".into()
@@ -172,7 +170,8 @@ pub fn run_pay(a: PayArgs) -> Result<u8, PayCmdError> {
     }
     let net: Box<dyn Net> = match (&a.horizon, &a.rpc) {
         (Some(h), _) => Box::new(HorizonNet::new(h).map_err(|e| option("--horizon", h, e))?),
-        _ => return Err(PayCmdError::RpcNotYet),
+        (None, Some(r)) => Box::new(RpcNet::new(r).map_err(|e| option("--rpc", r, e))?),
+        (None, None) => return Err(option("--horizon", "", "give --horizon URL or --rpc URL")),
     };
     let opts = pay::Options {
         network,

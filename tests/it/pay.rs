@@ -105,8 +105,21 @@ impl World {
         }
     }
 
-    /// `pay` with channels `chans` (indexes), as a child writing to `name`.{out,err}.
+    /// `pay` over Horizon with channels `chans` (indexes), as a child writing to
+    /// `name`.{out,err}.
     fn pay(&self, horizon: &str, chans: &[usize], name: &str, extra: &[&str]) -> Child {
+        self.pay_over("--horizon", horizon, chans, name, extra)
+    }
+
+    /// `pay` over `backend` (`--horizon` or `--rpc`) at `url`.
+    fn pay_over(
+        &self,
+        backend: &str,
+        url: &str,
+        chans: &[usize],
+        name: &str,
+        extra: &[&str],
+    ) -> Child {
         let mut keys = vec![
             "--source".to_string(),
             format!("file:{}", self.dir.join("base.key").display()),
@@ -118,7 +131,7 @@ impl World {
                 self.dir.join(&format!("ch{c}.key")).display()
             ));
         }
-        self.pay_keys(horizon, &keys, &[], name, extra)
+        self.pay_keys(backend, url, &keys, &[], name, extra)
     }
 
     /// A keystore `name` (0600, the cheapest scrypt the format allows) holding `seed`, sealed
@@ -142,10 +155,11 @@ impl World {
         p.display().to_string()
     }
 
-    /// `pay` with the key arguments `keys` and the environment `env`.
+    /// `pay` over `backend` at `url` with the key arguments `keys` and the environment `env`.
     fn pay_keys(
         &self,
-        horizon: &str,
+        backend: &str,
+        url: &str,
         keys: &[String],
         env: &[(&str, &str)],
         name: &str,
@@ -160,14 +174,7 @@ impl World {
         };
         let mut cmd = relay();
         self.with_db(&mut cmd)
-            .args([
-                "pay",
-                "--horizon",
-                horizon,
-                "--network",
-                "standalone",
-                "--json",
-            ])
+            .args(["pay", backend, url, "--network", "standalone", "--json"])
             .args(["--tx-timeout", "8s"])
             .args(keys)
             .envs(env.iter().copied());
@@ -432,6 +439,32 @@ fn killed_at_random_moments_with_faults_every_row_paid_once_postgres() {
         return;
     }
     killed_and_faulted(true);
+}
+
+/// `pay --once --rpc` against the sandbox's Stellar RPC with 200 ms ledgers (so
+/// `TRY_AGAIN_LATER` and `DUPLICATE` come up): every valid row paid exactly once, the invalid
+/// ones failed without a fee, balances as the rows paid (read with the Python SDK).
+#[test]
+fn pay_once_over_rpc_every_row_paid_once() {
+    let sandbox = Sandbox::start(&["--close-every", "200ms"]);
+    let w = World::new(&sandbox, 2, 40, "1000000", false);
+    let chans: Vec<String> = w.state["channel_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let rpc = format!("{}/rpc", sandbox.url);
+    let status = w
+        .pay_over("--rpc", &rpc, &[0, 1], "rpc", &["--once"])
+        .wait()
+        .unwrap();
+    let invalid = w.rows.iter().any(|r| r["valid"].is_string());
+    let want = if invalid { 2 } else { 0 };
+    assert_eq!(status.code(), Some(want), "{}", w.stderr("rpc"));
+    w.verify(&sandbox.url, &chans);
+    let out = std::fs::read_to_string(w.dir.join("rpc.out")).unwrap();
+    assert_eq!(out.lines().count(), w.rows.len(), "each row reported once");
 }
 
 /// On SQLite one `pay` at a time: a second says who holds the queue and exits 1.
@@ -747,7 +780,14 @@ fn pay_with_keys_from_keystores() {
         ("CHAN_PASS", "not the passphrase"),
     ];
     let code = w
-        .pay_keys(&sandbox.url, &keys, &wrong, "wrong", &["--once"])
+        .pay_keys(
+            "--horizon",
+            &sandbox.url,
+            &keys,
+            &wrong,
+            "wrong",
+            &["--once"],
+        )
         .wait()
         .unwrap()
         .code();
@@ -770,7 +810,14 @@ fn pay_with_keys_from_keystores() {
     assert_eq!(sequences(), before, "a transaction was sent");
     let right = [("BASE_PASS", base_pass), ("CHAN_PASS", chan_pass)];
     let code = w
-        .pay_keys(&sandbox.url, &keys, &right, "right", &["--once"])
+        .pay_keys(
+            "--horizon",
+            &sandbox.url,
+            &keys,
+            &right,
+            "right",
+            &["--once"],
+        )
         .wait()
         .unwrap()
         .code();

@@ -47,7 +47,7 @@ pub fn need(
         return Err(FloatError::Native);
     };
     let acct = net
-        .account(base)
+        .account(base, std::slice::from_ref(asset))
         .map_err(|e| FloatError::Server(e.to_string()))?
         .ok_or(FloatError::NoAccount(*base))?;
     let line = acct
@@ -86,7 +86,7 @@ pub fn plan(
         return Err(FloatError::Native);
     };
     let acct = net
-        .account(issuer)
+        .account(issuer, &[])
         .map_err(|e| FloatError::Server(e.to_string()))?
         .ok_or(FloatError::NoAccount(*issuer))?;
     let seq = acct

@@ -12,9 +12,9 @@
 //! no longer stands on the old one); otherwise the same bytes are sent again. At start, every
 //! `sending` row is resolved this way before its lane builds anything new.
 //!
-//! The network is behind [`net::Net`] (Horizon today; RPC to come as a second implementation).
+//! The network is behind [`net::Net`] (Horizon or Stellar RPC).
 pub mod float;
-pub mod net;
+pub use crate::net;
 pub mod row;
 mod wake;
 
@@ -261,7 +261,7 @@ fn lane_loop(ctx: &Ctx<'_>, lane: &Channel, inherited: Vec<Payment>) -> Result<(
 struct Before {
     next_seq: i64,
     /// Per asset: what the base account may still pay before the float's minimum.
-    room: Option<BTreeMap<String, i128>>,
+    room: Option<Room>,
 }
 
 /// Claim pending rows: the first that passes every check is signed and moved to `sending`
@@ -279,7 +279,7 @@ fn claim(
         None => {
             let acct = ctx
                 .net
-                .account(&lane.id)
+                .account(&lane.id, &[])
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("the channel account {} does not exist", lane.id))?;
             let s = acct
@@ -313,15 +313,15 @@ fn claim(
                 Ok(x) => x,
                 Err(why) => return Ok(Claim::Fail(why)),
             };
-            let dest = ctx.net.account(&payout.destination.account)?;
+            let dest = ctx.net.account(
+                &payout.destination.account,
+                std::slice::from_ref(&payout.asset),
+            )?;
             if let Err(why) = row::precheck(&payout, dest.as_ref()) {
                 return Ok(Claim::Fail(why));
             }
             if let Some(room) = &before.room {
-                let left = room
-                    .get(&row::asset_text(&payout.asset))
-                    .copied()
-                    .unwrap_or(0);
+                let left = room.left(ctx.net, &payout.asset)?;
                 if i128::from(payout.amount.stroops()) > left {
                     let mut said = ctx.said_float.lock().unwrap_or_else(|e| e.into_inner());
                     if said.insert(p.request.id.clone()) {
@@ -380,8 +380,51 @@ enum Took {
 
 /// What the base account may still pay per asset: its balance, less what is `sending`, less the
 /// float's minimum. `sending` is read first: a row that lands in between is then counted twice
-/// (too careful), never not at all.
-fn float_room(ctx: &Ctx<'_>, db: &mut Db, min: Amount) -> Result<BTreeMap<String, i128>, String> {
+/// (too careful), never not at all. Balances are read once per claim, each asset's trustline when
+/// first needed (Stellar RPC cannot list them).
+struct Room {
+    base: AccountId,
+    sending: BTreeMap<String, i128>,
+    min: i128,
+    /// Balance per asset text (`None`: no trustline), as read in this claim.
+    balances: Mutex<BTreeMap<String, Option<i128>>>,
+}
+
+impl Room {
+    fn left(&self, net: &dyn Net, asset: &airgap::asset::Asset) -> Result<i128, NetError> {
+        let text = row::asset_text(asset);
+        let mut balances = self.balances.lock().unwrap_or_else(|e| e.into_inner());
+        if !balances.contains_key(&text) {
+            let acct = net
+                .account(&self.base, std::slice::from_ref(asset))?
+                .ok_or_else(|| {
+                    NetError(format!("the base account {} does not exist", self.base))
+                })?;
+            read_balances(&acct, &mut balances);
+            balances.entry(text.clone()).or_insert(None);
+        }
+        Ok(match balances.get(&text).copied().flatten() {
+            None => 0,
+            Some(b) => b - self.sending.get(&text).copied().unwrap_or(0) - self.min,
+        })
+    }
+}
+
+fn read_balances(acct: &airgap::horizon::Account, into: &mut BTreeMap<String, Option<i128>>) {
+    for b in &acct.balances {
+        let asset = match (&b.asset_code, &b.asset_issuer) {
+            (Some(c), Some(i)) => format!("{c}:{i}"),
+            _ if b.asset_type == "native" => "native".to_string(),
+            _ => continue,
+        };
+        let Ok(balance) = b.balance.parse::<Amount>() else {
+            continue;
+        };
+        into.insert(asset, Some(i128::from(balance.stroops())));
+    }
+}
+
+fn float_room(ctx: &Ctx<'_>, db: &mut Db, min: Amount) -> Result<Room, String> {
     let base = ctx.opts.base.public_key();
     let mut sending: BTreeMap<String, i128> = BTreeMap::new();
     for p in db
@@ -396,26 +439,17 @@ fn float_room(ctx: &Ctx<'_>, db: &mut Db, min: Amount) -> Result<BTreeMap<String
     }
     let acct = ctx
         .net
-        .account(&base)
+        .account(&base, &[])
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("the base account {base} does not exist"))?;
-    let mut room = BTreeMap::new();
-    for b in &acct.balances {
-        let asset = match (&b.asset_code, &b.asset_issuer) {
-            (Some(c), Some(i)) => format!("{c}:{i}"),
-            _ if b.asset_type == "native" => "native".to_string(),
-            _ => continue,
-        };
-        let Ok(balance) = b.balance.parse::<Amount>() else {
-            continue;
-        };
-        let out = sending.get(&asset).copied().unwrap_or(0);
-        room.insert(
-            asset,
-            i128::from(balance.stroops()) - out - i128::from(min.stroops()),
-        );
-    }
-    Ok(room)
+    let mut balances = BTreeMap::new();
+    read_balances(&acct, &mut balances);
+    Ok(Room {
+        base,
+        sending,
+        min: i128::from(min.stroops()),
+        balances: Mutex::new(balances),
+    })
 }
 
 fn canonical_asset(text: &str) -> String {
@@ -581,7 +615,7 @@ fn rebuilt(
         Err(why) => return Err(PayError::Lane(format!("{}: {why}", p.request.id))),
     };
     let current = patiently(ctx.net.url(), ctx.stop, || {
-        ctx.net.account(&lane.id).and_then(|a| {
+        ctx.net.account(&lane.id, &[]).and_then(|a| {
             a.and_then(|a| a.sequence())
                 .ok_or_else(|| NetError(format!("no sequence for {}", lane.id)))
         })

@@ -21,6 +21,7 @@ use stellar_xdr::{ChangeTrustAsset, OperationBody, TransactionEnvelope};
 
 pub mod source;
 mod words;
+pub mod xdr_entries;
 
 pub use source::{HorizonSource, LedgerSource, SourceError};
 pub use words::authorization;

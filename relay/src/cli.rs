@@ -472,7 +472,9 @@ DUPLICATE for one already queued, fee-bump replacement at ten times the fee. --c
 one ledger per admitted transaction at once (fast, for tests).
 
 --fault injects Horizon's real error answers at the given rates, e.g. --fault 504:0.2,429:0.1,503:0.1 \
-(an injected 504 on submission may or may not have applied the transaction, as a real timeout).";
+(an injected 504 on submission may or may not have applied the transaction, as a real timeout). \
+--rpc-fault does the same to Stellar RPC (POST /rpc), as a gateway in front of it: 429 and 503 before \
+the call, 504 after it (a sendTransaction may or may not have been queued).";
 
 /// Command-line arguments of `airgap-relay sandbox`.
 #[derive(Debug, clap::Args)]
@@ -486,6 +488,10 @@ pub struct SandboxArgs {
     /// Inject faults: comma-separated STATUS:RATE with STATUS in 429, 503, 504.
     #[arg(long, value_name = "SPEC")]
     pub fault: Option<airgap_sandbox::FaultSpec>,
+    /// Inject faults into Stellar RPC (POST /rpc) as a gateway in front of it would: 429 and 503
+    /// before the call, 504 after it was done or not (at random). Same SPEC as --fault.
+    #[arg(long, value_name = "SPEC")]
+    pub rpc_fault: Option<airgap_sandbox::FaultSpec>,
     /// Close a ledger this often (5s, 200ms, …); 0 closes one per admitted transaction at once.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub close_every: airgap_sandbox::Period,

@@ -195,9 +195,24 @@ impl World {
 
     /// Run `pay --once` to the end; its exit code.
     fn pay_once(&self, horizon: &str, chans: &[usize], name: &str, extra: &[&str]) -> i32 {
+        self.pay_once_over("--horizon", horizon, chans, name, extra)
+    }
+
+    /// Run `pay --once` over `backend` at `url` to the end; its exit code.
+    fn pay_once_over(
+        &self,
+        backend: &str,
+        url: &str,
+        chans: &[usize],
+        name: &str,
+        extra: &[&str],
+    ) -> i32 {
         let mut args = vec!["--once"];
         args.extend_from_slice(extra);
-        let status = self.pay(horizon, chans, name, &args).wait().unwrap();
+        let status = self
+            .pay_over(backend, url, chans, name, &args)
+            .wait()
+            .unwrap();
         status
             .code()
             .unwrap_or_else(|| panic!("{name} killed: {}", self.stderr(name)))
@@ -361,7 +376,11 @@ fn kill(c: &mut Child) {
 }
 
 /// The kill-and-fault test, on one database.
-fn killed_and_faulted(pg: bool) {
+/// Over Horizon (`rpc` false) the sandbox answers 504 after accepting and 503s on Horizon's
+/// routes; over Stellar RPC (`rpc` true) it does the same to `POST /rpc` as a gateway in front of
+/// stellar-rpc would (`--rpc-fault`). The proxy's dropped connections and lost answers and the
+/// sandbox's restart apply to both.
+fn killed_and_faulted(pg: bool, rpc: bool) {
     let n = env_num("AIRGAP_PAY_ROWS", 300);
     let min_kills = env_num("AIRGAP_PAY_KILLS", 10);
     let started = Instant::now();
@@ -383,6 +402,7 @@ fn killed_and_faulted(pg: bool) {
         sb.stop();
         let mut args = cadence.to_vec();
         args.extend_from_slice(&["--fault", "504:0.05,503:0.03"]);
+        args.extend_from_slice(&["--rpc-fault", "504:0.05,503:0.03"]);
         *sb = Sandbox::start_on(&addr, &args);
     };
     faulted(&mut sandbox);
@@ -391,10 +411,15 @@ fn killed_and_faulted(pg: bool) {
         "--drop 0.03 --lose-response 0.03",
         &w.dir.join("proxy.err"),
     );
+    let (backend, url) = if rpc {
+        ("--rpc", format!("{}/rpc", proxy.1))
+    } else {
+        ("--horizon", proxy.1.clone())
+    };
     let mut rng = rand::thread_rng();
     let mut kills = 0;
     while kills < min_kills {
-        let mut child = w.pay(&proxy.1, &[0, 1, 2, 3], "pay", &[]);
+        let mut child = w.pay_over(backend, &url, &[0, 1, 2, 3], "pay", &[]);
         std::thread::sleep(Duration::from_millis(rng.gen_range(300..1500)));
         kill(&mut child);
         kills += 1;
@@ -406,7 +431,7 @@ fn killed_and_faulted(pg: bool) {
     // Then let it finish; the faults go on.
     let mut code = -1;
     for _ in 0..5 {
-        code = w.pay_once(&proxy.1, &[0, 1, 2, 3], "pay", &[]);
+        code = w.pay_once_over(backend, &url, &[0, 1, 2, 3], "pay", &[]);
         if code == 2 {
             break;
         }
@@ -421,8 +446,14 @@ fn killed_and_faulted(pg: bool) {
     let rebuilt = err.matches("expired unused").count();
     let unknown = err.matches("looking it up").count();
     assert!(spoiled > 0, "the proxy spoiled nothing");
+    if rpc {
+        assert!(
+            err.contains("answered HTTP 504") || err.contains("answered HTTP 503"),
+            "no injected RPC fault reached pay: {err}"
+        );
+    }
     eprintln!(
-        "pay kill test ({}): {n} rows, {kills} SIGKILLs, {spoiled} exchanges spoiled, {unknown} outcomes looked up, {rebuilt} envelopes rebuilt, {:?}",
+        "pay kill test ({}, {backend}): {n} rows, {kills} SIGKILLs, {spoiled} exchanges spoiled, {unknown} outcomes looked up, {rebuilt} envelopes rebuilt, {:?}",
         if pg { "postgres" } else { "sqlite" },
         started.elapsed()
     );
@@ -430,7 +461,20 @@ fn killed_and_faulted(pg: bool) {
 
 #[test]
 fn killed_at_random_moments_with_faults_every_row_paid_once_sqlite() {
-    killed_and_faulted(false);
+    killed_and_faulted(false, false);
+}
+
+#[test]
+fn killed_at_random_moments_with_faults_every_row_paid_once_sqlite_rpc() {
+    killed_and_faulted(false, true);
+}
+
+#[test]
+fn killed_at_random_moments_with_faults_every_row_paid_once_postgres_rpc() {
+    if airgap_relay::db::testing::pg_database().is_none() {
+        return;
+    }
+    killed_and_faulted(true, true);
 }
 
 #[test]
@@ -438,7 +482,7 @@ fn killed_at_random_moments_with_faults_every_row_paid_once_postgres() {
     if airgap_relay::db::testing::pg_database().is_none() {
         return;
     }
-    killed_and_faulted(true);
+    killed_and_faulted(true, false);
 }
 
 /// `pay --once --rpc` against the sandbox's Stellar RPC with 200 ms ledgers (so

@@ -885,7 +885,8 @@ fn pay_with_keys_from_keystores() {
 }
 
 /// On PostgreSQL a continuous `pay` listens (NOTIFY from the table's trigger): rows queued with
-/// plain SQL are paid long before its poll, here ten minutes, would have looked.
+/// plain SQL are paid long before its poll, here ten minutes, would have looked, also after the
+/// server dropped the listening connection.
 #[test]
 fn continuous_pay_on_postgres_pays_rows_queued_by_plain_sql_before_its_poll() {
     if airgap_relay::db::testing::pg_database().is_none() {
@@ -910,8 +911,29 @@ fn continuous_pay_on_postgres_pays_rows_queued_by_plain_sql_before_its_poll() {
     let mut sql = postgres::Client::connect(url, postgres::NoTls).unwrap();
     let dest = w.state["dests"][0].as_str().unwrap();
     // The second row is queued once the first is paid: the worker has looked at the queue since
-    // and found it empty, so only a notification can bring it back before ten minutes.
-    for (id, amount) in [("sql-1", "3.25"), ("sql-2", "4.5")] {
+    // and found it empty, so only a notification can bring it back before ten minutes. Before
+    // the third, the server drops the listening connection: the worker listens again.
+    for (id, amount) in [("sql-1", "3.25"), ("sql-2", "4.5"), ("sql-3", "5.75")] {
+        if id == "sql-3" {
+            let dropped = sql
+                .query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE query = 'LISTEN stellar_payments'",
+                    &[],
+                )
+                .unwrap();
+            assert_eq!(dropped.len(), 1, "one listening connection");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !w.stderr("n").contains("listening for queued rows again") {
+                assert!(
+                    Instant::now() < deadline,
+                    "not listening again: {}",
+                    w.stderr("n")
+                );
+                assert!(child.try_wait().unwrap().is_none(), "{}", w.stderr("n"));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         sql.execute(
             "INSERT INTO stellar_payments (id, destination, asset, amount, memo_type, memo) \
              VALUES ($1, $2, 'native', $3, 'text', 'by hand')",
@@ -945,7 +967,7 @@ fn continuous_pay_on_postgres_pays_rows_queued_by_plain_sql_before_its_poll() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let printed = std::fs::read_to_string(w.dir.join("n.out")).unwrap();
-    for id in ["sql-1", "sql-2"] {
+    for id in ["sql-1", "sql-2", "sql-3"] {
         assert_eq!(
             printed.matches(&format!("\"{id}\"")).count(),
             1,

@@ -168,7 +168,7 @@ pub fn run(
         wake: wake::Wake::default(),
     };
     // Continuous runs on PostgreSQL listen before any lane looks at the queue.
-    let listener = if opts.once { None } else { wake::start(&ctx)? };
+    let listener = if opts.once { None } else { wake::start(&ctx) };
     let lanes_done = AtomicBool::new(false);
     let results: Vec<Result<(), PayError>> = std::thread::scope(|s| {
         if let Some(l) = listener {

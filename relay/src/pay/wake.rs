@@ -51,28 +51,47 @@ impl Wake {
     }
 }
 
-/// Listen (PostgreSQL) before the lanes first look at the queue; `None` on SQLite.
-pub(super) fn start(ctx: &Ctx<'_>) -> Result<Option<Listener>, DbError> {
-    let l = Listener::open(ctx.target)?;
-    if l.is_some() {
-        say(format!(
-            "listening for queued rows (PostgreSQL NOTIFY {}); polling every {}s as well",
-            crate::db::schema::PAYMENTS_CHANNEL,
-            ctx.opts.poll.as_secs()
-        ));
+/// Whether to listen at all: PostgreSQL only. `Some(None)`: PostgreSQL, but the first attempt
+/// failed (said on stderr); [`listen`] tries again while the lanes poll.
+pub(super) fn start(ctx: &Ctx<'_>) -> Option<Option<Listener>> {
+    match Listener::open(ctx.target) {
+        Ok(None) => None,
+        Ok(Some(l)) => {
+            say(format!(
+                "listening for queued rows (PostgreSQL NOTIFY {}); polling every {}s as well",
+                crate::db::schema::PAYMENTS_CHANNEL,
+                ctx.opts.poll.as_secs()
+            ));
+            Some(Some(l))
+        }
+        Err(e) => {
+            say(not_listening(ctx, &e));
+            Some(None)
+        }
     }
-    Ok(l)
+}
+
+fn not_listening(ctx: &Ctx<'_>, e: &DbError) -> String {
+    format!(
+        "not listening for queued rows: {e}; polling every {}s until listening",
+        ctx.opts.poll.as_secs()
+    )
 }
 
 /// The listener's thread: ring on each notification until `stop` or `done`; on a lost
 /// connection, say so once, rely on the poll, and listen again with backoff.
-pub(super) fn listen(ctx: &Ctx<'_>, first: Listener, done: &AtomicBool) {
+pub(super) fn listen(ctx: &Ctx<'_>, first: Option<Listener>, done: &AtomicBool) {
     let over = || ctx.stop.load(Ordering::SeqCst) || done.load(Ordering::SeqCst);
-    let mut listener = Some(first);
+    let mut listener = first;
     let mut attempt = 0u32;
     while !over() {
         let Some(l) = listener.as_mut() else {
-            if crate::watch::sleep_unless_stopped(backoff(attempt), ctx.stop) {
+            // In short steps, so the end of the lanes is seen promptly.
+            let until = Instant::now() + backoff(attempt);
+            while Instant::now() < until && !over() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if over() {
                 return;
             }
             attempt += 1;
@@ -93,10 +112,7 @@ pub(super) fn listen(ctx: &Ctx<'_>, first: Listener, done: &AtomicBool) {
             Ok(true) => ctx.wake.ring(),
             Ok(false) => {}
             Err(e) => {
-                say(format!(
-                    "stopped listening for queued rows: {e}; polling every {}s until listening again",
-                    ctx.opts.poll.as_secs()
-                ));
+                say(not_listening(ctx, &e));
                 listener = None;
             }
         }

@@ -49,9 +49,17 @@ impl PayCmdError {
                 ..
             } => "Name the variable that holds its passphrase: keystore:PATH?passphrase-env=VAR, or --passphrase-env VAR; nothing was paid.".into(),
             PayCmdError::Key {
-                source: KeySourceError::Keystore { .. },
+                source:
+                    KeySourceError::Keystore {
+                        source: airgap::keys::keystore::KeystoreError::WrongPassphrase,
+                        ..
+                    },
                 ..
             } => "Check the passphrase in its variable (and that the file is the keystore you sealed); nothing was paid.".into(),
+            PayCmdError::Key {
+                source: KeySourceError::Keystore { .. },
+                ..
+            } => "Give a keystore written by airgap-signer keys generate (docs/keystore.md); nothing was paid.".into(),
             PayCmdError::Key {
                 source:
                     KeySourceError::Source(airgap::keys::source::SourceError::Exposed { path, .. }),

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Payout benchmark (issue 17): the wall time of `airgap-relay pay --once` draining N queued
 payouts with K channel accounts against the sandbox closing a ledger every second, against the
-bound of ceil(N/K) ledgers (one transaction per channel per ledger). Accounts and rows come from
-tests/pay/scenario.py (Stellar's Python SDK); Markdown table.
+bound of ceil(N/K) ledgers (one transaction per channel per ledger), over Horizon or Stellar RPC
+(--over horizon|rpc|both). Accounts and rows come from tests/pay/scenario.py (Stellar's Python
+SDK); Markdown table, one row per backend (each on a fresh sandbox and queue).
 
   python3 bench/pay.py [--rows 1000] [--channels 10] [--close-every 1s] [--build release|debug]
+                       [--over horizon|rpc|both]
 
 Uses target/<build>/airgap-relay (CARGO_TARGET_DIR is honoured).
 """
@@ -20,7 +22,15 @@ def main():
     ap.add_argument("--channels", type=int, default=10)
     ap.add_argument("--close-every", default="1s")
     ap.add_argument("--build", default="release")
+    ap.add_argument("--over", choices=["horizon", "rpc", "both"], default="both")
     a = ap.parse_args()
+    print("| over | payouts | channels | ledger | wall time | ceil(N/K) ledgers | ratio | exit |")
+    print("|---|---|---|---|---|---|---|---|")
+    for over in (["horizon", "rpc"] if a.over == "both" else [a.over]):
+        run(a, over)
+
+
+def run(a, over):
     relay = os.path.join(TARGET, a.build, "airgap-relay")
     scenario = os.path.join(ROOT, "tests", "pay", "scenario.py")
     d = tempfile.mkdtemp(prefix="pay-bench-")
@@ -45,7 +55,8 @@ def main():
         with open(os.path.join(d, "rows.csv")) as f:
             subprocess.run([relay, "pay", "enqueue", "--db", db, "--csv"], stdin=f, check=True,
                            stderr=subprocess.DEVNULL)
-        cmd = [relay, "pay", "--db", db, "--horizon", url, "--network", "standalone", "--once",
+        server = ["--horizon", url] if over == "horizon" else ["--rpc", url + "/rpc"]
+        cmd = [relay, "pay", "--db", db, *server, "--network", "standalone", "--once",
                "--source", f"file:{keys[0]}"]
         for k in keys[1:]:
             cmd += ["--channel", f"file:{k}"]
@@ -55,10 +66,8 @@ def main():
         valid = sum(1 for x in rows if x["valid"] is True)
         period = float(a.close_every.rstrip("ms")) / (1000 if a.close_every.endswith("ms") else 1)
         bound = math.ceil(valid / a.channels) * period
-        print(f"| payouts | channels | ledger | wall time | ceil(N/K) ledgers | ratio | exit |")
-        print(f"|---|---|---|---|---|---|---|")
-        print(f"| {valid} (+{len(rows) - valid} refused) | {a.channels} | {a.close_every} | {wall:.1f} s "
-              f"| {bound:.0f} s | {wall / bound:.3f} | {r.returncode} |")
+        print(f"| {over} | {valid} (+{len(rows) - valid} refused) | {a.channels} | {a.close_every} "
+              f"| {wall:.1f} s | {bound:.0f} s | {wall / bound:.3f} | {r.returncode} |", flush=True)
         print(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "", file=sys.stderr)
     finally:
         sb.kill()

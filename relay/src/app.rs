@@ -377,6 +377,7 @@ fn run_sandbox(a: crate::cli::SandboxArgs) -> Result<u8, AppError> {
         listen: a.listen,
         state: a.state,
         faults: a.fault.unwrap_or_default(),
+        rpc_faults: a.rpc_fault.unwrap_or_default(),
         close_every: a.close_every.0,
         retain_ledgers: a.retain_ledgers,
         txsub_timeout: a.txsub_timeout.0,
@@ -590,7 +591,7 @@ fn run_submit(a: SubmitArgs) -> Result<u8, AppError> {
                 return Err(AppError::BadMaxFee);
             }
             Some(submit::FeeBump {
-                seed: keysource::load(src)?,
+                seed: keysource::load(src, None)?,
                 max_fee: max,
             })
         }

@@ -126,13 +126,17 @@ pub struct PayArgs {
     /// Submit through this Stellar RPC server (JSON-RPC 2.0, e.g. http://HOST:8000/rpc).
     #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
-    /// The base account's key: env:VARIABLE or file:PATH (never the key itself).
+    /// The base account's key: env:VARIABLE, file:PATH or keystore:PATH (never the key itself).
     #[arg(long, value_name = "KEYSOURCE", required = true)]
     pub source: Option<String>,
-    /// A channel account's key (env: or file:); repeatable. Each channel is the source (sequence
-    /// number and fee) of one transaction at a time.
+    /// A channel account's key (env:, file: or keystore:); repeatable. Each channel is the source
+    /// (sequence number and fee) of one transaction at a time.
     #[arg(long = "channel", value_name = "KEYSOURCE")]
     pub channels: Vec<String>,
+    /// The environment variable holding the passphrase of each keystore: key source that names
+    /// no variable of its own (keystore:PATH?passphrase-env=VAR). The relay never prompts.
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
     /// Network: testnet, pubnet, futurenet, standalone, or a passphrase. Checked against the
     /// server's.
     #[arg(long, env = "STELLAR_NETWORK", value_name = "NAME")]
@@ -154,7 +158,8 @@ pub struct PayArgs {
     /// below AMOUNT (one line on stderr); `airgap-relay float` writes the top-up.
     #[arg(long, value_name = "AMOUNT")]
     pub float_min: Option<String>,
-    /// How often an idle run looks at the queue again.
+    /// How often an idle run looks at the queue again. On PostgreSQL a queued row also wakes it
+    /// at once (LISTEN/NOTIFY); the poll is then the fallback.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub poll: String,
 }
@@ -437,7 +442,8 @@ pub struct SubmitArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Pay the fee with a fee-bump transaction signed by this online fee account:
-    /// env:VARIABLE or file:PATH (the file must not be readable by others).
+    /// env:VARIABLE, file:PATH (the file must not be readable by others) or
+    /// keystore:PATH?passphrase-env=VARIABLE.
     #[arg(long, value_name = "SOURCE", requires = "max_fee")]
     pub fee_bump_key: Option<String>,
     /// The most the fee bump may pay in total, in stroops.
@@ -499,7 +505,9 @@ DUPLICATE for one already queued, fee-bump replacement at ten times the fee. --c
 one ledger per admitted transaction at once (fast, for tests).
 
 --fault injects Horizon's real error answers at the given rates, e.g. --fault 504:0.2,429:0.1,503:0.1 \
-(an injected 504 on submission may or may not have applied the transaction, as a real timeout).";
+(an injected 504 on submission may or may not have applied the transaction, as a real timeout). \
+--rpc-fault does the same to Stellar RPC (POST /rpc), as a gateway in front of it: 429 and 503 before \
+the call, 504 after it (a sendTransaction may or may not have been queued).";
 
 /// Command-line arguments of `airgap-relay sandbox`.
 #[derive(Debug, clap::Args)]
@@ -513,6 +521,10 @@ pub struct SandboxArgs {
     /// Inject faults: comma-separated STATUS:RATE with STATUS in 429, 503, 504.
     #[arg(long, value_name = "SPEC")]
     pub fault: Option<airgap_sandbox::FaultSpec>,
+    /// Inject faults into Stellar RPC (POST /rpc) as a gateway in front of it would: 429 and 503
+    /// before the call, 504 after it was done or not (at random). Same SPEC as --fault.
+    #[arg(long, value_name = "SPEC")]
+    pub rpc_fault: Option<airgap_sandbox::FaultSpec>,
     /// Close a ledger this often (5s, 200ms, …); 0 closes one per admitted transaction at once.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub close_every: airgap_sandbox::Period,

@@ -44,8 +44,32 @@ pub enum PayCmdError {
 impl PayCmdError {
     pub fn remedy(&self) -> String {
         match self {
+            PayCmdError::Key {
+                source: KeySourceError::NoPassphrase { .. },
+                ..
+            } => "Name the variable that holds its passphrase: keystore:PATH?passphrase-env=VAR, or --passphrase-env VAR; nothing was paid.".into(),
+            PayCmdError::Key {
+                source:
+                    KeySourceError::Keystore {
+                        source: airgap::keys::keystore::KeystoreError::WrongPassphrase,
+                        ..
+                    },
+                ..
+            } => "Check the passphrase in its variable (and that the file is the keystore you sealed); nothing was paid.".into(),
+            PayCmdError::Key {
+                source: KeySourceError::Keystore { .. },
+                ..
+            } => "Give a keystore written by airgap-signer keys generate (docs/keystore.md); nothing was paid.".into(),
+            PayCmdError::Key {
+                source:
+                    KeySourceError::Source(airgap::keys::source::SourceError::Exposed { path, .. }),
+                ..
+            } => format!(
+                "Run chmod 600 {} if only you could have read it; otherwise treat the key as compromised. Nothing was paid.",
+                path.display()
+            ),
             PayCmdError::Key { .. } => {
-                "Give the key as env:VARIABLE or file:PATH (a file only you can read); nothing was paid.".into()
+                "Give the key as env:VARIABLE, file:PATH (a file only you can read) or keystore:PATH?passphrase-env=VAR; nothing was paid.".into()
             }
             PayCmdError::Option { .. } => "Correct the option; nothing was paid.".into(),
             PayCmdError::Pay(PayError::Db(DbError::PayRunning { .. })) => {
@@ -126,16 +150,18 @@ pub fn run_pay(a: PayArgs) -> Result<u8, PayCmdError> {
         .as_deref()
         .map(|t| t.parse::<Amount>().map_err(|e| option("--float-min", t, e)))
         .transpose()?;
-    let base = keysource::load(a.source.as_deref().unwrap_or_default()).map_err(|source| {
-        PayCmdError::Key {
-            flag: "--source",
-            source,
-        }
-    })?;
+    let pass_env = a.passphrase_env.as_deref();
+    let base =
+        keysource::load(a.source.as_deref().unwrap_or_default(), pass_env).map_err(|source| {
+            PayCmdError::Key {
+                flag: "--source",
+                source,
+            }
+        })?;
     let mut channels = Vec::new();
     let mut seen: Vec<AccountId> = vec![base.public_key()];
     for c in &a.channels {
-        let seed = keysource::load(c).map_err(|source| PayCmdError::Key {
+        let seed = keysource::load(c, pass_env).map_err(|source| PayCmdError::Key {
             flag: "--channel",
             source,
         })?;

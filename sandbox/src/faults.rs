@@ -1,5 +1,6 @@
 //! Fault injection (`--fault 504:0.2,429:0.1,503:0.1`): Horizon's real error answers, at random
-//! at the given rates, before a request reaches its handler.
+//! at the given rates, before a request reaches its handler. `--rpc-fault` (same syntax): what a
+//! gateway in front of stellar-rpc answers to `POST /rpc` ([`rpc`]).
 
 use std::str::FromStr;
 
@@ -111,6 +112,23 @@ pub(crate) fn get_fault(fault: Fault) -> Reply {
     }
 }
 
+/// `POST /rpc` behind a gateway that fails with `fault`: 429 and 503 before the call reaches RPC
+/// (nothing done); 504 after the gateway gave up waiting, with the call done or not at random (a
+/// `sendTransaction` may have queued its transaction: the answer is lost, as over a real timeout).
+pub(crate) fn rpc(fault: Fault, handle: impl FnOnce() -> Reply) -> Reply {
+    match fault {
+        Fault::None => handle(),
+        Fault::Status429 => rate_limit_reply(),
+        Fault::Status503 => plain_503(),
+        Fault::Status504 => {
+            if rand::thread_rng().gen::<bool>() {
+                let _ = handle();
+            }
+            bare_504()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +143,23 @@ mod tests {
         assert!("504:2".parse::<FaultSpec>().is_err());
         assert!("504:0.6,429:0.6".parse::<FaultSpec>().is_err());
         assert!("504".parse::<FaultSpec>().is_err());
+    }
+
+    #[test]
+    fn rpc_faults_before_and_after_the_call() {
+        let called = std::cell::Cell::new(0);
+        let call = || {
+            called.set(called.get() + 1);
+            Reply::empty(200)
+        };
+        assert_eq!(rpc(Fault::None, call).status, 200);
+        assert_eq!(rpc(Fault::Status503, call).status, 503);
+        assert_eq!(rpc(Fault::Status429, call).status, 429);
+        assert_eq!(called.get(), 1, "429 and 503 come before the call");
+        // A 504 after the call was done or not: over many, both happen.
+        for _ in 0..64 {
+            assert_eq!(rpc(Fault::Status504, call).status, 504);
+        }
+        assert!(called.get() > 1 && called.get() < 65, "{}", called.get());
     }
 }

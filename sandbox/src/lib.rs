@@ -112,6 +112,8 @@ pub struct SandboxConfig {
     pub listen: SocketAddr,
     pub state: Option<PathBuf>,
     pub faults: FaultSpec,
+    /// Faults of `POST /rpc`: what a gateway in front of stellar-rpc answers (`faults`).
+    pub rpc_faults: FaultSpec,
     /// Close one ledger per period with the queued transactions; `Duration::ZERO` closes one
     /// ledger per admitted transaction at once.
     pub close_every: Duration,
@@ -131,6 +133,7 @@ impl SandboxConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             state: None,
             faults: FaultSpec::default(),
+            rpc_faults: FaultSpec::default(),
             close_every: Duration::ZERO,
             retain_ledgers: None,
             txsub_timeout: DEFAULT_TXSUB_TIMEOUT,

@@ -54,6 +54,7 @@ pub struct Shared {
     /// The sandbox's own URL, for links.
     pub(crate) base: String,
     faults: FaultSpec,
+    rpc_faults: FaultSpec,
     inner: Mutex<Inner>,
     /// Notified after each closed ledger.
     closed: Condvar,
@@ -137,6 +138,7 @@ pub fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
     let shared = Arc::new(Shared {
         base: format!("http://{addr}"),
         faults: config.faults,
+        rpc_faults: config.rpc_faults,
         inner: Mutex::new(Inner {
             ledger: loaded.ledger,
             store,
@@ -335,9 +337,11 @@ fn route(shared: &Shared, req: &mut Request) -> Routed {
         };
     }
     if segments.as_slice() == ["rpc"] {
-        // Stellar RPC on the same listener; Horizon's faults are Horizon's.
+        // Stellar RPC on the same listener; Horizon's faults are Horizon's, RPC's its own.
         return match method {
-            Method::Post => rpc::handle(shared, req).into(),
+            Method::Post => {
+                faults::rpc(shared.rpc_faults.roll(), || rpc::handle(shared, req)).into()
+            }
             _ => rpc::method_not_allowed().into(),
         };
     }

@@ -120,6 +120,51 @@ impl World {
         name: &str,
         extra: &[&str],
     ) -> Child {
+        let mut keys = vec![
+            "--source".to_string(),
+            format!("file:{}", self.dir.join("base.key").display()),
+        ];
+        for c in chans {
+            keys.push("--channel".into());
+            keys.push(format!(
+                "file:{}",
+                self.dir.join(&format!("ch{c}.key")).display()
+            ));
+        }
+        self.pay_keys(backend, url, &keys, &[], name, extra)
+    }
+
+    /// A keystore `name` (0600, the cheapest scrypt the format allows) holding `seed`, sealed
+    /// under `pass` by the library's keystore writer.
+    fn keystore(&self, name: &str, seed: &str, pass: &str) -> String {
+        use airgap::keys::keystore::{seal, KdfParams};
+        let seed = airgap::keys::SecretSeed::from_strkey(seed).unwrap();
+        let text = seal(
+            seed.bytes(),
+            pass.as_bytes(),
+            KdfParams::new(10, 8, 1).unwrap(),
+        )
+        .unwrap();
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        p.display().to_string()
+    }
+
+    /// `pay` over `backend` at `url` with the key arguments `keys` and the environment `env`.
+    fn pay_keys(
+        &self,
+        backend: &str,
+        url: &str,
+        keys: &[String],
+        env: &[(&str, &str)],
+        name: &str,
+        extra: &[&str],
+    ) -> Child {
         let append = |p: &Path| {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -130,14 +175,11 @@ impl World {
         let mut cmd = relay();
         self.with_db(&mut cmd)
             .args(["pay", backend, url, "--network", "standalone", "--json"])
-            .args(["--tx-timeout", "8s", "--poll", "1s"])
-            .arg("--source")
-            .arg(format!("file:{}", self.dir.join("base.key").display()));
-        for c in chans {
-            cmd.arg("--channel").arg(format!(
-                "file:{}",
-                self.dir.join(&format!("ch{c}.key")).display()
-            ));
+            .args(["--tx-timeout", "8s"])
+            .args(keys)
+            .envs(env.iter().copied());
+        if !extra.contains(&"--poll") {
+            cmd.args(["--poll", "1s"]);
         }
         cmd.args(extra)
             .stdin(Stdio::null())
@@ -156,7 +198,7 @@ impl World {
         self.pay_once_over("--horizon", horizon, chans, name, extra)
     }
 
-    /// Run `pay --once` over `backend` (`--horizon` or `--rpc`) at `url` to the end.
+    /// Run `pay --once` over `backend` at `url` to the end; its exit code.
     fn pay_once_over(
         &self,
         backend: &str,
@@ -334,7 +376,11 @@ fn kill(c: &mut Child) {
 }
 
 /// The issue's kill-and-fault test, on one database.
-fn killed_and_faulted(pg: bool) {
+/// Over Horizon (`rpc` false) the sandbox answers 504 after accepting and 503s on Horizon's
+/// routes; over Stellar RPC (`rpc` true) it does the same to `POST /rpc` as a gateway in front of
+/// stellar-rpc would (`--rpc-fault`). The proxy's dropped connections and lost answers and the
+/// sandbox's restart apply to both.
+fn killed_and_faulted(pg: bool, rpc: bool) {
     let n = env_num("AIRGAP_PAY_ROWS", 300);
     let min_kills = env_num("AIRGAP_PAY_KILLS", 10);
     let started = Instant::now();
@@ -356,6 +402,7 @@ fn killed_and_faulted(pg: bool) {
         sb.stop();
         let mut args = cadence.to_vec();
         args.extend_from_slice(&["--fault", "504:0.05,503:0.03"]);
+        args.extend_from_slice(&["--rpc-fault", "504:0.05,503:0.03"]);
         *sb = Sandbox::start_on(&addr, &args);
     };
     faulted(&mut sandbox);
@@ -364,10 +411,15 @@ fn killed_and_faulted(pg: bool) {
         "--drop 0.03 --lose-response 0.03",
         &w.dir.join("proxy.err"),
     );
+    let (backend, url) = if rpc {
+        ("--rpc", format!("{}/rpc", proxy.1))
+    } else {
+        ("--horizon", proxy.1.clone())
+    };
     let mut rng = rand::thread_rng();
     let mut kills = 0;
     while kills < min_kills {
-        let mut child = w.pay(&proxy.1, &[0, 1, 2, 3], "pay", &[]);
+        let mut child = w.pay_over(backend, &url, &[0, 1, 2, 3], "pay", &[]);
         std::thread::sleep(Duration::from_millis(rng.gen_range(300..1500)));
         kill(&mut child);
         kills += 1;
@@ -379,7 +431,7 @@ fn killed_and_faulted(pg: bool) {
     // Then let it finish; the faults go on.
     let mut code = -1;
     for _ in 0..5 {
-        code = w.pay_once(&proxy.1, &[0, 1, 2, 3], "pay", &[]);
+        code = w.pay_once_over(backend, &url, &[0, 1, 2, 3], "pay", &[]);
         if code == 2 {
             break;
         }
@@ -394,8 +446,14 @@ fn killed_and_faulted(pg: bool) {
     let rebuilt = err.matches("expired unused").count();
     let unknown = err.matches("looking it up").count();
     assert!(spoiled > 0, "the proxy spoiled nothing");
+    if rpc {
+        assert!(
+            err.contains("answered HTTP 504") || err.contains("answered HTTP 503"),
+            "no injected RPC fault reached pay: {err}"
+        );
+    }
     eprintln!(
-        "pay kill test ({}): {n} rows, {kills} SIGKILLs, {spoiled} exchanges spoiled, {unknown} outcomes looked up, {rebuilt} envelopes rebuilt, {:?}",
+        "pay kill test ({}, {backend}): {n} rows, {kills} SIGKILLs, {spoiled} exchanges spoiled, {unknown} outcomes looked up, {rebuilt} envelopes rebuilt, {:?}",
         if pg { "postgres" } else { "sqlite" },
         started.elapsed()
     );
@@ -403,7 +461,20 @@ fn killed_and_faulted(pg: bool) {
 
 #[test]
 fn killed_at_random_moments_with_faults_every_row_paid_once_sqlite() {
-    killed_and_faulted(false);
+    killed_and_faulted(false, false);
+}
+
+#[test]
+fn killed_at_random_moments_with_faults_every_row_paid_once_sqlite_rpc() {
+    killed_and_faulted(false, true);
+}
+
+#[test]
+fn killed_at_random_moments_with_faults_every_row_paid_once_postgres_rpc() {
+    if airgap_relay::db::testing::pg_database().is_none() {
+        return;
+    }
+    killed_and_faulted(true, true);
 }
 
 #[test]
@@ -411,7 +482,7 @@ fn killed_at_random_moments_with_faults_every_row_paid_once_postgres() {
     if airgap_relay::db::testing::pg_database().is_none() {
         return;
     }
-    killed_and_faulted(true);
+    killed_and_faulted(true, false);
 }
 
 /// `pay --once --rpc` against the sandbox's Stellar RPC with 200 ms ledgers (so
@@ -735,4 +806,187 @@ fn continuous_pay_pays_rows_queued_later_and_stops_on_sigterm() {
     }
     let printed = std::fs::read_to_string(w.dir.join("c.out")).unwrap();
     assert_eq!(printed.matches("\"late-1\"").count(), 1, "{printed}");
+}
+
+/// Keys from keystores (`keystore:PATH`, the passphrase from the environment): a wrong
+/// passphrase exits 1 with a sentence saying so before anything is claimed or spent; the right
+/// ones pay the queue. Neither a seed nor a passphrase is ever printed.
+#[test]
+fn pay_with_keys_from_keystores() {
+    let sandbox = Sandbox::start(&["--close-every", "200ms"]);
+    let w = World::new(&sandbox, 1, 8, "1000000", false);
+    let base_seed = w.state["base_seed"].as_str().unwrap();
+    let chan_seed = w.state["channels"][0].as_str().unwrap();
+    let (base_pass, chan_pass) = ("base keystore passphrase", "channel keystore passphrase");
+    let base_ks = w.keystore("base.ks", base_seed, base_pass);
+    let chan_ks = w.keystore("ch0.ks", chan_seed, chan_pass);
+    // The base keystore's passphrase from --passphrase-env, the channel's from its own variable.
+    let keys = [
+        "--source".to_string(),
+        format!("keystore:{base_ks}"),
+        "--channel".to_string(),
+        format!("keystore:{chan_ks}?passphrase-env=CHAN_PASS"),
+        "--passphrase-env".to_string(),
+        "BASE_PASS".to_string(),
+    ];
+    let base: airgap::account::AccountId = w.state["base"].as_str().unwrap().parse().unwrap();
+    let chan: airgap::account::AccountId =
+        w.state["channel_ids"][0].as_str().unwrap().parse().unwrap();
+    let sequences = || (sandbox.next_sequence(&base), sandbox.next_sequence(&chan));
+    let before = sequences();
+    let wrong = [
+        ("BASE_PASS", base_pass),
+        ("CHAN_PASS", "not the passphrase"),
+    ];
+    let code = w
+        .pay_keys(
+            "--horizon",
+            &sandbox.url,
+            &keys,
+            &wrong,
+            "wrong",
+            &["--once"],
+        )
+        .wait()
+        .unwrap()
+        .code();
+    let err = w.stderr("wrong");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "--channel: cannot open the keystore {chan_ks}: the passphrase is wrong"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing was paid"), "{err}");
+    assert!(
+        w.rows_in_db()
+            .values()
+            .all(|p| p.state == PaymentState::Pending && p.tx_hash.is_none()),
+        "a row was touched: {:?}",
+        w.rows_in_db()
+    );
+    assert_eq!(sequences(), before, "a transaction was sent");
+    let right = [("BASE_PASS", base_pass), ("CHAN_PASS", chan_pass)];
+    let code = w
+        .pay_keys(
+            "--horizon",
+            &sandbox.url,
+            &keys,
+            &right,
+            "right",
+            &["--once"],
+        )
+        .wait()
+        .unwrap()
+        .code();
+    assert_eq!(
+        code,
+        Some(2),
+        "the invalid rows fail: {}",
+        w.stderr("right")
+    );
+    w.verify(&sandbox.url, &[chan.to_string()]);
+    for name in ["wrong", "right"] {
+        let out = std::fs::read_to_string(w.dir.join(&format!("{name}.out"))).unwrap();
+        let err = w.stderr(name);
+        for secret in [&base_seed[1..], &chan_seed[1..], base_pass, chan_pass] {
+            assert!(
+                !out.contains(secret) && !err.contains(secret),
+                "{name}: a secret printed"
+            );
+        }
+    }
+}
+
+/// On PostgreSQL a continuous `pay` listens (NOTIFY from the table's trigger): rows queued with
+/// plain SQL are paid long before its poll, here ten minutes, would have looked, also after the
+/// server dropped the listening connection.
+#[test]
+fn continuous_pay_on_postgres_pays_rows_queued_by_plain_sql_before_its_poll() {
+    if airgap_relay::db::testing::pg_database().is_none() {
+        return;
+    }
+    let sandbox = Sandbox::start(&["--close-every", "200ms"]);
+    let w = World::new(&sandbox, 1, 0, "1000000", true);
+    let Target::Postgres(url) = &w.target else {
+        panic!("not on PostgreSQL")
+    };
+    let mut child = w.pay(&sandbox.url, &[0], "n", &["--poll", "600s"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !w.stderr("n").contains("listening for queued rows") {
+        assert!(
+            Instant::now() < deadline,
+            "not listening: {}",
+            w.stderr("n")
+        );
+        assert!(child.try_wait().unwrap().is_none(), "{}", w.stderr("n"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut sql = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let dest = w.state["dests"][0].as_str().unwrap();
+    // The second row is queued once the first is paid: the worker has looked at the queue since
+    // and found it empty, so only a notification can bring it back before ten minutes. Before
+    // the third, the server drops the listening connection: the worker listens again.
+    for (id, amount) in [("sql-1", "3.25"), ("sql-2", "4.5"), ("sql-3", "5.75")] {
+        if id == "sql-3" {
+            let dropped = sql
+                .query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE query = 'LISTEN stellar_payments'",
+                    &[],
+                )
+                .unwrap();
+            assert_eq!(dropped.len(), 1, "one listening connection");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !w.stderr("n").contains("listening for queued rows again") {
+                assert!(
+                    Instant::now() < deadline,
+                    "not listening again: {}",
+                    w.stderr("n")
+                );
+                assert!(child.try_wait().unwrap().is_none(), "{}", w.stderr("n"));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        sql.execute(
+            "INSERT INTO stellar_payments (id, destination, asset, amount, memo_type, memo) \
+             VALUES ($1, $2, 'native', $3, 'text', 'by hand')",
+            &[&id, &dest, &amount],
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while w.rows_in_db()[id].state != PaymentState::Done {
+            assert!(
+                Instant::now() < deadline,
+                "{id} not paid: {:?}\n{}",
+                w.rows_in_db()[id],
+                w.stderr("n")
+            );
+            assert!(child.try_wait().unwrap().is_none(), "{}", w.stderr("n"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            assert_eq!(s.code(), Some(0), "{}", w.stderr("n"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let printed = std::fs::read_to_string(w.dir.join("n.out")).unwrap();
+    for id in ["sql-1", "sql-2", "sql-3"] {
+        assert_eq!(
+            printed.matches(&format!("\"{id}\"")).count(),
+            1,
+            "{printed}"
+        );
+    }
 }

@@ -175,7 +175,7 @@ fn relay_never_echoes_a_pasted_fee_bump_key() {
                 ]),
                 None,
             );
-            assert_refused_quietly(&out, &secret, &given, "env:VAR or file:PATH");
+            assert_refused_quietly(&out, &secret, &given, "env:VAR, file:PATH or keystore:PATH");
         }
     }
 }
@@ -206,14 +206,16 @@ fn recognised_sources_still_work() {
             "--max-fee",
             "10000",
             "--fee-bump-key",
-            "keystore:issuer.key",
+            "mnemonic",
         ]),
         None,
     );
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    // The relay runs unattended: nothing it would have to prompt for.
     assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("keystore:PATH key sources are not accepted here; use env:VAR or file:PATH"),
+        String::from_utf8_lossy(&out.stderr).contains(
+            "mnemonic key sources are not accepted here; use env:VAR, file:PATH or keystore:PATH"
+        ),
         "{}",
         show(&out)
     );

@@ -5,10 +5,11 @@ use super::deposits::{self, Batch, Cursor, Deposit, Gap, Recorded};
 use super::payments::{
     self, Claim, ClaimError, Claimed, Marked, NewPayment, Payment, PaymentState, QueueTotal, Signed,
 };
-use super::postgres::Pg;
+use super::postgres::{Pg, PgListener};
 use super::sqlite::Sqlite;
 use super::{DbError, Target};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// One connection to the relay's database, migrated to the current schema.
 ///
@@ -178,6 +179,28 @@ impl Db {
     }
 }
 
+/// A PostgreSQL connection that hears when a row becomes `pending` (schema migration 3's
+/// triggers `NOTIFY` on [`super::schema::PAYMENTS_CHANNEL`]: `pay enqueue`, plain SQL, a failed
+/// row set back to pending by hand), so an idle `pay` need not wait for its next poll.
+pub struct Listener(PgListener);
+
+impl Listener {
+    /// Listen, on PostgreSQL; `None` on SQLite, which has no notifications (`pay` polls it).
+    /// Open the database with [`Db::open`] first, so the triggers exist.
+    pub fn open(target: &Target) -> Result<Option<Listener>, DbError> {
+        match target {
+            Target::Sqlite(_) => Ok(None),
+            Target::Postgres(url) => PgListener::connect(url).map(|l| Some(Listener(l))),
+        }
+    }
+
+    /// Wait up to `d`; true if a row became pending meanwhile. An error means the connection is
+    /// gone: open a new `Listener`.
+    pub fn wait(&mut self, d: Duration) -> Result<bool, DbError> {
+        self.0.wait(d)
+    }
+}
+
 /// See [`Db::pay_lock`].
 pub struct PayLock {
     _file: Option<nix::fcntl::Flock<std::fs::File>>,
@@ -219,5 +242,45 @@ impl PayLock {
             }
             Err((_, errno)) => Err(open_err(std::io::Error::from(errno))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows queued with plain SQL, and a failed row set back to pending by hand, wake a
+    /// listener; SQLite has none to offer.
+    #[test]
+    fn a_listener_hears_rows_queued_by_plain_sql() {
+        let dir = tempfile::tempdir().unwrap();
+        let lite = Target::Sqlite(dir.path().join("q.db"));
+        Db::open(&lite).unwrap();
+        assert!(Listener::open(&lite).unwrap().is_none());
+        let Some(target) = crate::db::testing::pg_database() else {
+            return;
+        };
+        Db::open(&target).unwrap();
+        let mut l = Listener::open(&target)
+            .unwrap()
+            .expect("PostgreSQL listens");
+        let Target::Postgres(url) = &target else {
+            unreachable!()
+        };
+        let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+        let dest = "GAAZI4TCR3TY5OJHCTJC2A4QSY6CJWJH5IAJTGKIN2ER7LBNVKOCCWN7";
+        c.batch_execute(&format!(
+            "INSERT INTO stellar_payments (id, destination, asset, amount) VALUES
+             ('a', '{dest}', 'native', '1'), ('b', '{dest}', 'native', '2')"
+        ))
+        .unwrap();
+        assert!(l.wait(Duration::from_secs(60)).unwrap(), "no notification");
+        c.batch_execute(
+            "UPDATE stellar_payments SET state = 'failed', result = 'x' WHERE id = 'a'",
+        )
+        .unwrap();
+        c.batch_execute("UPDATE stellar_payments SET state = 'pending' WHERE id = 'a'")
+            .unwrap();
+        assert!(l.wait(Duration::from_secs(60)).unwrap(), "no notification");
     }
 }

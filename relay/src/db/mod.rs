@@ -39,7 +39,7 @@ pub use deposits::{
     closed_at_from_unix, Batch, Cursor, Deposit, Entry, Gap, Kind, MemoType, Recorded, Source,
     Status,
 };
-pub use handle::{Db, PayLock};
+pub use handle::{Db, Listener, PayLock};
 pub use payments::{
     Claim, ClaimError, Claimed, Marked, NewPayment, Payment, PaymentState, QueueTotal, Signed,
 };

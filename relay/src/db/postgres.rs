@@ -10,6 +10,7 @@ use super::{backend_err, DbError};
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
+use std::time::Duration;
 
 pub(super) struct Pg {
     client: Client,
@@ -136,6 +137,41 @@ impl Conn for Pg {
                     .map_err(|e| self.err(e))
             })
             .collect()
+    }
+}
+
+/// A connection that listens on [`super::schema::PAYMENTS_CHANNEL`].
+pub(super) struct PgListener {
+    pg: Pg,
+}
+
+impl PgListener {
+    pub(super) fn connect(url: &str) -> Result<PgListener, DbError> {
+        let mut pg = Pg::connect(url)?;
+        pg.batch(&format!("LISTEN {}", super::schema::PAYMENTS_CHANNEL))?;
+        Ok(PgListener { pg })
+    }
+
+    /// Wait up to `d` for a notification; true if one (or more: they are all taken) came. A
+    /// closed connection is an error, so the caller connects again.
+    pub(super) fn wait(&mut self, d: Duration) -> Result<bool, DbError> {
+        use postgres::fallible_iterator::FallibleIterator as _;
+        let first = self.pg.client.notifications().timeout_iter(d).next();
+        let got = first.map_err(|e| self.pg.err(e))?.is_some();
+        // Take what else has come: one wake-up for all of it.
+        loop {
+            let next = self.pg.client.notifications().iter().next();
+            if next.map_err(|e| self.pg.err(e))?.is_none() {
+                break;
+            }
+        }
+        if self.pg.client.is_closed() {
+            return Err(backend_err(
+                &self.pg.shown,
+                "the server closed the listening connection",
+            ));
+        }
+        Ok(got)
     }
 }
 

@@ -218,7 +218,30 @@ END $$;
 CREATE TRIGGER stellar_payments_guard BEFORE UPDATE OR DELETE ON stellar_payments
 FOR EACH ROW EXECUTE FUNCTION stellar_payments_guard();",
     },
+    Migration {
+        version: 3,
+        name: "stellar_payments notifies its listeners of pending rows",
+        // SQLite has no NOTIFY: `pay` polls it.
+        sqlite: "-- PostgreSQL only: SQLite has no LISTEN/NOTIFY.",
+        // One notification per transaction that queues a row (the payload is the same for every
+        // row, and PostgreSQL folds identical notifications of one transaction into one), so a
+        // bulk insert wakes each listener once; plain SQL inserts notify as `pay enqueue` does.
+        postgres: "
+CREATE FUNCTION stellar_payments_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('stellar_payments', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER stellar_payments_queued AFTER INSERT ON stellar_payments
+FOR EACH ROW WHEN (NEW.state = 'pending') EXECUTE FUNCTION stellar_payments_notify();
+CREATE TRIGGER stellar_payments_requeued AFTER UPDATE OF state ON stellar_payments
+FOR EACH ROW WHEN (OLD.state <> 'pending' AND NEW.state = 'pending')
+EXECUTE FUNCTION stellar_payments_notify();",
+    },
 ];
+
+/// The PostgreSQL channel on which migration 3's triggers announce a row that became `pending`.
+pub const PAYMENTS_CHANNEL: &str = "stellar_payments";
 
 /// The newest version this build knows.
 pub fn latest() -> i64 {

@@ -16,6 +16,7 @@
 pub mod float;
 pub use crate::net;
 pub mod row;
+mod wake;
 
 use crate::db::{Claim, ClaimError, Db, DbError, Marked, Payment, PaymentState, Signed, Target};
 use crate::online::backoff;
@@ -109,6 +110,8 @@ struct Ctx<'a> {
     claiming: Mutex<()>,
     /// Rows the float holds back that were already mentioned.
     said_float: Mutex<HashSet<String>>,
+    /// Rung when a row is queued (PostgreSQL NOTIFY), so idle lanes look before their poll.
+    wake: wake::Wake,
 }
 
 /// Run until the queue is drained (`--once`) or `stop` is set. `out` sees each row this run
@@ -162,8 +165,16 @@ pub fn run(
         summary: Mutex::new(Summary::default()),
         claiming: Mutex::new(()),
         said_float: Mutex::new(HashSet::new()),
+        wake: wake::Wake::default(),
     };
+    // Continuous runs on PostgreSQL listen before any lane looks at the queue.
+    let listener = if opts.once { None } else { wake::start(&ctx) };
+    let lanes_done = AtomicBool::new(false);
     let results: Vec<Result<(), PayError>> = std::thread::scope(|s| {
+        if let Some(l) = listener {
+            let (ctx, done) = (&ctx, &lanes_done);
+            s.spawn(move || wake::listen(ctx, l, done));
+        }
         let handles: Vec<_> = lanes
             .iter()
             .enumerate()
@@ -173,13 +184,15 @@ pub fn run(
                 s.spawn(move || lane_loop(ctx, lane, rows))
             })
             .collect();
-        handles
+        let results = handles
             .into_iter()
             .map(|h| {
                 h.join()
                     .unwrap_or_else(|_| Err(PayError::Lane("a lane panicked".into())))
             })
-            .collect()
+            .collect();
+        lanes_done.store(true, Ordering::SeqCst);
+        results
     });
     for r in results {
         r?;
@@ -216,6 +229,7 @@ fn lane_loop(ctx: &Ctx<'_>, lane: &Channel, inherited: Vec<Payment>) -> Result<(
         if ctx.stop.load(Ordering::SeqCst) {
             return Ok(());
         }
+        let seen = ctx.wake.seen();
         match claim(ctx, &mut db, lane, &mut seq) {
             Ok(Took::Send(p)) => {
                 idle_attempt = 0;
@@ -224,7 +238,7 @@ fn lane_loop(ctx: &Ctx<'_>, lane: &Channel, inherited: Vec<Payment>) -> Result<(
             Ok(Took::FailedOnly) => idle_attempt = 0,
             Ok(Took::Nothing) if ctx.opts.once => return Ok(()),
             Ok(Took::Nothing) => {
-                if sleep_unless_stopped(ctx.opts.poll, ctx.stop) {
+                if ctx.wake.sleep(seen, ctx.opts.poll, ctx.stop) {
                     return Ok(());
                 }
             }

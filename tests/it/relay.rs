@@ -355,15 +355,25 @@ fn unreachable_horizon_is_exit_3() {
 /// Submit `n` chained blobs through a sandbox injecting `fault`; every one must end `success`,
 /// each applied exactly once.
 fn survives(fault: &str, n: i64) {
-    let sb = Sandbox::start(&["--fault", fault]);
+    survives_over(Backend::Horizon, fault, n);
+}
+
+/// The same over `backend`: over Stellar RPC the faults are `--rpc-fault`'s (429 and 503 before
+/// the call, 504 after it, done or not), with ledgers every 300 ms.
+fn survives_over(backend: Backend, fault: &str, n: i64) {
+    let sb = match backend {
+        Backend::Horizon => Sandbox::start(&["--fault", fault]),
+        Backend::Rpc => Sandbox::start(&["--rpc-fault", fault, "--close-every", "300ms"]),
+    };
+    let [flag, url] = backend.args(&sb.url);
     let issuer = seed();
     sb.fund(&issuer.public_key());
     let seq = sb.next_sequence(&issuer.public_key());
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec![
         "submit".to_string(),
-        "--horizon".into(),
-        sb.url.clone(),
+        flag,
+        url,
         "--json".into(),
         "--timeout".into(),
         "90s".into(),
@@ -515,6 +525,11 @@ fn survives_injected_503() {
 #[test]
 fn survives_mixed_faults() {
     survives("504:0.2,429:0.1,503:0.1", 5);
+}
+
+#[test]
+fn survives_mixed_faults_over_rpc() {
+    survives_over(Backend::Rpc, "504:0.2,429:0.2,503:0.2", 8);
 }
 
 #[test]

@@ -350,6 +350,10 @@ impl World {
         if let Some(c) = p.cadence {
             args.extend(["--close-every", c]);
         }
+        if p.backend == Backend::Rpc {
+            // the same rates on Stellar RPC, as a gateway in front of it would answer
+            args.extend(["--rpc-fault", &p.fault]);
+        }
         let sandbox = Sandbox::start_logged("127.0.0.1:0", &args, &root.path().join("sandbox.log"));
         let sandbox_addr = sandbox.url.trim_start_matches("http://").to_string();
         let accounts: Vec<SecretSeed> = (0..p.accounts).map(|_| key(&mut rng)).collect();
@@ -938,6 +942,9 @@ fn sandbox_kills(p: Params) {
     ];
     if let Some(c) = p.cadence {
         sandbox_args.extend(["--close-every".to_string(), c.to_string()]);
+    }
+    if p.backend == Backend::Rpc {
+        sandbox_args.extend(["--rpc-fault".to_string(), p.fault.clone()]);
     }
     let sandbox_args: Vec<&str> = sandbox_args.iter().map(String::as_str).collect();
     let mut runs = Vec::new();

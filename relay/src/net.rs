@@ -338,7 +338,9 @@ impl Net for RpcNet {
         };
         let entries = xdr_entries::entries_from_xdr(&a, modified, &lines, &[])
             .map_err(|e| NetError(format!("bad answer: {e}")))?;
-        Ok(Some(xdr_entries::horizon_account(&entries)))
+        let mut account = xdr_entries::horizon_account(&entries);
+        with_liabilities(&mut account, &a, &lines);
+        Ok(Some(account))
     }
 
     fn last_close_time(&self) -> Result<u64, NetError> {
@@ -392,9 +394,112 @@ impl Net for RpcNet {
     }
 }
 
+/// The buying and selling liabilities (open offers) of the entries, on the balances they belong
+/// to: the sandbox's entries that `horizon_account` writes from have none, and `pay`'s room
+/// check needs them (a destination's buying liabilities take room under its limit).
+fn with_liabilities(
+    account: &mut Account,
+    entry: &stellar_xdr::AccountEntry,
+    lines: &[(stellar_xdr::TrustLineEntry, u32)],
+) {
+    use stellar_xdr::{AccountEntryExt, Liabilities, TrustLineEntryExt};
+    let text = |stroops: i64| {
+        airgap::amount::Amount::from_stroops(stroops)
+            .map(|a| a.to_horizon_string())
+            .ok()
+    };
+    let set = |balance: &mut airgap::horizon::Balance, l: &Liabilities| {
+        balance.buying_liabilities = text(l.buying);
+        balance.selling_liabilities = text(l.selling);
+    };
+    for balance in &mut account.balances {
+        if balance.asset_type == "native" {
+            if let AccountEntryExt::V1(v1) = &entry.ext {
+                set(balance, &v1.liabilities);
+            }
+            continue;
+        }
+        let line = lines.iter().map(|(t, _)| t).find(|t| {
+            matches!(xdr_entries::asset_key("", &t.asset), Ok(Some(k))
+                if balance.asset_code.as_deref() == Some(k.code.as_str())
+                    && balance.asset_issuer.as_deref()
+                        == Some(AccountId(k.issuer).to_string().as_str()))
+        });
+        if let Some(TrustLineEntryExt::V1(v1)) = line.map(|t| &t.ext) {
+            set(balance, &v1.liabilities);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Liabilities the XDR entries hold reach the balances (the sandbox's entries have none):
+    /// entries written by the sandbox, given liabilities, read back as Horizon's balances.
+    #[test]
+    fn liabilities_reach_the_balances() {
+        use airgap_sandbox::ledger::{self, AssetKey, Trustline, TL_AUTHORIZED};
+        use stellar_xdr::{
+            AccountEntryExt, AccountEntryExtensionV1, AccountEntryExtensionV1Ext, Liabilities,
+            TrustLineEntryExt, TrustLineEntryV1, TrustLineEntryV1Ext,
+        };
+        let (id, issuer) = ([7u8; 32], [9u8; 32]);
+        let acc = ledger::Account::new(id, 500_000_000, 1 << 32);
+        let key = AssetKey {
+            code: "USD".into(),
+            issuer,
+        };
+        let line = Trustline {
+            balance: 50_000_000,
+            limit: 1_000_000_000,
+            flags: TL_AUTHORIZED,
+            last_modified_ledger: 3,
+        };
+        let LedgerEntryData::Account(mut a) =
+            airgap_sandbox::meta::account_entry(&acc).unwrap().data
+        else {
+            unreachable!()
+        };
+        let LedgerEntryData::Trustline(mut t) =
+            airgap_sandbox::meta::trustline_entry(&id, &key, &line)
+                .unwrap()
+                .data
+        else {
+            unreachable!()
+        };
+        a.ext = AccountEntryExt::V1(AccountEntryExtensionV1 {
+            liabilities: Liabilities {
+                buying: 0,
+                selling: 12_345,
+            },
+            ext: AccountEntryExtensionV1Ext::V0,
+        });
+        t.ext = TrustLineEntryExt::V1(TrustLineEntryV1 {
+            liabilities: Liabilities {
+                buying: 30_000_000,
+                selling: 1,
+            },
+            ext: TrustLineEntryV1Ext::V0,
+        });
+        let lines = vec![(t, 3)];
+        let entries = xdr_entries::entries_from_xdr(&a, 4, &lines, &[]).unwrap();
+        let mut account = xdr_entries::horizon_account(&entries);
+        with_liabilities(&mut account, &a, &lines);
+        let find = |native: bool| {
+            account
+                .balances
+                .iter()
+                .find(|b| (b.asset_type == "native") == native)
+                .unwrap()
+                .clone()
+        };
+        let (native, usd) = (find(true), find(false));
+        assert_eq!(native.selling_liabilities.as_deref(), Some("0.0012345"));
+        assert_eq!(native.buying_liabilities.as_deref(), Some("0.0000000"));
+        assert_eq!(usd.buying_liabilities.as_deref(), Some("3.0000000"));
+        assert_eq!(usd.selling_liabilities.as_deref(), Some("0.0000001"));
+    }
 
     #[test]
     fn errors_say_whether_to_try_again() {

@@ -17,10 +17,13 @@
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use image::{AnimationDecoder, GrayImage, ImageError, ImageFormat, ImageReader};
 
+use super::deadline::Deadline;
 use super::detect::{self, push_distinct};
 use super::prep;
 
@@ -343,67 +346,168 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
         return run;
     }
     let wanted = |p: &[u8]| options.wanted.is_none_or(|w| w(p));
-    // The first attempt sees every pixel of any ordinary photo (up to FIRST_MAX_PIXELS, less
-    // when the budget is short); the rest work on a copy of at most WORK_MAX_PIXELS.
+    let mut verdict = Verdict::default();
+    // The first attempt runs alone and sees every pixel of any ordinary photo (up to
+    // FIRST_MAX_PIXELS, less when the budget is short): most photos are read here, and its time
+    // calibrates the estimates of the others.
     let remaining = deadline.saturating_duration_since(Instant::now());
     let affordable = (remaining.as_nanos() as f64 / 2.0 / PRIOR_NANOS_PER_PIXEL) as u64;
     let first = prep::fit(
         gray,
         FIRST_MAX_PIXELS.min(affordable.max(WORK_MAX_PIXELS / 16)),
     );
-    let mut reduced: Option<GrayImage> = None;
-    let mut nanos_per_pixel = PRIOR_NANOS_PER_PIXEL;
+    let started = Instant::now();
+    if started >= deadline {
+        run.out_of_time = true;
+        return run;
+    }
+    let (preps, engine) = ATTEMPTS[0];
+    let found = attempt(&first, preps, engine, Deadline::at(deadline));
+    let nanos_per_pixel =
+        (started.elapsed().as_nanos() as f64 / prep::pixels(&first).max(1) as f64).max(5.0);
+    if verdict.take(0, found, &wanted, &mut run) {
+        return run;
+    }
+    // The rest work on a copy of at most WORK_MAX_PIXELS, on every core (an attempt is one
+    // preparation and one detector: they share nothing but the picture). Their verdicts are
+    // taken as they come; once one settles the picture, the others are called off.
+    let source = prep::fit(&first, WORK_MAX_PIXELS);
+    drop(first);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_WORKERS);
+    let next = AtomicUsize::new(1);
+    let settled = AtomicBool::new(false);
+    // a steep attempt is the only kind still wanted (another code may be in the picture)
+    let steep_only = AtomicBool::new(verdict.settles_at.is_some());
+    let skipped = AtomicBool::new(false);
     // how far the estimates have fallen short so far on this picture (never below 1)
-    let mut shortfall = 1.0f64;
-    let mut found_before = false;
-    for (index, (preps, engine)) in ATTEMPTS.iter().enumerate() {
-        let now = Instant::now();
-        if now >= deadline {
-            run.out_of_time = true;
-            break;
+    let shortfall = Mutex::new(1.0f64);
+    let (tx, rx) = mpsc::channel::<(usize, detect::Scan)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, settled, steep_only, skipped, shortfall, source) =
+                (&next, &settled, &steep_only, &skipped, &shortfall, &source);
+            scope.spawn(move || loop {
+                if settled.load(Ordering::Relaxed) {
+                    break;
+                }
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(preps, engine)) = ATTEMPTS.get(index) else {
+                    break;
+                };
+                let now = Instant::now();
+                if now >= deadline {
+                    skipped.store(true, Ordering::Relaxed);
+                    break;
+                }
+                if steep_only.load(Ordering::Relaxed) && engine != Engine::Steep {
+                    continue;
+                }
+                let factor = *shortfall.lock().unwrap_or_else(|e| e.into_inner());
+                let cost = estimate(source, preps, engine, nanos_per_pixel).mul_f64(factor);
+                if now + cost > deadline {
+                    // Too slow for what is left; a cheaper attempt further down may still fit.
+                    skipped.store(true, Ordering::Relaxed);
+                    continue;
+                }
+                let found = attempt(
+                    source,
+                    preps,
+                    engine,
+                    Deadline::cancellable(deadline, settled),
+                );
+                if !cost.is_zero() {
+                    // a machine under load, or a picture that makes an attempt slow, makes the
+                    // next estimates as much longer
+                    let ratio = now.elapsed().as_secs_f64() / cost.as_secs_f64();
+                    let mut s = shortfall.lock().unwrap_or_else(|e| e.into_inner());
+                    *s = s.max(ratio * *s).min(20.0);
+                }
+                if tx.send((index, found)).is_err() {
+                    break;
+                }
+            });
         }
-        if found_before && *engine != Engine::Steep {
-            continue;
+        drop(tx);
+        for (index, found) in rx {
+            if verdict.take(index, found, &wanted, &mut run) {
+                settled.store(true, Ordering::Relaxed);
+                break;
+            }
+            steep_only.store(verdict.settles_at.is_some(), Ordering::Relaxed);
         }
-        let source = if index == 0 {
-            &first
-        } else {
-            reduced.get_or_insert_with(|| prep::fit(&first, WORK_MAX_PIXELS))
-        };
-        let cost = estimate(source, preps, *engine, nanos_per_pixel).mul_f64(shortfall);
-        if now + cost > deadline {
-            // Too slow for what is left; a cheaper attempt further down may still fit.
-            run.out_of_time = true;
-            continue;
-        }
-        let found = attempt(source, preps, *engine, deadline);
-        let spent = now.elapsed();
-        if index == 0 {
-            let nanos = spent.as_nanos() as f64;
-            nanos_per_pixel = (nanos / prep::pixels(source).max(1) as f64).max(5.0);
-        } else if !cost.is_zero() {
-            // a machine under load, or a picture that makes an attempt slow, makes the next
-            // estimates as much longer
-            let ratio = spent.as_secs_f64() / cost.as_secs_f64() * shortfall;
-            shortfall = shortfall.max(ratio).min(20.0);
-        }
-        run.out_of_time |= found.stopped;
-        let mut done = false;
-        let leftover = found.leftover;
-        for payload in found.payloads {
-            done |= wanted(&payload);
-            push_distinct(&mut run.payloads, payload);
-        }
-        // Two finders or more left over, as large as those of the codes read: perhaps another
-        // code, which the next steep attempt may read (one more, no more: stray finders are
-        // common).
-        if found_before || (done && leftover < 2) {
-            run.out_of_time &= !(done || found_before);
-            break;
-        }
-        found_before = done;
+    });
+    if !verdict.settled {
+        run.out_of_time |= skipped.load(Ordering::Relaxed);
     }
     run
+}
+
+/// Most threads one picture's attempts run on.
+const MAX_WORKERS: usize = 4;
+
+/// What the attempts so far have settled about one picture.
+#[derive(Default)]
+struct Verdict {
+    /// A wanted payload was read, with finders left over as large as its code's: perhaps another
+    /// code, which the next steep attempt in the list (this one) may read — one more attempt, no
+    /// more: stray finders are common. Attempts run side by side may come back out of order;
+    /// only this one's return ends the search.
+    settles_at: Option<usize>,
+    /// Nothing more to look for.
+    settled: bool,
+}
+
+impl Verdict {
+    /// Take the findings of attempt `index` into `run`; true when the search is over.
+    fn take(
+        &mut self,
+        index: usize,
+        found: detect::Scan,
+        wanted: &dyn Fn(&[u8]) -> bool,
+        run: &mut Run,
+    ) -> bool {
+        run.out_of_time |= found.stopped;
+        let mut done = false;
+        let mut new = false;
+        let leftover = found.leftover;
+        for payload in found.payloads {
+            let want = wanted(&payload);
+            done |= want;
+            new |= want && !run.payloads.contains(&payload);
+            push_distinct(&mut run.payloads, payload);
+        }
+        let found_before = self.settles_at.is_some();
+        // once a code was read with finders left over, only the designated steep attempt, or
+        // one that reads another wanted code, ends the search (an attempt that merely reads
+        // the first code again, on a view where the other's finders do not show, does not)
+        let ends = match self.settles_at {
+            Some(at) => index == at || (new && leftover < 2),
+            None => done && leftover < 2,
+        };
+        if ends {
+            run.out_of_time &= !(done || found_before);
+            self.settled = true;
+            return true;
+        }
+        if done && !found_before {
+            match ATTEMPTS[index + 1..]
+                .iter()
+                .position(|(_, engine)| *engine == Engine::Steep)
+            {
+                Some(offset) => self.settles_at = Some(index + 1 + offset),
+                None => {
+                    // no steep attempt left to look for the other code
+                    run.out_of_time = false;
+                    self.settled = true;
+                    return true;
+                }
+            }
+        }
+        false
+    }
 }
 
 /// A generous guess of how long an attempt takes, from the time per pixel of the first.
@@ -444,7 +548,12 @@ fn estimate(source: &GrayImage, preps: &[Prep], engine: Engine, nanos_per_pixel:
     Duration::from_nanos(((work + detector) * nanos_per_pixel) as u64)
 }
 
-fn attempt(source: &GrayImage, preps: &[Prep], engine: Engine, deadline: Instant) -> detect::Scan {
+fn attempt(
+    source: &GrayImage,
+    preps: &[Prep],
+    engine: Engine,
+    deadline: Deadline<'_>,
+) -> detect::Scan {
     let Some(prepared) = prepare(source, preps) else {
         return detect::Scan::default();
     };
@@ -483,7 +592,7 @@ pub fn decode_step(bytes: &[u8], index: usize) -> Result<Vec<Vec<u8>>, QrDecodeE
         prep::fit(&first, WORK_MAX_PIXELS)
     };
     let far = Instant::now() + Duration::from_secs(3600);
-    let found = attempt(&source, preps, *engine, far).payloads;
+    let found = attempt(&source, preps, *engine, Deadline::at(far)).payloads;
     if found.is_empty() {
         Err(QrDecodeError::NoQrCode)
     } else {

@@ -14,6 +14,8 @@
 
 use std::time::Instant;
 
+use super::deadline::Deadline;
+
 use image::GrayImage;
 use rxing::common::cpp_essentials::ConcentricPattern;
 use rxing::common::{BitMatrix, DetectorRXingResult, HybridBinarizer};
@@ -71,7 +73,7 @@ pub(super) struct Mode {
 }
 
 /// rxing on a grey image: every code it can read (see [`Mode`]).
-pub(super) fn rxing(image: &GrayImage, deadline: Instant, mode: Mode) -> Scan {
+pub(super) fn rxing(image: &GrayImage, deadline: Deadline<'_>, mode: Mode) -> Scan {
     let mut scan = Scan::default();
     let start = Instant::now();
     let Ok(source) =
@@ -100,7 +102,7 @@ pub(super) fn rxing(image: &GrayImage, deadline: Instant, mode: Mode) -> Scan {
     // what one pass over this picture costs: the measure of whether a rectified view or a
     // grid read again (each about as costly as a few passes) can end before the deadline
     let pass = start.elapsed();
-    let affordable = |passes: u32| Instant::now() + pass * passes < deadline;
+    let affordable = |passes: u32| deadline.allows(pass * passes);
     let mut left: Vec<ConcentricPattern> = finders;
     left.retain(|f| !used.contains(f));
     scan.leftover = leftover(&left, &used);
@@ -164,7 +166,7 @@ pub(super) fn rxing(image: &GrayImage, deadline: Instant, mode: Mode) -> Scan {
 fn resample_best(
     image: &GrayImage,
     damaged: &[(FinderPatternSet, Vec<u32>)],
-    deadline: Instant,
+    deadline: Deadline<'_>,
 ) -> Option<Vec<u8>> {
     let mut candidates: Vec<(f32, &FinderPatternSet, u32)> = damaged
         .iter()
@@ -174,7 +176,7 @@ fn resample_best(
         .collect();
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (_, set, dim) in candidates.into_iter().take(MAX_RESAMPLES) {
-        if Instant::now() >= deadline {
+        if deadline.passed() {
             return None;
         }
         if let Some(payload) = sample::resample(image, set, dim, deadline) {
@@ -206,11 +208,11 @@ fn read_sets(
     used: &mut Vec<ConcentricPattern>,
     scan: &mut Scan,
     damaged: &mut Vec<(FinderPatternSet, Vec<u32>)>,
-    deadline: Instant,
+    deadline: Deadline<'_>,
 ) {
     for (index, set) in sets.iter().enumerate() {
-        if index >= max || Instant::now() >= deadline {
-            scan.stopped |= Instant::now() >= deadline;
+        if index >= max || deadline.passed() {
+            scan.stopped |= deadline.passed();
             break;
         }
         if used.contains(&set.bl) || used.contains(&set.tl) || used.contains(&set.tr) {

@@ -216,7 +216,7 @@ pub(super) fn resample(
     image: &GrayImage,
     set: &FinderPatternSet,
     dim: u32,
-    deadline: std::time::Instant,
+    deadline: super::deadline::Deadline<'_>,
 ) -> Option<Vec<u8>> {
     if !valid_dim(dim) {
         return None;
@@ -253,7 +253,7 @@ pub(super) fn resample(
     let mut fixed = vec![false; nodes * nodes];
     for (n, (i, j)) in order.into_iter().enumerate() {
         // a large grid takes a while: stop at the deadline
-        if n % 64 == 63 && std::time::Instant::now() >= deadline {
+        if n % 64 == 63 && deadline.passed() {
             return None;
         }
         let (predicted, grad_u, grad_v) = predict(&offset, &fixed, nodes, i, j);

@@ -18,7 +18,7 @@
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use image::{AnimationDecoder, GrayImage, ImageError, ImageFormat, ImageReader};
@@ -346,103 +346,151 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
         return run;
     }
     let wanted = |p: &[u8]| options.wanted.is_none_or(|w| w(p));
-    let mut verdict = Verdict::default();
-    // The first attempt runs alone and sees every pixel of any ordinary photo (up to
-    // FIRST_MAX_PIXELS, less when the budget is short): most photos are read here, and its time
-    // calibrates the estimates of the others.
+    // The first attempt sees every pixel of any ordinary photo (up to FIRST_MAX_PIXELS, less
+    // when the budget is short): most photos are read there. The rest work on a copy of at most
+    // WORK_MAX_PIXELS.
     let remaining = deadline.saturating_duration_since(Instant::now());
     let affordable = (remaining.as_nanos() as f64 / 2.0 / PRIOR_NANOS_PER_PIXEL) as u64;
     let first = prep::fit(
         gray,
         FIRST_MAX_PIXELS.min(affordable.max(WORK_MAX_PIXELS / 16)),
     );
-    let started = Instant::now();
-    if started >= deadline {
-        run.out_of_time = true;
-        return run;
-    }
-    let (preps, engine) = ATTEMPTS[0];
-    let found = attempt(&first, preps, engine, Deadline::at(deadline));
-    let nanos_per_pixel =
-        (started.elapsed().as_nanos() as f64 / prep::pixels(&first).max(1) as f64).max(5.0);
-    if verdict.take(0, found, &wanted, &mut run) {
-        return run;
-    }
-    // The rest work on a copy of at most WORK_MAX_PIXELS, on every core (an attempt is one
-    // preparation and one detector: they share nothing but the picture). Their verdicts are
-    // taken as they come; once one settles the picture, the others are called off.
-    let source = prep::fit(&first, WORK_MAX_PIXELS);
-    drop(first);
+    let reduced = prep::fit(&first, WORK_MAX_PIXELS);
+    // The attempts run on every core, in the list's order; their findings are taken as they
+    // come, and once one settles the picture the others are called off and not waited for
+    // (each stops at its next look at the clock).
+    let shared = Arc::new(Attempts {
+        first,
+        reduced,
+        deadline,
+        next: AtomicUsize::new(0),
+        settled: AtomicBool::new(false),
+        steep_only: AtomicBool::new(false),
+        skipped: AtomicBool::new(false),
+        timing: Mutex::new(Timing {
+            nanos_per_pixel: PRIOR_NANOS_PER_PIXEL,
+            shortfall: 1.0,
+        }),
+    });
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, MAX_WORKERS);
-    let next = AtomicUsize::new(1);
-    let settled = AtomicBool::new(false);
-    // a steep attempt is the only kind still wanted (another code may be in the picture)
-    let steep_only = AtomicBool::new(verdict.settles_at.is_some());
-    let skipped = AtomicBool::new(false);
-    // how far the estimates have fallen short so far on this picture (never below 1)
-    let shortfall = Mutex::new(1.0f64);
     let (tx, rx) = mpsc::channel::<(usize, detect::Scan)>();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let tx = tx.clone();
-            let (next, settled, steep_only, skipped, shortfall, source) =
-                (&next, &settled, &steep_only, &skipped, &shortfall, &source);
-            scope.spawn(move || loop {
-                if settled.load(Ordering::Relaxed) {
-                    break;
-                }
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(preps, engine)) = ATTEMPTS.get(index) else {
-                    break;
-                };
-                let now = Instant::now();
-                if now >= deadline {
-                    skipped.store(true, Ordering::Relaxed);
-                    break;
-                }
-                if steep_only.load(Ordering::Relaxed) && engine != Engine::Steep {
-                    continue;
-                }
-                let factor = *shortfall.lock().unwrap_or_else(|e| e.into_inner());
-                let cost = estimate(source, preps, engine, nanos_per_pixel).mul_f64(factor);
-                if now + cost > deadline {
-                    // Too slow for what is left; a cheaper attempt further down may still fit.
-                    skipped.store(true, Ordering::Relaxed);
-                    continue;
-                }
-                let found = attempt(
-                    source,
-                    preps,
-                    engine,
-                    Deadline::cancellable(deadline, settled),
-                );
-                if !cost.is_zero() {
-                    // a machine under load, or a picture that makes an attempt slow, makes the
-                    // next estimates as much longer
-                    let ratio = now.elapsed().as_secs_f64() / cost.as_secs_f64();
-                    let mut s = shortfall.lock().unwrap_or_else(|e| e.into_inner());
-                    *s = s.max(ratio * *s).min(20.0);
-                }
-                if tx.send((index, found)).is_err() {
-                    break;
-                }
-            });
+    let mut spawned = 0;
+    for _ in 0..workers {
+        let (tx, shared) = (tx.clone(), Arc::clone(&shared));
+        let thread = std::thread::Builder::new()
+            .name("qr-attempts".into())
+            .spawn(move || shared.work(&tx));
+        spawned += usize::from(thread.is_ok());
+    }
+    if spawned == 0 {
+        // no thread to be had: this one does the work
+        shared.work(&tx);
+    }
+    drop(tx);
+    let mut verdict = Verdict::default();
+    for (index, found) in rx {
+        if verdict.take(index, found, &wanted, &mut run) {
+            break;
         }
-        drop(tx);
-        for (index, found) in rx {
-            if verdict.take(index, found, &wanted, &mut run) {
-                settled.store(true, Ordering::Relaxed);
-                break;
-            }
-            steep_only.store(verdict.settles_at.is_some(), Ordering::Relaxed);
-        }
-    });
+        shared
+            .steep_only
+            .store(verdict.settles_at.is_some(), Ordering::Relaxed);
+    }
+    shared.settled.store(true, Ordering::Relaxed);
     if !verdict.settled {
-        run.out_of_time |= skipped.load(Ordering::Relaxed);
+        run.out_of_time |= shared.skipped.load(Ordering::Relaxed);
     }
     run
+}
+
+/// One picture's attempts, shared by the threads that run them.
+struct Attempts {
+    /// The picture the first attempt reads.
+    first: GrayImage,
+    /// The picture the others read.
+    reduced: GrayImage,
+    deadline: Instant,
+    /// The next attempt to run (an index into ATTEMPTS).
+    next: AtomicUsize,
+    /// The picture is settled (or its reader gone): run nothing more.
+    settled: AtomicBool,
+    /// Only a steep attempt is still wanted (another code may be in the picture).
+    steep_only: AtomicBool,
+    /// An attempt was skipped because it would not end before the deadline.
+    skipped: AtomicBool,
+    timing: Mutex<Timing>,
+}
+
+/// How long attempts take on this picture, on this machine.
+struct Timing {
+    /// Measured by the first attempt (until then, a deliberately slow machine's figure).
+    nanos_per_pixel: f64,
+    /// How far the estimates have fallen short so far (never below 1).
+    shortfall: f64,
+}
+
+impl Attempts {
+    /// Run attempts, next first, sending each one's findings, until none is left, the picture
+    /// is settled, or the deadline passes.
+    fn work(&self, tx: &mpsc::Sender<(usize, detect::Scan)>) {
+        loop {
+            if self.settled.load(Ordering::Relaxed) {
+                return;
+            }
+            let index = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(&(preps, engine)) = ATTEMPTS.get(index) else {
+                return;
+            };
+            let now = Instant::now();
+            if now >= self.deadline {
+                self.skipped.store(true, Ordering::Relaxed);
+                return;
+            }
+            if self.steep_only.load(Ordering::Relaxed) && engine != Engine::Steep {
+                continue;
+            }
+            let source = if index == 0 {
+                &self.first
+            } else {
+                &self.reduced
+            };
+            let cost = if index == 0 {
+                Duration::ZERO
+            } else {
+                let t = self.timing.lock().unwrap_or_else(|e| e.into_inner());
+                estimate(source, preps, engine, t.nanos_per_pixel).mul_f64(t.shortfall)
+            };
+            if now + cost > self.deadline {
+                // Too slow for what is left; a cheaper attempt further down may still fit.
+                self.skipped.store(true, Ordering::Relaxed);
+                continue;
+            }
+            let found = attempt(
+                source,
+                preps,
+                engine,
+                Deadline::cancellable(self.deadline, &self.settled),
+            );
+            let spent = now.elapsed();
+            {
+                let mut t = self.timing.lock().unwrap_or_else(|e| e.into_inner());
+                if index == 0 {
+                    let nanos = spent.as_nanos() as f64;
+                    t.nanos_per_pixel = (nanos / prep::pixels(source).max(1) as f64).max(5.0);
+                } else if !cost.is_zero() {
+                    // a machine under load, or a picture that makes an attempt slow, makes the
+                    // next estimates as much longer
+                    let ratio = spent.as_secs_f64() / cost.as_secs_f64();
+                    t.shortfall = t.shortfall.max(ratio * t.shortfall).min(20.0);
+                }
+            }
+            if tx.send((index, found)).is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// Most threads one picture's attempts run on.

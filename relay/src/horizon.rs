@@ -134,16 +134,21 @@ pub struct Horizon {
     base: String,
 }
 
-fn read_reply(resp: ureq::Response) -> Result<Reply, std::io::Error> {
-    let status = resp.status();
-    let retry_after = resp.header("retry-after").and_then(|v| {
+/// A response's `Retry-After` (seconds, or an HTTP date), as a wait from now.
+pub fn retry_after(resp: &ureq::Response) -> Option<Duration> {
+    resp.header("retry-after").and_then(|v| {
         let v = v.trim();
         v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
             httpdate::parse_http_date(v)
                 .ok()
                 .map(|t| t.duration_since(SystemTime::now()).unwrap_or_default())
         })
-    });
+    })
+}
+
+fn read_reply(resp: ureq::Response) -> Result<Reply, std::io::Error> {
+    let status = resp.status();
+    let retry_after = retry_after(&resp);
     let date = resp
         .header("date")
         .and_then(|v| httpdate::parse_http_date(v.trim()).ok());

@@ -509,12 +509,14 @@ mod tests {
         });
         assert!(unreachable.is_transient() && !unreachable.is_permanent());
         let busy = NetError::from(RpcError::Status {
+            retry_after: None,
             url: "u".into(),
             method: "m".into(),
             status: 503,
         });
         assert!(busy.is_transient());
         let wrong_url = NetError::from(RpcError::Status {
+            retry_after: None,
             url: "u".into(),
             method: "m".into(),
             status: 404,

@@ -41,6 +41,8 @@ pub enum RpcError {
         url: String,
         method: String,
         status: u16,
+        /// How long the server asked to be left alone (`Retry-After`, on 429 and 503).
+        retry_after: Option<std::time::Duration>,
     },
     #[error("Stellar RPC refused {method}: {message} ({code})")]
     Refused {
@@ -52,6 +54,16 @@ pub enum RpcError {
     BadBody { method: String, reason: String },
     #[error("\"{0}\" is not a Stellar RPC URL; write http://HOST:PORT/PATH or https://HOST/PATH")]
     BadUrl(String),
+}
+
+impl RpcError {
+    /// The wait the server asked for before the next request (`Retry-After`), if any.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            RpcError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 /// What `sendTransaction` said, as the relay acts on it.
@@ -142,11 +154,12 @@ impl Rpc {
             .send_string(&body)
         {
             Ok(r) => r,
-            Err(ureq::Error::Status(status, _)) => {
+            Err(ureq::Error::Status(status, resp)) => {
                 return Err(RpcError::Status {
                     url: self.url.clone(),
                     method: method.into(),
                     status,
+                    retry_after: crate::horizon::retry_after(&resp),
                 })
             }
             Err(ureq::Error::Transport(t)) => {
@@ -402,6 +415,19 @@ mod tests {
     /// The client against the sandbox's RPC with 1 s ledgers (the sends of one ledger fit well
     /// inside one): every `sendTransaction` status the relay acts on, produced by the sandbox's
     /// queue (stellar-core's admission rules), and the reads `pay` and the preflight need.
+    /// A busy server's `Retry-After` reaches the caller (the submit loop waits that long
+    /// instead of polling every 100 ms).
+    #[test]
+    fn a_busy_servers_retry_after_is_kept() {
+        let mut config = airgap_sandbox::SandboxConfig::ephemeral();
+        config.rpc_faults = "429:1".parse().unwrap();
+        let sandbox = airgap_sandbox::start(config).unwrap();
+        let rpc = Rpc::new(&sandbox.rpc_url()).unwrap();
+        let e = rpc.health().unwrap_err();
+        assert!(matches!(e, RpcError::Status { status: 429, .. }), "{e:?}");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
+    }
+
     #[test]
     fn against_the_sandbox_every_send_status_and_the_reads() {
         use airgap::amount::Amount;

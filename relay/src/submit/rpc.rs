@@ -34,7 +34,7 @@ pub(super) fn retry<T>(
             Ok(v) => return Ok(v),
             Err(e @ RpcError::Refused { .. }) | Err(e @ RpcError::BadUrl(_)) => return Err(e),
             Err(e) => {
-                let wait = online::backoff(attempt);
+                let wait = e.retry_after().unwrap_or_else(|| online::backoff(attempt));
                 if attempt == 0 {
                     note(format!(
                         "{e}; {}",
@@ -254,6 +254,8 @@ pub fn submit(
     let mut last_error = String::from("no answer yet");
     // the ledger after which the bytes are sent (again); 0: send now
     let mut send_after: u32 = 0;
+    // requests failed in a row (for the backoff)
+    let mut failures: u32 = 0;
     loop {
         if Instant::now() > deadline {
             return Outcome::Pending { reason: last_error };
@@ -274,10 +276,11 @@ pub fn submit(
             }
             Err(e) => {
                 last_error = e.to_string();
-                std::thread::sleep(POLL);
+                pause(&e, &mut failures, deadline);
                 continue;
             }
         };
+        failures = 0;
         if latest <= send_after {
             std::thread::sleep(POLL);
             continue;
@@ -309,10 +312,25 @@ pub fn submit(
                     Err(e) => last_error = e.to_string(),
                 }
             }
-            Err(e) => last_error = e.to_string(),
+            Err(e) => {
+                last_error = e.to_string();
+                pause(&e, &mut failures, deadline);
+                continue;
+            }
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// After a failed request: the wait the server asked for (`Retry-After`), else capped
+/// exponential backoff with jitter, not past `deadline`.
+fn pause(e: &RpcError, failures: &mut u32, deadline: Instant) {
+    let wait = e
+        .retry_after()
+        .unwrap_or_else(|| online::backoff(*failures))
+        .max(POLL);
+    *failures = failures.saturating_add(1);
+    online::sleep_until_deadline(wait, deadline);
 }
 
 #[cfg(test)]

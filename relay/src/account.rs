@@ -98,7 +98,7 @@ pub fn report(
     assets: &[Asset],
     deadline: Instant,
 ) -> Result<AccountReport, AccountError> {
-    let acct: Account = online::retry_net(deadline, || net.account(id, assets))?
+    let acct: Account = online::retry_until(deadline, || net.account(id, assets))?
         .ok_or_else(|| AccountError::NotFound(*id, network.to_string()))?;
     let seq = acct.sequence().ok_or_else(|| {
         NetError(format!(

@@ -265,7 +265,7 @@ fn fee_stats(server: Server<'_>, deadline: Instant) -> Result<FeeStats, NetError
     match server {
         Server::Horizon(o) => Ok(online::retry(deadline, |t| o.horizon.fee_stats(t))?),
         Server::Rpc(r) => {
-            let stats = online::retry_net(deadline, || Ok(r.fee_stats()?))?;
+            let stats = online::retry_until(deadline, || r.fee_stats())?;
             let header = RpcSource::new(r, deadline)
                 .header()
                 .map_err(|e| NetError(e.to_string()))?;

@@ -60,7 +60,7 @@ fn from_server(
         if given.iter().any(|s| s.account == account) {
             continue;
         }
-        let found = online::retry_net(deadline, || online.net.account(&account, &[]))
+        let found = online::retry_until(deadline, || online.net.account(&account, &[]))
             .map_err(|source| MergeCmdError::Server { account, source })?
             .ok_or(MergeCmdError::NoAccount(account))?;
         eprintln!(

@@ -89,9 +89,7 @@ impl From<RpcError> for NetError {
         match e {
             RpcError::BadBody { .. } | RpcError::BadUrl(_) => NetError(format!("bad answer: {e}")),
             RpcError::Refused { .. } => NetError(format!("{REFUSED}{e}")),
-            RpcError::Status { status, .. } if !matches!(status, 429 | 500..=599) => {
-                NetError(format!("{REFUSED}{e}"))
-            }
+            RpcError::Status { .. } if !e.is_transient() => NetError(format!("{REFUSED}{e}")),
             e => NetError(e.to_string()),
         }
     }

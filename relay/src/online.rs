@@ -111,7 +111,7 @@ pub fn connect_net(
     deadline: Instant,
 ) -> Result<NetOnline, ConnectError> {
     let net = backend.net()?;
-    let served = retry_net(deadline, || net.passphrase()).map_err(ConnectError::Net)?;
+    let served = retry_until(deadline, || net.passphrase()).map_err(ConnectError::Net)?;
     let network = Network::from_passphrase(&served);
     if let Some(exp) = expected {
         if exp.passphrase() != network.passphrase() {
@@ -237,48 +237,67 @@ fn short_duration(d: Duration) -> String {
 /// The most often a retry loop says it is still waiting.
 const SAY_EVERY: Duration = Duration::from_secs(3);
 
-/// Run a read-only request, retrying transient failures (unreachable, 429, 5xx) with backoff
-/// until `deadline`, and saying so on stderr while it waits: at the first failure, then every few
-/// seconds (never more often, unless a long wait begins).
+/// A failure a retry loop can judge: worth trying again, and after how long the server asked.
+pub trait Transient: std::fmt::Display {
+    /// The server did not answer, or was busy (unreachable, 429, 5xx): worth trying again.
+    fn is_transient(&self) -> bool;
+    /// The wait the server asked for (`Retry-After`), if any.
+    fn retry_after(&self) -> Option<Duration> {
+        None
+    }
+}
+
+impl Transient for HorizonError {
+    fn is_transient(&self) -> bool {
+        HorizonError::is_transient(self)
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        HorizonError::retry_after(self)
+    }
+}
+
+impl Transient for crate::rpc::RpcError {
+    fn is_transient(&self) -> bool {
+        crate::rpc::RpcError::is_transient(self)
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        crate::rpc::RpcError::retry_after(self)
+    }
+}
+
+impl Transient for NetError {
+    fn is_transient(&self) -> bool {
+        NetError::is_transient(self)
+    }
+}
+
+/// Run a read-only Horizon request, each try given what is left of the deadline (at most a
+/// request's timeout): [`retry_until`].
 pub fn retry<T>(
     deadline: Instant,
     mut f: impl FnMut(Duration) -> Result<T, HorizonError>,
 ) -> Result<T, HorizonError> {
-    let mut attempt = 0;
-    let mut said: Option<Instant> = None;
-    loop {
-        match f(budget(deadline, crate::horizon::GET_REQUEST_TIMEOUT)) {
-            Ok(v) => return Ok(v),
-            Err(e) if e.is_transient() => {
-                let wait = e.retry_after().unwrap_or_else(|| backoff(attempt));
-                // The first failure, then whenever a few seconds have passed or are about to.
-                if said.is_none_or(|t| t.elapsed() >= SAY_EVERY) || wait >= SAY_EVERY {
-                    crate::progress::say(format!("{e}; {}", next_try(attempt, wait, deadline)));
-                    said = Some(Instant::now());
-                }
-                if !sleep_until_deadline(wait, deadline) {
-                    return Err(e);
-                }
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    retry_until(deadline, || {
+        f(budget(deadline, crate::horizon::GET_REQUEST_TIMEOUT))
+    })
 }
 
-/// [`retry`] for a call through the network-client trait: a transient failure (the server did
-/// not answer, or was busy) is retried with backoff until `deadline`, saying so on stderr.
-pub fn retry_net<T>(
+/// Run a read-only request, retrying transient failures (unreachable, 429, 5xx) after the wait
+/// the server asked for, else with capped backoff and jitter, until `deadline`, and saying so on
+/// stderr while it waits: at the first failure, then every few seconds (never more often, unless
+/// a long wait begins). Any other failure is returned at once.
+pub fn retry_until<T, E: Transient>(
     deadline: Instant,
-    mut f: impl FnMut() -> Result<T, NetError>,
-) -> Result<T, NetError> {
+    mut f: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
     let mut attempt = 0;
     let mut said: Option<Instant> = None;
     loop {
         match f() {
             Ok(v) => return Ok(v),
             Err(e) if e.is_transient() => {
-                let wait = backoff(attempt);
+                let wait = e.retry_after().unwrap_or_else(|| backoff(attempt));
+                // The first failure, then whenever a few seconds have passed or are about to.
                 if said.is_none_or(|t| t.elapsed() >= SAY_EVERY) || wait >= SAY_EVERY {
                     crate::progress::say(format!("{e}; {}", next_try(attempt, wait, deadline)));
                     said = Some(Instant::now());

@@ -57,6 +57,18 @@ pub enum RpcError {
 }
 
 impl RpcError {
+    /// The server did not answer, or was busy (429, 5xx): worth trying again.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            RpcError::Unreachable { .. }
+                | RpcError::Status {
+                    status: 429 | 500..=599,
+                    ..
+                }
+        )
+    }
+
     /// The wait the server asked for before the next request (`Retry-After`), if any.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {

@@ -39,7 +39,7 @@ impl<'a> RpcSource<'a> {
     }
 
     fn read<T>(&mut self, f: impl FnMut() -> Result<T, NetError>) -> Result<T, SourceError> {
-        online::retry_net(self.deadline, f).map_err(|e| {
+        online::retry_until(self.deadline, f).map_err(|e| {
             self.unreachable |= e.is_transient();
             SourceError::Net(e)
         })

@@ -73,7 +73,7 @@ impl Check<'_> {
             candidates.push(acct);
             let (opts, deadline, unreachable) = (self.opts, self.deadline, &mut self.unreachable);
             let keys = self.signers_of.entry(acct).or_insert_with(|| {
-                match online::retry_net(deadline, || opts.net.account(&acct, &[])) {
+                match online::retry_until(deadline, || opts.net.account(&acct, &[])) {
                     Ok(Some(a)) => a
                         .signers
                         .iter()

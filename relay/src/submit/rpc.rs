@@ -22,34 +22,6 @@ use super::{in_ledger, note, op_types, unsent, Ready, Record, Status, SubmitErro
 use crate::online;
 use crate::rpc::{Rpc, RpcError, Sent};
 
-/// A read, retried with capped backoff until `deadline` (saying so on stderr at the first
-/// failure); the last error when the deadline passes. A JSON-RPC error answer is not retried.
-pub(super) fn retry<T>(
-    deadline: Instant,
-    mut f: impl FnMut() -> Result<T, RpcError>,
-) -> Result<T, RpcError> {
-    let mut attempt = 0;
-    loop {
-        match f() {
-            Ok(v) => return Ok(v),
-            Err(e @ RpcError::Refused { .. }) | Err(e @ RpcError::BadUrl(_)) => return Err(e),
-            Err(e) => {
-                let wait = e.retry_after().unwrap_or_else(|| online::backoff(attempt));
-                if attempt == 0 {
-                    note(format!(
-                        "{e}; {}",
-                        online::next_try(attempt, wait, deadline)
-                    ));
-                }
-                if !online::sleep_until_deadline(wait, deadline) {
-                    return Err(e);
-                }
-                attempt += 1;
-            }
-        }
-    }
-}
-
 /// `submit`'s sender over Stellar RPC: look the hash up first (a transaction already in a ledger
 /// is reported with its outcome and not sent), make the bytes durable in the journal, then
 /// [`submit`] them until decided; the record is the one Horizon's sender would write.
@@ -83,7 +55,7 @@ pub(super) fn send_until_known(
     };
     // Already in a ledger? Then its outcome is the answer; nothing is sent.
     let first = Instant::now() + Duration::from_secs(5).min(opts.timeout);
-    match retry(first, || lookup(rpc, sent_hash)) {
+    match online::retry_until(first, || lookup(rpc, sent_hash)) {
         Ok((Some(done), _, _)) => {
             if let Some(rec) = applied(
                 &done,

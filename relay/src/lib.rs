@@ -32,6 +32,8 @@ pub mod rehearse;
 pub mod rpc;
 pub mod sigcheck;
 pub mod submit;
+#[cfg(test)]
+mod test_support;
 pub mod watch;
 
 /// The body of the `horizon` fuzz target, shared with `tests/horizon_corpus.rs`.

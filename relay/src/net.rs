@@ -541,10 +541,7 @@ mod tests {
     /// (not `tx_bad_seq`), a sequence gap rejected.
     #[test]
     fn rpc_net_against_the_sandbox() {
-        use airgap::amount::Amount;
-        use airgap::build::{self, OpBody, OpSpec, TimeWindow, TxSpec};
         use airgap::keys::SecretSeed;
-        use airgap::network::Network;
 
         let mut config = airgap_sandbox::SandboxConfig::ephemeral();
         config.close_every = Duration::from_secs(1);
@@ -576,27 +573,7 @@ mod tests {
             .unwrap()
             .as_secs();
         assert!(net.last_close_time().unwrap() + 60 > now);
-        let tx = |sequence: i64| {
-            let spec = TxSpec {
-                network: Network::Standalone,
-                source: id,
-                sequence,
-                base_fee: build::DEFAULT_BASE_FEE,
-                time: TimeWindow {
-                    min: 0,
-                    max: now + 3600,
-                },
-                memo: Default::default(),
-                operations: vec![OpSpec::new(OpBody::CreateAccount {
-                    destination: SecretSeed::generate().unwrap().public_key(),
-                    starting_balance: Amount::from_stroops(10_000_000).unwrap(),
-                })],
-            };
-            let mut env = build::envelope(build::build(&spec).unwrap());
-            airgap::envelope::sign(&mut env, &Network::Standalone, &key).unwrap();
-            let hash = hex::encode(airgap::envelope::hash(&env, &Network::Standalone));
-            (airgap::envelope::encode(&env), hash)
-        };
+        let tx = |sequence: i64| crate::test_support::create_account_tx(&key, sequence);
         let (first, second) = (tx(seq + 1), tx(seq + 2));
         // the first holds the account's one place in the next ledger
         assert!(matches!(

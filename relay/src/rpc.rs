@@ -442,10 +442,7 @@ mod tests {
 
     #[test]
     fn against_the_sandbox_every_send_status_and_the_reads() {
-        use airgap::amount::Amount;
-        use airgap::build::{self, OpBody, OpSpec, TimeWindow, TxSpec};
         use airgap::keys::SecretSeed;
-        use airgap::network::Network;
         use airgap::rpc::TxStatus;
         use std::time::Instant;
 
@@ -472,30 +469,7 @@ mod tests {
         });
         assert_eq!(rpc.trustline(&id.to_xdr(), usdc).unwrap(), None);
 
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let tx = |sequence: i64| {
-            let spec = TxSpec {
-                network: Network::Standalone,
-                source: id,
-                sequence,
-                base_fee: build::DEFAULT_BASE_FEE,
-                time: TimeWindow {
-                    min: 0,
-                    max: now + 3600,
-                },
-                memo: Default::default(),
-                operations: vec![OpSpec::new(OpBody::CreateAccount {
-                    destination: SecretSeed::generate().unwrap().public_key(),
-                    starting_balance: Amount::from_stroops(10_000_000).unwrap(),
-                })],
-            };
-            let mut env = build::envelope(build::build(&spec).unwrap());
-            airgap::envelope::sign(&mut env, &Network::Standalone, &key).unwrap();
-            airgap::envelope::encode(&env)
-        };
+        let tx = |sequence: i64| crate::test_support::create_account_tx(&key, sequence).0;
         let (first, second) = (tx(seq + 1), tx(seq + 2));
         let Sent::Pending { hash } = rpc.send(&first).unwrap() else {
             panic!("the first transaction was not admitted")

@@ -308,10 +308,7 @@ fn pause(e: &RpcError, failures: &mut u32, deadline: Instant) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use airgap::amount::Amount;
-    use airgap::build::{self, OpBody, OpSpec, TimeWindow, TxSpec};
     use airgap::keys::SecretSeed;
-    use airgap::network::Network;
 
     /// Over the sandbox's RPC with 300 ms ledgers: a second transaction of one account is held by
     /// TRY_AGAIN_LATER and still lands; a resend of an applied one is reported applied (not
@@ -332,28 +329,7 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        let network = Network::Standalone;
-        let tx = |sequence: i64| {
-            let spec = TxSpec {
-                network: network.clone(),
-                source: id,
-                sequence,
-                base_fee: build::DEFAULT_BASE_FEE,
-                time: TimeWindow {
-                    min: 0,
-                    max: now + 3600,
-                },
-                memo: Default::default(),
-                operations: vec![OpSpec::new(OpBody::CreateAccount {
-                    destination: SecretSeed::generate().unwrap().public_key(),
-                    starting_balance: Amount::from_stroops(10_000_000).unwrap(),
-                })],
-            };
-            let mut env = build::envelope(build::build(&spec).unwrap());
-            airgap::envelope::sign(&mut env, &network, &key).unwrap();
-            let hash = hex::encode(airgap::envelope::hash(&env, &network));
-            (airgap::envelope::encode(&env), hash)
-        };
+        let tx = |sequence: i64| crate::test_support::create_account_tx(&key, sequence);
         let deadline = || Instant::now() + Duration::from_secs(20);
         let (first, second) = (tx(seq + 1), tx(seq + 2));
         assert!(matches!(rpc.send(&first.0).unwrap(), Sent::Pending { .. }));

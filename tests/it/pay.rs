@@ -189,6 +189,24 @@ impl World {
             .expect("start airgap-relay pay")
     }
 
+    /// SIGTERM to a continuous `pay` named `name`: it finishes what it holds and exits 0.
+    fn stop_with_sigterm(&self, child: &mut Child, name: &str) {
+        let st = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                assert_eq!(s.code(), Some(0), "{}", self.stderr(name));
+                break;
+            }
+            assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn stderr(&self, name: &str) -> String {
         std::fs::read_to_string(self.dir.join(&format!("{name}.err"))).unwrap_or_default()
     }
@@ -790,20 +808,7 @@ fn continuous_pay_pays_rows_queued_later_and_stops_on_sigterm() {
         assert!(Instant::now() < deadline, "not paid: {}", w.stderr("c"));
         std::thread::sleep(Duration::from_millis(200));
     }
-    let st = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            assert_eq!(s.code(), Some(0), "{}", w.stderr("c"));
-            break;
-        }
-        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    w.stop_with_sigterm(&mut child, "c");
     let printed = std::fs::read_to_string(w.dir.join("c.out")).unwrap();
     assert_eq!(printed.matches("\"late-1\"").count(), 1, "{printed}");
 }
@@ -967,20 +972,7 @@ fn continuous_pay_on_postgres_pays_rows_queued_by_plain_sql_before_its_poll() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    let st = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            assert_eq!(s.code(), Some(0), "{}", w.stderr("n"));
-            break;
-        }
-        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    w.stop_with_sigterm(&mut child, "n");
     let printed = std::fs::read_to_string(w.dir.join("n.out")).unwrap();
     for id in ["sql-1", "sql-2", "sql-3"] {
         assert_eq!(

@@ -15,6 +15,7 @@
 //! checked before every attempt (and inside the detector, between candidate codes), every
 //! attempt working on a copy of bounded size.
 
+use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -375,7 +376,7 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, MAX_WORKERS);
-    let (tx, rx) = mpsc::channel::<(usize, detect::Scan)>();
+    let (tx, rx) = mpsc::channel::<(usize, Option<detect::Scan>)>();
     let mut spawned = 0;
     for _ in 0..workers {
         let (tx, shared) = (tx.clone(), Arc::clone(&shared));
@@ -389,14 +390,33 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
         shared.work(&tx);
     }
     drop(tx);
+    // Findings are taken in the list's order, whichever thread ends first, so what is read does
+    // not depend on the threads' timing: a later attempt's findings wait for the earlier ones'.
     let mut verdict = Verdict::default();
-    for (index, found) in rx {
-        if verdict.take(index, found, &wanted, &mut run) {
-            break;
+    let mut waiting: BTreeMap<usize, Option<detect::Scan>> = BTreeMap::new();
+    let mut next = 0;
+    'taking: for (index, found) in rx {
+        waiting.insert(index, found);
+        while let Some(found) = waiting.remove(&next) {
+            next += 1;
+            let Some(found) = found else { continue };
+            if verdict.take(next - 1, found, &wanted, &mut run) {
+                break 'taking;
+            }
+            shared
+                .steep_only
+                .store(verdict.settles_at.is_some(), Ordering::Relaxed);
         }
-        shared
-            .steep_only
-            .store(verdict.settles_at.is_some(), Ordering::Relaxed);
+    }
+    // The threads stopped (the list or the time ran out): what came back out of order.
+    if !verdict.settled {
+        for (index, found) in std::mem::take(&mut waiting) {
+            if let Some(found) = found {
+                if verdict.take(index, found, &wanted, &mut run) {
+                    break;
+                }
+            }
+        }
     }
     shared.settled.store(true, Ordering::Relaxed);
     if !verdict.settled {
@@ -434,7 +454,7 @@ struct Timing {
 impl Attempts {
     /// Run attempts, next first, sending each one's findings, until none is left, the picture
     /// is settled, or the deadline passes.
-    fn work(&self, tx: &mpsc::Sender<(usize, detect::Scan)>) {
+    fn work(&self, tx: &mpsc::Sender<(usize, Option<detect::Scan>)>) {
         loop {
             if self.settled.load(Ordering::Relaxed) {
                 return;
@@ -446,9 +466,13 @@ impl Attempts {
             let now = Instant::now();
             if now >= self.deadline {
                 self.skipped.store(true, Ordering::Relaxed);
+                let _ = tx.send((index, None));
                 return;
             }
             if self.steep_only.load(Ordering::Relaxed) && engine != Engine::Steep {
+                if tx.send((index, None)).is_err() {
+                    return;
+                }
                 continue;
             }
             let source = if index == 0 {
@@ -465,6 +489,9 @@ impl Attempts {
             if now + cost > self.deadline {
                 // Too slow for what is left; a cheaper attempt further down may still fit.
                 self.skipped.store(true, Ordering::Relaxed);
+                if tx.send((index, None)).is_err() {
+                    return;
+                }
                 continue;
             }
             let found = attempt(
@@ -486,7 +513,7 @@ impl Attempts {
                     t.shortfall = t.shortfall.max(ratio * t.shortfall).min(20.0);
                 }
             }
-            if tx.send((index, found)).is_err() {
+            if tx.send((index, Some(found))).is_err() {
                 return;
             }
         }

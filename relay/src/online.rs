@@ -104,7 +104,7 @@ pub struct NetOnline {
 }
 
 /// Ask the server which network it serves (Horizon's `GET /`, RPC's `getNetwork`); refuse when
-/// `--network` disagrees, exactly as [`connect`] does.
+/// `--network` disagrees, as [`connect`] does.
 pub fn connect_net(
     backend: &Backend,
     expected: Option<&Network>,
@@ -112,17 +112,7 @@ pub fn connect_net(
 ) -> Result<NetOnline, ConnectError> {
     let net = backend.net()?;
     let served = retry_until(deadline, || net.passphrase()).map_err(ConnectError::Net)?;
-    let network = Network::from_passphrase(&served);
-    if let Some(exp) = expected {
-        if exp.passphrase() != network.passphrase() {
-            return Err(ConnectError::NetworkMismatch {
-                given: exp.to_string(),
-                served: network.to_string(),
-                server: backend.server(),
-                url: net.url().to_string(),
-            });
-        }
-    }
+    let network = served_network(&served, expected, backend.server(), net.url())?;
     Ok(NetOnline {
         net,
         backend: backend.clone(),
@@ -158,22 +148,34 @@ pub fn connect(
 ) -> Result<Online, ConnectError> {
     let horizon = Horizon::new(url)?;
     let (root, clock) = retry(deadline, |t| horizon.root(t))?;
-    let network = Network::from_passphrase(&root.network_passphrase);
-    if let Some(exp) = expected {
-        if exp.passphrase() != network.passphrase() {
-            return Err(ConnectError::NetworkMismatch {
-                given: exp.to_string(),
-                served: network.to_string(),
-                server: "Horizon",
-                url: horizon.url().to_string(),
-            });
-        }
-    }
+    let network = served_network(&root.network_passphrase, expected, "Horizon", horizon.url())?;
     Ok(Online {
         horizon,
         network,
         clock,
     })
+}
+
+/// The network whose passphrase `server` at `url` serves; refused when `--network` (`expected`)
+/// names another.
+fn served_network(
+    passphrase: &str,
+    expected: Option<&Network>,
+    server: &'static str,
+    url: &str,
+) -> Result<Network, ConnectError> {
+    let network = Network::from_passphrase(passphrase);
+    match expected {
+        Some(exp) if exp.passphrase() != network.passphrase() => {
+            Err(ConnectError::NetworkMismatch {
+                given: exp.to_string(),
+                served: network.to_string(),
+                server,
+                url: url.to_string(),
+            })
+        }
+        _ => Ok(network),
+    }
 }
 
 /// Time left until `deadline`, at most `cap` and at least one second (a request needs some time).

@@ -18,6 +18,7 @@ use airgap_sandbox::ledger::{self, Ledger, Verdict};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use stellar_xdr::{ChangeTrustAsset, OperationBody, TransactionEnvelope};
+use xdr_entries::issued_asset_key;
 
 pub mod rpc_source;
 pub mod source;
@@ -174,21 +175,10 @@ fn touched(env: &TransactionEnvelope) -> Vec<[u8; 32]> {
 }
 
 /// The engine's key of an issued asset; `None` for the native asset or a code that is not one.
-fn asset_key(code: &[u8], issuer: &stellar_xdr::AccountId) -> Option<ledger::AssetKey> {
-    let code: Vec<u8> = code.iter().copied().take_while(|b| *b != 0).collect();
-    let code = String::from_utf8(code).ok()?;
-    (!code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| {
-        ledger::AssetKey {
-            code,
-            issuer: AccountId::from_xdr(issuer).0,
-        }
-    })
-}
-
 fn xdr_asset_key(a: &stellar_xdr::Asset) -> Option<ledger::AssetKey> {
     match a {
-        stellar_xdr::Asset::CreditAlphanum4(c) => asset_key(&c.asset_code.0, &c.issuer),
-        stellar_xdr::Asset::CreditAlphanum12(c) => asset_key(&c.asset_code.0, &c.issuer),
+        stellar_xdr::Asset::CreditAlphanum4(c) => issued_asset_key(&c.asset_code.0, &c.issuer),
+        stellar_xdr::Asset::CreditAlphanum12(c) => issued_asset_key(&c.asset_code.0, &c.issuer),
         stellar_xdr::Asset::Native => None,
     }
 }
@@ -217,10 +207,10 @@ fn touched_entries(env: &TransactionEnvelope) -> Vec<([u8; 32], EntryKey)> {
             }
             OperationBody::ChangeTrust(c) => match &c.line {
                 ChangeTrustAsset::CreditAlphanum4(a) => {
-                    line(s, asset_key(&a.asset_code.0, &a.issuer))
+                    line(s, issued_asset_key(&a.asset_code.0, &a.issuer))
                 }
                 ChangeTrustAsset::CreditAlphanum12(a) => {
-                    line(s, asset_key(&a.asset_code.0, &a.issuer))
+                    line(s, issued_asset_key(&a.asset_code.0, &a.issuer))
                 }
                 _ => {}
             },
@@ -232,7 +222,10 @@ fn touched_entries(env: &TransactionEnvelope) -> Vec<([u8; 32], EntryKey)> {
                 let issuer = stellar_xdr::AccountId(stellar_xdr::PublicKey::PublicKeyTypeEd25519(
                     stellar_xdr::Uint256(s),
                 ));
-                line(AccountId::from_xdr(&a.trustor).0, asset_key(code, &issuer));
+                line(
+                    AccountId::from_xdr(&a.trustor).0,
+                    issued_asset_key(code, &issuer),
+                );
             }
             OperationBody::SetTrustLineFlags(a) => {
                 line(AccountId::from_xdr(&a.trustor).0, xdr_asset_key(&a.asset))

@@ -196,11 +196,8 @@ fn unusable(what: impl Into<String>, why: impl Into<String>) -> SourceError {
 
 /// The engine's header from Horizon's latest ledger.
 pub fn header_from_horizon(l: &h::Ledger) -> Result<LedgerHeader, SourceError> {
-    use time::format_description::well_known::Rfc3339;
     let what = || format!("Horizon's ledger {}", l.sequence);
-    let close_time = time::OffsetDateTime::parse(&l.closed_at, &Rfc3339)
-        .ok()
-        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
+    let close_time = crate::net::unix_time(&l.closed_at)
         .ok_or_else(|| unusable(what(), "closed_at is not an RFC 3339 time"))?;
     let mut hash = [0u8; 32];
     // The hash only names the ledger; a missing one does not change any outcome.

@@ -42,28 +42,29 @@ fn signer_kind(key: &SignerKey) -> SignerKind {
     }
 }
 
-/// An asset code as text: its bytes up to the first NUL, which must be alphanumeric ASCII.
-fn code_text(what: &str, bytes: &[u8]) -> Result<String, SourceError> {
-    let code: Vec<u8> = bytes.iter().copied().take_while(|b| *b != 0).collect();
+/// The engine's key of an issued asset from its XDR code and issuer; `None` for a code that is
+/// not one (its bytes up to the first NUL must be alphanumeric ASCII, at least one).
+pub fn issued_asset_key(code: &[u8], issuer: &XdrAccountId) -> Option<AssetKey> {
+    let code: Vec<u8> = code.iter().copied().take_while(|b| *b != 0).collect();
     if code.is_empty() || !code.iter().all(u8::is_ascii_alphanumeric) {
-        return Err(unusable(what, "an asset code is not valid"));
+        return None;
     }
-    Ok(String::from_utf8(code).unwrap_or_default())
+    Some(AssetKey {
+        code: String::from_utf8(code).ok()?,
+        issuer: id_bytes(issuer),
+    })
 }
 
 /// The engine's asset key of a trustline's asset; `None` for pool shares (not modelled).
 pub fn asset_key(what: &str, asset: &TrustLineAsset) -> Result<Option<AssetKey>, SourceError> {
-    Ok(match asset {
-        TrustLineAsset::CreditAlphanum4(a) => Some(AssetKey {
-            code: code_text(what, &a.asset_code.0)?,
-            issuer: id_bytes(&a.issuer),
-        }),
-        TrustLineAsset::CreditAlphanum12(a) => Some(AssetKey {
-            code: code_text(what, &a.asset_code.0)?,
-            issuer: id_bytes(&a.issuer),
-        }),
-        TrustLineAsset::Native | TrustLineAsset::PoolShare(_) => None,
-    })
+    let (code, issuer) = match asset {
+        TrustLineAsset::CreditAlphanum4(a) => (&a.asset_code.0[..], &a.issuer),
+        TrustLineAsset::CreditAlphanum12(a) => (&a.asset_code.0[..], &a.issuer),
+        TrustLineAsset::Native | TrustLineAsset::PoolShare(_) => return Ok(None),
+    };
+    issued_asset_key(code, issuer)
+        .map(Some)
+        .ok_or_else(|| unusable(what, "an asset code is not valid"))
 }
 
 /// The engine's entries for one account from its XDR entries: the account (last modified in

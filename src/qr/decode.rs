@@ -407,6 +407,20 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
                 .steep_only
                 .store(verdict.settles_at.is_some(), Ordering::Relaxed);
         }
+        // Once the first attempt (the whole picture) is in, a later attempt that settles the
+        // picture by itself ends the search without waiting for slower ones between (a steep
+        // attempt can take ten times as long): those are called off.
+        let settles = next > 0
+            && matches!(waiting.get(&index), Some(Some(found)) if verdict.ends(index, found, &wanted, &run));
+        if settles {
+            for (earlier, found) in std::mem::take(&mut waiting) {
+                if let Some(found) = found {
+                    if earlier <= index && verdict.take(earlier, found, &wanted, &mut run) {
+                        break 'taking;
+                    }
+                }
+            }
+        }
     }
     // The threads stopped (the list or the time ran out): what came back out of order.
     if !verdict.settled {
@@ -536,6 +550,28 @@ struct Verdict {
 }
 
 impl Verdict {
+    /// Whether the findings of attempt `index` end the search. Once a code was read with
+    /// finders left over, only the designated steep attempt, or one that reads another wanted
+    /// code, ends it (an attempt that merely reads the first code again, on a view where the
+    /// other's finders do not show, does not).
+    fn ends(
+        &self,
+        index: usize,
+        found: &detect::Scan,
+        wanted: &dyn Fn(&[u8]) -> bool,
+        run: &Run,
+    ) -> bool {
+        let done = found.payloads.iter().any(|p| wanted(p));
+        let new = found
+            .payloads
+            .iter()
+            .any(|p| wanted(p) && !run.payloads.contains(p));
+        match self.settles_at {
+            Some(at) => index == at || (new && found.leftover < 2),
+            None => done && found.leftover < 2,
+        }
+    }
+
     /// Take the findings of attempt `index` into `run`; true when the search is over.
     fn take(
         &mut self,
@@ -545,23 +581,12 @@ impl Verdict {
         run: &mut Run,
     ) -> bool {
         run.out_of_time |= found.stopped;
-        let mut done = false;
-        let mut new = false;
-        let leftover = found.leftover;
+        let ends = self.ends(index, &found, wanted, run);
+        let done = found.payloads.iter().any(|p| wanted(p));
         for payload in found.payloads {
-            let want = wanted(&payload);
-            done |= want;
-            new |= want && !run.payloads.contains(&payload);
             push_distinct(&mut run.payloads, payload);
         }
         let found_before = self.settles_at.is_some();
-        // once a code was read with finders left over, only the designated steep attempt, or
-        // one that reads another wanted code, ends the search (an attempt that merely reads
-        // the first code again, on a view where the other's finders do not show, does not)
-        let ends = match self.settles_at {
-            Some(at) => index == at || (new && leftover < 2),
-            None => done && leftover < 2,
-        };
         if ends {
             run.out_of_time &= !(done || found_before);
             self.settled = true;

@@ -18,14 +18,14 @@ use super::deadline::Deadline;
 
 use image::GrayImage;
 use rxing::common::cpp_essentials::ConcentricPattern;
-use rxing::common::{BitMatrix, DetectorRXingResult, HybridBinarizer};
+use rxing::common::{BitMatrix, DetectorRXingResult};
 use rxing::qrcode::cpp_port::decoder::Decode;
 use rxing::qrcode::cpp_port::detector::{
     EstimateModuleSize, FindFinderPatterns, FinderPatternSet, GenerateFinderPatternSets, SampleQR,
 };
-use rxing::{Binarizer, Exceptions};
+use rxing::Exceptions;
 
-use super::{prep, sample};
+use super::{binarize, prep, sample};
 
 /// The most finder-pattern sets sampled in one attempt (a real photo has a handful; a busy one,
 /// hundreds; the deadline usually stops a pathological one first).
@@ -76,15 +76,10 @@ pub(super) struct Mode {
 pub(super) fn rxing(image: &GrayImage, deadline: Deadline<'_>, mode: Mode) -> Scan {
     let mut scan = Scan::default();
     let start = Instant::now();
-    let Ok(source) =
-        rxing::Luma8LuminanceSource::new(image.as_raw().clone(), image.width(), image.height())
-    else {
+    let Some(matrix) = binarize::hybrid(image) else {
         return scan;
     };
-    let binarizer = HybridBinarizer::new(source);
-    let Ok(matrix) = binarizer.get_black_matrix() else {
-        return scan;
-    };
+    let matrix = &matrix;
     let mut finders = FindFinderPatterns(matrix, true, 0);
     // GenerateFinderPatternSets sorts `finders` by size, largest first.
     let sets = GenerateFinderPatternSets(&mut finders);

@@ -1,4 +1,5 @@
 //! QR codes: writing an envelope as one code (PNG, SVG, terminal), and reading codes back out of photos.
+mod binarize;
 mod deadline;
 pub mod decode;
 mod detect;

@@ -58,6 +58,7 @@ pub(super) fn hybrid(image: &GrayImage) -> Option<BitMatrix> {
     let mut matrix = BitMatrix::new(image.width(), image.height()).ok()?;
     let mut row_bits = BitArray::with_size(w);
     let mut limit = vec![0u8; w];
+    let mut black = vec![0u8; w];
     let mut covering: Option<(usize, usize)> = None;
     for y in 0..h {
         // the block rows that hold row y: its own, and the last (moved inwards) if it does too
@@ -81,13 +82,22 @@ pub(super) fn hybrid(image: &GrayImage) -> Option<BitMatrix> {
                 }
             }
         }
-        let pixels = &lum[y * w..(y + 1) * w];
-        for (word, (px, lim)) in pixels.chunks(64).zip(limit.chunks(64)).enumerate() {
-            let mut bits = 0usize;
-            for (i, (&p, &l)) in px.iter().zip(lim).enumerate() {
-                bits |= usize::from(p <= l) << i;
+        // black = 1, one byte a pixel (vectorises), then 8 bytes packed into 8 bits at a time
+        for ((b, &p), &l) in black.iter_mut().zip(&lum[y * w..(y + 1) * w]).zip(&limit) {
+            *b = u8::from(p <= l);
+        }
+        // rxing's bit words are usizes
+        let word_bits = usize::BITS as usize;
+        for (word, bytes) in black.chunks(word_bits).enumerate() {
+            let mut bits = 0u64;
+            for (i, eight) in bytes.chunks(8).enumerate() {
+                let mut lanes = [0u8; 8];
+                lanes[..eight.len()].copy_from_slice(eight);
+                // byte i (0 or 1) to bit i
+                let packed = u64::from_le_bytes(lanes).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+                bits |= packed << (8 * i);
             }
-            row_bits.setBulk(word * 64, bits);
+            row_bits.setBulk(word * word_bits, bits as usize);
         }
         matrix.setRow(y as u32, &row_bits);
     }
@@ -95,20 +105,32 @@ pub(super) fn hybrid(image: &GrayImage) -> Option<BitMatrix> {
 }
 
 /// Each block's black point, blocks in raster order (a flat block looks at the finished ones
-/// above and to its left).
+/// above and to its left). Each block row's 8 pixel rows are first folded column by column
+/// (sum, minimum, maximum: whole rows at once, which vectorises), then each block takes its 8
+/// columns.
 fn black_points(lum: &[u8], w: usize, h: usize, bw: usize, bh: usize) -> Vec<u32> {
     let mut points = vec![0u32; bw * bh];
+    let (mut sums, mut mins, mut maxs) = (vec![0u16; w], vec![0u8; w], vec![0u8; w]);
     for by in 0..bh {
         let y0 = (by * BLOCK).min(h - BLOCK);
+        let first = &lum[y0 * w..(y0 + 1) * w];
+        for (((s, lo), hi), &p) in sums.iter_mut().zip(&mut mins).zip(&mut maxs).zip(first) {
+            (*s, *lo, *hi) = (u16::from(p), p, p);
+        }
+        for y in y0 + 1..y0 + BLOCK {
+            let row = &lum[y * w..(y + 1) * w];
+            for (((s, lo), hi), &p) in sums.iter_mut().zip(&mut mins).zip(&mut maxs).zip(row) {
+                *s += u16::from(p);
+                *lo = (*lo).min(p);
+                *hi = (*hi).max(p);
+            }
+        }
         for bx in 0..bw {
             let x0 = (bx * BLOCK).min(w - BLOCK);
-            let (mut sum, mut min, mut max) = (0u32, u8::MAX, u8::MIN);
-            for y in y0..y0 + BLOCK {
-                let row = &lum[y * w + x0..y * w + x0 + BLOCK];
-                sum += row.iter().map(|&p| u32::from(p)).sum::<u32>();
-                min = row.iter().fold(min, |m, &p| m.min(p));
-                max = row.iter().fold(max, |m, &p| m.max(p));
-            }
+            let cols = x0..x0 + BLOCK;
+            let sum: u32 = sums[cols.clone()].iter().map(|&s| u32::from(s)).sum();
+            let min = mins[cols.clone()].iter().fold(u8::MAX, |m, &p| m.min(p));
+            let max = maxs[cols].iter().fold(u8::MIN, |m, &p| m.max(p));
             let point = if max - min > MIN_DYNAMIC_RANGE {
                 sum / (BLOCK * BLOCK) as u32
             } else {

@@ -426,28 +426,30 @@ pub fn warp_linear(image: &GrayImage, m: [f64; 4], max_pixels: u64) -> Option<Gr
     let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
     let src = image.as_raw();
     let (sw, sh) = (image.width() as usize, image.height() as usize);
-    let (sw_f, sh_f) = ((sw - 1) as f32, (sh - 1) as f32);
     let mut out = vec![255u8; ow as usize * oh as usize];
-    // the source point of output pixel (X, Y) moves by (ia, ic) per step along a row
-    let (ia32, ic32) = (ia as f32, ic as f32);
+    // source positions in 16.16 fixed point: the row's first exactly, then a step per pixel
+    const ONE: f64 = 65536.0;
+    let (max_x, max_y) = (((sw - 1) as i64) << 16, ((sh - 1) as i64) << 16);
+    let (step_x, step_y) = ((ia * ONE).round() as i64, (ic * ONE).round() as i64);
     for (oy, row) in out.chunks_exact_mut(ow as usize).enumerate() {
         let ty = oy as f64 + 0.5 + min_y;
         let tx = 0.5 + min_x;
-        let mut x = (ia * tx + ib * ty - 0.5) as f32;
-        let mut y = (ic * tx + id * ty - 0.5) as f32;
+        let mut x = ((ia * tx + ib * ty - 0.5) * ONE).round() as i64;
+        let mut y = ((ic * tx + id * ty - 0.5) * ONE).round() as i64;
         for px in row.iter_mut() {
-            if x >= 0.0 && y >= 0.0 && x <= sw_f && y <= sh_f {
-                let (x0, y0) = (x as usize, y as usize);
-                let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+            if x >= 0 && y >= 0 && x <= max_x && y <= max_y {
+                let (x0, y0) = ((x >> 16) as usize, (y >> 16) as usize);
+                // bilinear weights in 256ths
+                let (fx, fy) = (((x >> 8) & 255) as u32, ((y >> 8) & 255) as u32);
                 let x1 = (x0 + 1).min(sw - 1);
                 let y1 = (y0 + 1).min(sh - 1);
-                let p = |xx: usize, yy: usize| f32::from(src[yy * sw + xx]);
-                let v = (p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx) * (1.0 - fy)
-                    + (p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx) * fy;
-                *px = (v + 0.5) as u8;
+                let p = |xx: usize, yy: usize| u32::from(src[yy * sw + xx]);
+                let top = p(x0, y0) * (256 - fx) + p(x1, y0) * fx;
+                let bottom = p(x0, y1) * (256 - fx) + p(x1, y1) * fx;
+                *px = ((top * (256 - fy) + bottom * fy + 32768) >> 16) as u8;
             }
-            x += ia32;
-            y += ic32;
+            x += step_x;
+            y += step_y;
         }
     }
     GrayImage::from_raw(ow, oh, out)

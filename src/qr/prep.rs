@@ -319,6 +319,8 @@ pub fn normalise(image: &GrayImage, radius: u32) -> GrayImage {
 /// The mean of every (2r+1)² square (clipped at the borders): running sums along rows, then
 /// along columns, so the cost does not grow with the radius.
 fn box_mean(src: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
+    // the division below is exact up to this radius (the filters use 10 and 12)
+    let r = r.min(31);
     // horizontal: sum of the row window, and its width
     let mut rows = vec![0u32; w * h];
     for y in 0..h {
@@ -342,10 +344,25 @@ fn box_mean(src: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
     let mut sums: Vec<u32> = (0..w)
         .map(|x| (0..(r + 1).min(h)).map(|y| rows[y * w + x]).sum())
         .collect();
+    // dividing by a square's area is multiplying by ⌈2³² / area⌉ and keeping the top bits:
+    // exact while 255 · area² < 2³² (squares up to 63 × 63: see the radius limit above)
+    let mut multipliers: Vec<u64> = Vec::new();
+    let mut multipliers_for = 0;
     for y in 0..h {
         let height = ((y + r + 1).min(h) - y.saturating_sub(r)) as u32;
-        for x in 0..w {
-            out[y * w + x] = (sums[x] / (widths[x] * height)) as u8;
+        if height != multipliers_for {
+            multipliers_for = height;
+            multipliers = widths
+                .iter()
+                .map(|&width| (1u64 << 32).div_ceil(u64::from(width * height)))
+                .collect();
+        }
+        for ((o, &s), &m) in out[y * w..(y + 1) * w]
+            .iter_mut()
+            .zip(&sums)
+            .zip(&multipliers)
+        {
+            *o = ((u64::from(s) * m) >> 32) as u8;
         }
         if y + r + 1 < h {
             let add = &rows[(y + r + 1) * w..(y + r + 2) * w];
@@ -567,19 +584,22 @@ mod tests {
 
     #[test]
     fn box_mean_is_the_mean_of_the_clipped_square() {
-        let (w, h, r) = (7usize, 5usize, 2usize);
-        let src: Vec<u8> = (0..w * h).map(|i| (i * 37 % 251) as u8).collect();
-        let fast = box_mean(&src, w, h, r);
-        for y in 0..h {
-            for x in 0..w {
-                let (mut sum, mut n) = (0u32, 0u32);
-                for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
-                    for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
-                        sum += u32::from(src[yy * w + xx]);
-                        n += 1;
+        for (w, h, r) in [(7usize, 5usize, 2usize), (90, 70, 12), (130, 129, 31)] {
+            let src: Vec<u8> = (0..w * h)
+                .map(|i| if i % 7 < 4 { 255 } else { (i * 37 % 251) as u8 })
+                .collect();
+            let fast = box_mean(&src, w, h, r);
+            for y in 0..h {
+                for x in 0..w {
+                    let (mut sum, mut n) = (0u32, 0u32);
+                    for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+                        for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
+                            sum += u32::from(src[yy * w + xx]);
+                            n += 1;
+                        }
                     }
+                    assert_eq!(u32::from(fast[y * w + x]), sum / n, "({x}, {y})");
                 }
-                assert_eq!(u32::from(fast[y * w + x]), sum / n, "({x}, {y})");
             }
         }
     }

@@ -366,7 +366,7 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
         deadline,
         next: AtomicUsize::new(0),
         settled: AtomicBool::new(false),
-        steep_only: AtomicBool::new(false),
+        seek_until: AtomicUsize::new(usize::MAX),
         skipped: AtomicBool::new(false),
         timing: Mutex::new(Timing {
             nanos_per_pixel: PRIOR_NANOS_PER_PIXEL,
@@ -403,15 +403,15 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
             if verdict.take(next - 1, found, &wanted, &mut run) {
                 break 'taking;
             }
-            shared
-                .steep_only
-                .store(verdict.settles_at.is_some(), Ordering::Relaxed);
+            if let Some(at) = verdict.settles_at {
+                shared.seek_until.store(at, Ordering::Relaxed);
+            }
         }
         // Once the first attempt (the whole picture) is in, a later attempt that settles the
         // picture by itself ends the search without waiting for slower ones between (a steep
         // attempt can take ten times as long): those are called off.
         let settles = next > 0
-            && matches!(waiting.get(&index), Some(Some(found)) if verdict.ends(index, found, &wanted, &run));
+            && matches!(waiting.get(&index), Some(Some(found)) if verdict.ends_early(found, &wanted, &run));
         if settles {
             for (earlier, found) in std::mem::take(&mut waiting) {
                 if let Some(found) = found {
@@ -450,8 +450,9 @@ struct Attempts {
     next: AtomicUsize,
     /// The picture is settled (or its reader gone): run nothing more.
     settled: AtomicBool,
-    /// Only a steep attempt is still wanted (another code may be in the picture).
-    steep_only: AtomicBool,
+    /// A code was read with finders left over: only the steep and bent attempts up to this one
+    /// are still wanted (they may read another code); `usize::MAX` until then.
+    seek_until: AtomicUsize,
     /// An attempt was skipped because it would not end before the deadline.
     skipped: AtomicBool,
     timing: Mutex<Timing>,
@@ -483,7 +484,8 @@ impl Attempts {
                 let _ = tx.send((index, None));
                 return;
             }
-            if self.steep_only.load(Ordering::Relaxed) && engine != Engine::Steep {
+            let seek_until = self.seek_until.load(Ordering::Relaxed);
+            if seek_until != usize::MAX && (engine == Engine::Rxing || index > seek_until) {
                 if tx.send((index, None)).is_err() {
                     return;
                 }
@@ -541,9 +543,10 @@ const MAX_WORKERS: usize = 4;
 #[derive(Default)]
 struct Verdict {
     /// A wanted payload was read, with finders left over as large as its code's: perhaps another
-    /// code, which the next steep attempt in the list (this one) may read — one more attempt, no
-    /// more: stray finders are common. Attempts run side by side may come back out of order;
-    /// only this one's return ends the search.
+    /// code, which the next steep and the next bent attempt in the list may read (they run side
+    /// by side) — those and no more: stray finders are common. The later of the two is this
+    /// one; the search ends when every attempt up to it is in (or one reads another wanted
+    /// code and leaves no finders over).
     settles_at: Option<usize>,
     /// Nothing more to look for.
     settled: bool,
@@ -572,6 +575,13 @@ impl Verdict {
         }
     }
 
+    /// Whether findings that came back before some attempts ahead of them in the list end the
+    /// search by themselves: as [`Verdict::ends`], but the designated attempt does not end it
+    /// before the attempts ahead of it are in.
+    fn ends_early(&self, found: &detect::Scan, wanted: &dyn Fn(&[u8]) -> bool, run: &Run) -> bool {
+        self.ends(usize::MAX, found, wanted, run)
+    }
+
     /// Take the findings of attempt `index` into `run`; true when the search is over.
     fn take(
         &mut self,
@@ -593,13 +603,18 @@ impl Verdict {
             return true;
         }
         if done && !found_before {
-            match ATTEMPTS[index + 1..]
-                .iter()
-                .position(|(_, engine)| *engine == Engine::Steep)
-            {
-                Some(offset) => self.settles_at = Some(index + 1 + offset),
+            // the next steep and the next bent attempt look for it (side by side), the later
+            // of them ends the search
+            let next = |wanted: Engine| {
+                ATTEMPTS[index + 1..]
+                    .iter()
+                    .position(|(_, engine)| *engine == wanted)
+                    .map(|offset| index + 1 + offset)
+            };
+            match next(Engine::Steep).max(next(Engine::Bent)) {
+                Some(at) => self.settles_at = Some(at),
                 None => {
-                    // no steep attempt left to look for the other code
+                    // no attempt left to look for the other code
                     run.out_of_time = false;
                     self.settled = true;
                     return true;

@@ -2,6 +2,7 @@
 """QR benchmark (issues 4 and 14), peers measured in the same run. Prints Markdown tables.
 
   python3 bench/qr.py [--set heldout] [--seeds 9001] [--variants 3] [--shared] [--encode]
+                      [--compare OLD_RELAY]
 
 Corpora: by default the issue-14 HELD-OUT kinds (tests/qr_corpus/kinds_heldout.py: damage models
 written before the decoder work and never used to develop it) made with seeds used nowhere
@@ -14,6 +15,8 @@ photo (median / worst) for
   zbarimg       Debian's zbar-tools, a whole process per photo (skipped when not installed)
 
 timed one after the other on each photo, so that the machine's load falls on all three alike.
+`--compare PATH` adds another airgap-relay binary (an earlier build: `git worktree add /tmp/old
+REV && cargo build --release -p airgap-relay` there) as one more column, timed the same way.
 A photo counts as read when every envelope it holds is in the output (both, for a photo of two
 envelopes); other codes in it do not count. `--encode` adds the issue-4 table: encode time and
 frame count of a ~10 KB envelope per density.
@@ -26,9 +29,9 @@ RELAY = os.path.join(TARGET, "release", "airgap-relay")
 SIGNER = os.path.join(TARGET, "release", "airgap-signer")
 
 
-def relay(budget):
+def relay(budget, binary=RELAY):
     def run(path):
-        p = subprocess.run([RELAY, "decode", "--decode-budget", budget, path], capture_output=True, timeout=600)
+        p = subprocess.run([binary, "decode", "--decode-budget", budget, path], capture_output=True, timeout=600)
         return set(p.stdout.decode("utf-8", "replace").split()) if p.returncode == 0 else set()
     return run
 
@@ -112,11 +115,16 @@ def main():
     ap.add_argument("--shared", action="store_true", help="also the shared corpus ../shared/qr-corpus")
     ap.add_argument("--encode", action="store_true", help="also the frame-encoding table")
     ap.add_argument("--keep", help="write the corpora here and keep them")
+    ap.add_argument("--compare", action="append", default=[], metavar="RELAY",
+                    help="also time another airgap-relay binary (an earlier build), on the same photos")
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "airgap-relay", "-p", "airgap-signer"], cwd=ROOT,
                    check=True)
     budget_ms = float(a.budget.rstrip("s")) * 1000 if a.budget.endswith("s") else 2000.0
-    decoders = {"airgap-relay": relay(a.budget), "zxing-cpp": zxing}
+    decoders = {"airgap-relay": relay(a.budget)}
+    for other in a.compare:
+        decoders["airgap-relay %s" % other] = relay(a.budget, os.path.abspath(other))
+    decoders["zxing-cpp"] = zxing
     if shutil.which("zbarimg"):
         decoders["zbarimg"] = zbar
     else:

@@ -413,12 +413,20 @@ fn decode_gray(gray: &GrayImage, options: &DecodeOptions, deadline: Instant) -> 
         let settles = next > 0
             && matches!(waiting.get(&index), Some(Some(found)) if verdict.ends_early(found, &wanted, &run));
         if settles {
-            for (earlier, found) in std::mem::take(&mut waiting) {
+            // take what came back up to it, in order (an earlier one may read the same code
+            // and leave the search open after all); each stays in `waiting` as taken, so the
+            // pass in order skips it, and what came back after it waits its turn
+            let after = waiting.split_off(&(index + 1));
+            for (earlier, found) in std::mem::replace(&mut waiting, after) {
+                waiting.insert(earlier, None);
                 if let Some(found) = found {
-                    if earlier <= index && verdict.take(earlier, found, &wanted, &mut run) {
+                    if verdict.take(earlier, found, &wanted, &mut run) {
                         break 'taking;
                     }
                 }
+            }
+            if let Some(at) = verdict.settles_at {
+                shared.seek_until.store(at, Ordering::Relaxed);
             }
         }
     }
@@ -554,8 +562,8 @@ struct Verdict {
 
 impl Verdict {
     /// Whether the findings of attempt `index` end the search. Once a code was read with
-    /// finders left over, only the designated steep attempt, or one that reads another wanted
-    /// code, ends it (an attempt that merely reads the first code again, on a view where the
+    /// finders left over, only the designated attempt ([`Verdict::settles_at`]), or one that
+    /// reads another wanted code and leaves no finders over, ends it (an attempt that merely reads the first code again, on a view where the
     /// other's finders do not show, does not).
     fn ends(
         &self,

@@ -102,22 +102,17 @@ fn triangle_taps(from: usize, to: usize) -> Vec<Vec<(usize, u16)>> {
                 .map(|j| (j, (1.0 - (j as f64 - centre).abs() / support).max(0.0)))
                 .filter(|&(_, wt)| wt > 0.0)
                 .collect();
-            let total: f64 = weights.iter().map(|&(_, wt)| wt).sum();
-            if total <= 0.0 {
+            if weights.is_empty() {
                 // outside the source (cannot happen for i < to): the nearest pixel
                 return vec![(centre.round().clamp(0.0, (from - 1) as f64) as usize, 256)];
             }
-            let mut taps: Vec<(usize, u16)> = weights
+            let quantised = in_256ths(weights.iter().map(|&(_, wt)| wt));
+            weights
                 .iter()
-                .map(|&(j, wt)| (j, (wt / total * 256.0).round() as u16))
-                .collect();
-            // rounding may leave the sum a little off 256: the heaviest tap takes the difference
-            let sum: i32 = taps.iter().map(|&(_, wt)| i32::from(wt)).sum();
-            if let Some(heaviest) = taps.iter_mut().max_by_key(|(_, wt)| *wt) {
-                heaviest.1 = (i32::from(heaviest.1) + 256 - sum).max(0) as u16;
-            }
-            taps.retain(|&(_, wt)| wt > 0);
-            taps
+                .zip(quantised)
+                .filter(|&(_, wt)| wt > 0)
+                .map(|(&(j, _), wt)| (j, wt))
+                .collect()
         })
         .collect()
 }
@@ -207,15 +202,21 @@ fn gaussian_kernel(sigma: f32) -> Vec<u16> {
             (-x * x / (2.0 * sigma * sigma)).exp()
         })
         .collect();
-    let total: f32 = weights.iter().sum();
-    let mut kernel: Vec<u16> = weights
-        .iter()
+    in_256ths(weights.iter().map(|&w| f64::from(w)))
+}
+
+/// Positive weights scaled to 256ths that sum to exactly 256 (the heaviest takes what rounding
+/// leaves over), for the 16-bit passes of [`add_weighted`].
+fn in_256ths(weights: impl Iterator<Item = f64> + Clone) -> Vec<u16> {
+    let total: f64 = weights.clone().sum();
+    let mut out: Vec<u16> = weights
         .map(|w| (w / total * 256.0).round() as u16)
         .collect();
-    // rounding may leave the sum a little off 256: the centre takes the difference
-    let sum: i32 = kernel.iter().map(|&k| i32::from(k)).sum();
-    kernel[radius] = (i32::from(kernel[radius]) + 256 - sum) as u16;
-    kernel
+    let sum: i32 = out.iter().map(|&w| i32::from(w)).sum();
+    if let Some(heaviest) = out.iter_mut().max_by_key(|w| **w) {
+        *heaviest = (i32::from(*heaviest) + 256 - sum).max(0) as u16;
+    }
+    out
 }
 
 /// `acc[x] += weight · row[x]`; `acc` starts at 128 (rounding) and its weights sum to 256, so it
